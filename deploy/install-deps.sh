@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages Petabox needs to build, test and benchmark.
+# Idempotent: only missing packages are installed, and `apt-get update` runs only when
+# something is missing. Runs as root, or through sudo when not root.
+#
+# Later issues add the daemon's dependencies here: libgrpc++-dev, protobuf-compiler-grpc,
+# libprotobuf-dev, protobuf-compiler, libyaml-cpp-dev, libsqlite3-dev, libboost-dev
+# (Asio) and prometheus-cpp.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential      # gcc, g++, make; the CPU device also compiles kernels with cc
+  cmake
+  ninja-build
+  libgtest-dev         # GoogleTest
+  python3              # benchmark peer (tests/bench/peer.py)
+  python3-numpy        # benchmark peer
+  libopenblas0-pthread # makes NumPy's BLAS OpenBLAS (the matmul peer)
+)
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
+  if [[ "$status" != "installed" ]]; then
+    missing+=("$pkg")
+  fi
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+  echo "install-deps: all ${#PACKAGES[@]} packages already installed"
+  exit 0
+fi
+
+if [[ $(id -u) -eq 0 ]]; then
+  SUDO=()
+elif command -v sudo >/dev/null 2>&1; then
+  SUDO=(sudo)
+else
+  echo "install-deps: missing packages: ${missing[*]}" >&2
+  echo "install-deps: not root and sudo is not available; install them as root" >&2
+  exit 1
+fi
+
+echo "install-deps: installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update
+"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"

@@ -1,0 +1,82 @@
+// The backend contract: one small interface per role (properties, allocator, compiler,
+// program). A backend is a few short files implementing these; the engine only sees this.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/util/status.h"
+
+namespace petabox {
+
+// Launch geometry. On GPUs global/local are grid and block sizes. On the CPU only
+// global[0] is used: the device splits [0, global[0]) into chunks over its thread pool and
+// the kernel loops over the chunk it is given (see CpuProgram).
+struct LaunchDims {
+  std::array<int64_t, 3> global{1, 1, 1};
+  std::array<int64_t, 3> local{1, 1, 1};
+};
+
+struct DeviceProperties {
+  std::string name;          // canonical, e.g. "CPU:0", "CUDA:1"
+  std::string kind;          // "CPU", "CUDA", "HIP"
+  std::string arch;          // compiler target, e.g. "native", "sm_90", "gfx1100"
+  std::string dialect;       // renderer dialect: "c", "cuda", "hip"
+  int64_t memory_bytes = 0;  // total memory the device may use (0 = unknown)
+  int vector_bytes = 16;     // preferred SIMD width in bytes for register tiles
+  int compute_units = 1;     // CPU threads, GPU SMs/CUs
+};
+
+// Device memory. Thread-safe.
+class Allocator {
+ public:
+  virtual ~Allocator() = default;
+  // Returns a buffer of at least `bytes` bytes; ResourceExhausted when the device is out
+  // of memory (never a crash).
+  virtual StatusOr<void*> Alloc(size_t bytes) = 0;
+  virtual void Free(void* ptr, size_t bytes) = 0;
+  virtual Status CopyIn(void* dst, const void* host_src, size_t bytes) = 0;
+  virtual Status CopyOut(void* host_dst, const void* src, size_t bytes) = 0;
+  // Bytes currently allocated by the engine on this device.
+  virtual int64_t BytesInUse() const = 0;
+};
+
+// Turns kernel source into a binary. Implementations cache on disk keyed by a hash of
+// source + target + flags, so a warm run compiles nothing. Thread-safe.
+class Compiler {
+ public:
+  virtual ~Compiler() = default;
+  // On failure returns InvalidArgument with the compiler's log.
+  virtual StatusOr<std::string> Compile(const std::string& source) = 0;
+  // How many compiler invocations (cache misses) and cache hits happened so far.
+  virtual int64_t compiles() const = 0;
+  virtual int64_t cache_hits() const = 0;
+};
+
+// A loaded kernel. Launch may be called from one thread at a time per device.
+class Program {
+ public:
+  virtual ~Program() = default;
+  // Runs the kernel over `args` (device pointers, in the kernel's parameter order) and
+  // waits for it. Returns the kernel's run time in seconds.
+  virtual StatusOr<double> Launch(const std::vector<void*>& args, const LaunchDims& dims) = 0;
+};
+
+class Device {
+ public:
+  virtual ~Device() = default;
+  virtual const DeviceProperties& properties() const = 0;
+  virtual Allocator& allocator() = 0;
+  virtual Compiler& compiler() = 0;
+  // Loads a binary from Compile() and resolves `function_name` in it.
+  virtual StatusOr<std::unique_ptr<Program>> LoadProgram(const std::string& binary,
+                                                         const std::string& function_name) = 0;
+  // Waits for all work queued on the device.
+  virtual Status Synchronize() = 0;
+};
+
+}  // namespace petabox

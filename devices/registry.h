@@ -1,0 +1,71 @@
+// The table of devices that exist at run time, looked up by name ("CPU:0", "CUDA:1").
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "devices/cpu/cpu_compiler.h"
+#include "devices/cpu/cpu_device.h"
+#include "devices/cpu/thread_pool.h"
+#include "devices/device.h"
+
+namespace petabox {
+
+struct RegistryOptions {
+  // Threads in the pool shared by all CPU devices; 0 = std::thread::hardware_concurrency().
+  int cpu_threads = 0;
+  // Compiler shared by all CPU devices.
+  CpuCompilerOptions compiler;
+  // Allocation cap per CPU device in bytes; 0 = unlimited.
+  int64_t cpu_memory_limit_bytes = 0;
+};
+
+// Lists the devices of this process and hands out long-lived Device pointers.
+//
+// There are kNumVirtualCpus virtual CPU devices, CPU:0..CPU:7, sharing one thread pool and
+// one compiler (so the engine can exercise multi-device code on any host). Each device,
+// and the shared pool and compiler, is created on its first Get. Devices live as long as
+// the registry. Thread-safe.
+class DeviceRegistry {
+ public:
+  static constexpr int kNumVirtualCpus = 8;
+
+  explicit DeviceRegistry(RegistryOptions options);
+  ~DeviceRegistry();
+  DeviceRegistry(const DeviceRegistry&) = delete;
+  DeviceRegistry& operator=(const DeviceRegistry&) = delete;
+
+  // The process's device table, created with default RegistryOptions on first use
+  // (thread-safe) and never destroyed. Tests that need other options construct their own.
+  static DeviceRegistry& Global();
+
+  // Returns the device called `name`: "<kind>" (index 0) or "<kind>:<index>", the kind
+  // case-insensitive ("cpu:1" is CPU:1). InvalidArgument for a malformed name ("", "CPU:x");
+  // NotFound, listing what is available, for an unknown kind or an index out of range.
+  StatusOr<Device*> Get(std::string_view name);
+
+  // Canonical names of all devices, e.g. {"CPU:0", ..., "CPU:7"}.
+  std::vector<std::string> Available() const;
+
+  // The device the engine uses when none is named: "CPU:0" (GPUs will be preferred once
+  // GPU backends exist).
+  std::string DefaultDevice() const;
+
+ private:
+  Device* GetCpu(int index);
+  std::string AvailableSummary() const;
+
+  const RegistryOptions options_;
+
+  std::mutex mutex_;
+  std::shared_ptr<ThreadPool> cpu_pool_;                             // GUARDED_BY(mutex_)
+  std::shared_ptr<CpuCompiler> cpu_compiler_;                        // GUARDED_BY(mutex_)
+  std::array<std::unique_ptr<CpuDevice>, kNumVirtualCpus> cpus_;     // GUARDED_BY(mutex_)
+};
+
+}  // namespace petabox

@@ -1,0 +1,40 @@
+// Buffer: a block of device memory holding `size` elements of `dtype`. Owns its memory
+// (freed through the device's allocator). Thread-compatible.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "devices/device.h"
+#include "engine/dtype.h"
+
+namespace petabox {
+
+class Buffer {
+ public:
+  // ResourceExhausted (naming the device and size) when the device is out of memory.
+  static StatusOr<std::shared_ptr<Buffer>> Allocate(Device* device, DType dtype, int64_t size);
+  ~Buffer();
+  Buffer(const Buffer&) = delete;
+  Buffer& operator=(const Buffer&) = delete;
+
+  Device* device() const { return device_; }
+  DType dtype() const { return dtype_; }
+  int64_t size() const { return size_; }
+  size_t bytes() const { return static_cast<size_t>(size_) * ItemSize(dtype_); }
+  void* data() const { return data_; }
+
+  Status CopyIn(const void* host, size_t bytes);
+  Status CopyOut(void* host, size_t bytes) const;
+
+ private:
+  Buffer(Device* device, DType dtype, int64_t size, void* data)
+      : device_(device), dtype_(dtype), size_(size), data_(data) {}
+
+  Device* device_;
+  DType dtype_;
+  int64_t size_;
+  void* data_;
+};
+
+}  // namespace petabox

@@ -1,0 +1,88 @@
+#include "engine/codegen/opt/heuristic.h"
+
+#include <functional>
+
+namespace petabox {
+namespace {
+
+constexpr int64_t kMaxUpcastElements = 256;   // register tile size (elements)
+constexpr int64_t kMaxExpanded = 1024;        // upcast * unroll: bounds the code size
+
+const KNode* FindReduce(const KRef& k) {
+  if (k->kind == KKind::kReduce) return k.get();
+  for (const KRef& s : k->srcs)
+    if (const KNode* r = FindReduce(s)) return r;
+  return nullptr;
+}
+
+// The vector dialect handles float32 ADD/MUL/NEG natively; anything else stays scalar.
+bool VectorSafe(const KNode* k) {
+  if (k->dtype != DType::kFloat32) return false;
+  if (k->kind == KKind::kAlu && k->op != Op::kAdd && k->op != Op::kMul && k->op != Op::kNeg) return false;
+  if (k->kind == KKind::kLoad && k->st.HasMask()) return false;
+  for (const KRef& s : k->srcs)
+    if (!VectorSafe(s.get())) return false;
+  return true;
+}
+
+void ForEachLoad(const KNode* k, const std::function<void(const KNode*)>& fn) {
+  if (k->kind == KKind::kLoad) fn(k);
+  for (const KRef& s : k->srcs) ForEachLoad(s.get(), fn);
+}
+
+// True when some load does not move along `axis` (its values are reused across it).
+bool HasReuse(const Kernel& kernel, const KNode* body, int axis) {
+  bool reuse = false;
+  ForEachLoad(body, [&](const KNode* l) { reuse |= kernel.StrideOf(l, axis) == 0; });
+  return reuse;
+}
+
+int LastAxisOf(const Kernel& kernel, AxisKind kind) {
+  for (int i = static_cast<int>(kernel.shape().size()) - 1; i >= 0; --i)
+    if (kernel.kinds()[i] == kind) return i;
+  return -1;
+}
+
+void Vectorize(Kernel& kernel, const KNode* reduce) {
+  int width = kernel.props().vector_bytes / 4;
+  if (width < 2 || reduce->op != Op::kReduceSum || !VectorSafe(reduce)) return;
+  for (int a = static_cast<int>(kernel.shape().size()) - 1; a >= 0; --a) {
+    if (kernel.kinds()[a] != AxisKind::kGlobal || kernel.StrideOf(nullptr, a) != 1) continue;
+    if (kernel.shape()[a] % width != 0) continue;
+    int v = kernel.Split(a, width, AxisKind::kUpcast);
+    kernel.SetVectorAxis(v);
+    // More vectors along the same axis: a wider tile reuses the other operand.
+    if (kernel.shape()[a] % 4 == 0) kernel.Split(a, 4, AxisKind::kUpcast);
+    return;
+  }
+}
+
+void UpcastReuseAxis(Kernel& kernel, const KNode* reduce) {
+  for (int a = LastAxisOf(kernel, AxisKind::kGlobal); a >= 0; --a) {
+    if (kernel.kinds()[a] != AxisKind::kGlobal || !HasReuse(kernel, reduce, a)) continue;
+    if (kernel.UpcastSize() * 4 > kMaxUpcastElements) return;
+    if (kernel.Split(a, 4, AxisKind::kUpcast) >= 0) return;
+  }
+}
+
+void UnrollReduce(Kernel& kernel) {
+  int r = LastAxisOf(kernel, AxisKind::kReduce);
+  if (r < 0) return;
+  int64_t size = kernel.shape()[r];
+  int64_t amount = size <= 8 ? size : 4;
+  if (kernel.UpcastSize() * amount > kMaxExpanded) return;
+  kernel.Split(r, amount, AxisKind::kUnroll);
+}
+
+}  // namespace
+
+void ApplyHeuristics(Kernel& kernel) {
+  kernel.Normalize();
+  const KNode* reduce = FindReduce(kernel.ast().root);
+  if (!reduce) return;  // elementwise: the C compiler vectorizes the plain inner loop
+  Vectorize(kernel, reduce);
+  UpcastReuseAxis(kernel, reduce);
+  UnrollReduce(kernel);
+}
+
+}  // namespace petabox

@@ -1,0 +1,42 @@
+// A C-style dialect as data: the one renderer (cstyle.h) prints C, CUDA or HIP from it.
+// Formats use {0} {1} {2} for operands and {name}-style keys documented per field.
+#pragma once
+
+#include <array>
+#include <string>
+
+#include "engine/dtype.h"
+#include "engine/ops.h"
+
+namespace petabox {
+
+struct TypeSyntax {
+  const char* storage;  // element type in buffers
+  const char* compute;  // type of values in registers
+  const char* load;     // storage -> compute, "{0}" is the loaded element
+  const char* store;    // compute -> storage
+};
+
+struct Dialect {
+  std::string name;
+  std::string prelude;           // helpers at the top of every source
+  std::string signature;         // {name}: the kernel function's header
+  std::string buffer_decl;       // {i} {type} {const}: binds buffer i inside the kernel
+  std::string parallel_loop;     // {var}: opens the loop over the device-given global range
+  std::string serial_loop;       // {var} {begin} {end}
+  std::string index_type;        // type of loop variables
+  std::array<TypeSyntax, 7> types;       // by DType
+  std::array<const char*, kNumOps> alu;  // by Op; {T} is the result's compute type
+  std::string vector_typedef;    // {vtype} {scalar} {bytes} {align}
+  std::string vector_type;       // {scalar} {n}
+  std::string vector_load;       // {vtype} {buf} {index}
+  std::string gather;            // {vtype} {elems}
+  std::string lane;              // {src} {lane}
+};
+
+// The CPU dialect: GNU C11 with vector extensions, compiled by the system C compiler.
+const Dialect& CDialect();
+// Looks a dialect up by DeviceProperties::dialect.
+const Dialect* FindDialect(const std::string& name);
+
+}  // namespace petabox

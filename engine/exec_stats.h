@@ -1,0 +1,38 @@
+// What the engine ran: per-kernel records and running totals of kernels, FLOPs, bytes and
+// kernel time. FLOPs and bytes are counted statically from each kernel's uops, so achieved
+// FLOP/s needs no hardware counters. Thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+namespace petabox {
+
+struct KernelRecord {
+  std::string name;    // e.g. "r_256_4_64_16_1024"
+  std::string device;  // e.g. "CPU:0"
+  double seconds = 0;
+  int64_t flops = 0;
+  int64_t bytes = 0;   // bytes of the buffers the kernel touches, each counted once
+};
+
+struct ExecTotals {
+  int64_t kernels = 0;
+  int64_t flops = 0;
+  int64_t bytes = 0;
+  double seconds = 0;
+};
+
+// Totals since the process started (or the last ResetExecTotals).
+ExecTotals GetExecTotals();
+void ResetExecTotals();
+// Adds a record to the totals, calls the observer, and prints it when the debug level is >= 2.
+void RecordKernel(const KernelRecord& record);
+// Called after every kernel (from the realizing thread); an empty function removes it.
+void SetKernelObserver(std::function<void(const KernelRecord&)> observer);
+
+// The PETABOX_DEBUG level, read once: 0 quiet, 2 one line per kernel, 4 also the source.
+int DebugLevel();
+
+}  // namespace petabox

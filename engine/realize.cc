@@ -1,0 +1,127 @@
+#include "engine/realize.h"
+
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <mutex>
+
+#include "devices/registry.h"
+#include "engine/codegen/kernel.h"
+#include "engine/codegen/linearize.h"
+#include "engine/codegen/opt/heuristic.h"
+#include "engine/codegen/render/cstyle.h"
+#include "engine/exec_stats.h"
+
+namespace petabox {
+namespace {
+
+struct CompiledKernel {
+  std::unique_ptr<Program> program;
+  LinearKernel linear;
+};
+
+// Compiled programs by (device, source): a kernel is compiled and loaded once per process.
+class ProgramCache {
+ public:
+  StatusOr<CompiledKernel*> Get(Device* device, LinearKernel linear, const std::string& source) {
+    std::string key = device->properties().name + "\n" + source;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (auto it = cache_.find(key); it != cache_.end()) return it->second.get();
+    PB_ASSIGN_OR_RETURN(std::string binary, device->compiler().Compile(source));
+    PB_ASSIGN_OR_RETURN(auto program, device->LoadProgram(binary, linear.name));
+    auto ck = std::make_unique<CompiledKernel>(CompiledKernel{std::move(program), std::move(linear)});
+    CompiledKernel* raw = ck.get();
+    cache_[key] = std::move(ck);
+    return raw;
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, std::unique_ptr<CompiledKernel>> cache_;  // GUARDED_BY(mu_)
+};
+
+ProgramCache& Programs() {
+  static ProgramCache* cache = new ProgramCache();
+  return *cache;
+}
+
+struct Lowered {
+  LinearKernel linear;
+  std::string source;
+};
+
+StatusOr<Lowered> Lower(const KernelAst& ast, Device* device) {
+  const Dialect* dialect = FindDialect(device->properties().dialect);
+  if (!dialect) return Unimplemented("no renderer dialect '" + device->properties().dialect + "'");
+  Kernel kernel(std::make_shared<KernelAst>(ast), device->properties());
+  ApplyHeuristics(kernel);
+  Lowered out{Linearize(kernel), ""};
+  out.source = Render(out.linear, *dialect);
+  if (DebugLevel() >= 4) std::fprintf(stderr, "%s\n", out.source.c_str());
+  return out;
+}
+
+StatusOr<std::shared_ptr<Buffer>> OutputBuffer(const ScheduleItem& item, Device* device) {
+  if (item.assign_target) return item.assign_target->buffer();
+  return Buffer::Allocate(device, item.output->dtype, item.output->numel());
+}
+
+Status RunKernel(const ScheduleItem& item) {
+  PB_ASSIGN_OR_RETURN(Device * device, DeviceRegistry::Global().Get(item.ast->device));
+  PB_ASSIGN_OR_RETURN(Lowered lowered, Lower(*item.ast, device));
+  LaunchDims dims = lowered.linear.dims;
+  PB_ASSIGN_OR_RETURN(CompiledKernel * ck, Programs().Get(device, std::move(lowered.linear), lowered.source));
+  PB_ASSIGN_OR_RETURN(std::shared_ptr<Buffer> out, OutputBuffer(item, device));
+  std::vector<void*> args{out->data()};
+  int64_t bytes = static_cast<int64_t>(out->bytes());
+  for (const NodeRef& in : item.inputs) {
+    std::shared_ptr<Buffer> b = in->buffer();
+    if (!b) return Internal("kernel input was not realized: " + GraphToString(in));
+    args.push_back(b->data());
+    bytes += static_cast<int64_t>(b->bytes());
+  }
+  PB_ASSIGN_OR_RETURN(double seconds, ck->program->Launch(args, dims));
+  RecordKernel({ck->linear.name, device->properties().name, seconds, ck->linear.flops, bytes});
+  item.output->SetRealized(std::move(out));
+  return Status::Ok();
+}
+
+Status RunCopy(const ScheduleItem& item) {
+  std::shared_ptr<Buffer> src = item.inputs[0]->buffer();
+  PB_ASSIGN_OR_RETURN(Device * device, DeviceRegistry::Global().Get(item.output->device));
+  PB_ASSIGN_OR_RETURN(std::shared_ptr<Buffer> dst, Buffer::Allocate(device, item.output->dtype, item.output->numel()));
+  std::vector<uint8_t> staging(src->bytes());
+  PB_RETURN_IF_ERROR(src->CopyOut(staging.data(), staging.size()));
+  PB_RETURN_IF_ERROR(dst->CopyIn(staging.data(), staging.size()));
+  item.output->SetRealized(std::move(dst));
+  return Status::Ok();
+}
+
+Status RunEmpty(const ScheduleItem& item) {
+  PB_ASSIGN_OR_RETURN(Device * device, DeviceRegistry::Global().Get(item.output->device));
+  PB_ASSIGN_OR_RETURN(std::shared_ptr<Buffer> b, Buffer::Allocate(device, item.output->dtype, item.output->numel()));
+  item.output->SetRealized(std::move(b));
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status Realize(const std::vector<NodeRef>& roots) {
+  PB_ASSIGN_OR_RETURN(std::vector<ScheduleItem> items, CreateSchedule(roots));
+  for (const ScheduleItem& item : items) {
+    switch (item.kind) {
+      case ScheduleItem::Kind::kKernel: PB_RETURN_IF_ERROR(RunKernel(item)); break;
+      case ScheduleItem::Kind::kCopy: PB_RETURN_IF_ERROR(RunCopy(item)); break;
+      case ScheduleItem::Kind::kEmpty: PB_RETURN_IF_ERROR(RunEmpty(item)); break;
+    }
+  }
+  return Status::Ok();
+}
+
+StatusOr<std::string> KernelSource(const KernelAst& ast) {
+  PB_ASSIGN_OR_RETURN(Device * device, DeviceRegistry::Global().Get(ast.device));
+  PB_ASSIGN_OR_RETURN(Lowered lowered, Lower(ast, device));
+  return lowered.source;
+}
+
+}  // namespace petabox

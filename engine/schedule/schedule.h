@@ -1,0 +1,28 @@
+// Scheduling: turns the lazy graph under some roots into an ordered list of kernels,
+// copies and allocations. Elementwise chains fuse into their consumer; a kernel holds at
+// most one reduce; boundaries at CONTIGUOUS, COPY, ASSIGN, the roots, expands of computed
+// values, reduces that cannot fuse, and pads over ops with f(0) != 0.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "engine/graph.h"
+#include "engine/schedule/kernel_ast.h"
+
+namespace petabox {
+
+struct ScheduleItem {
+  enum class Kind { kKernel, kCopy, kEmpty };
+  Kind kind = Kind::kKernel;
+  NodeRef output;               // the node this item computes (gets a buffer)
+  std::vector<NodeRef> inputs;  // kernel buffers 1..n / the copy's source (realized earlier)
+  std::shared_ptr<const KernelAst> ast;  // kKernel
+  NodeRef assign_target;        // ASSIGN: the buffer node written in place (else null)
+};
+
+// Roots are nodes that must hold a buffer afterwards: computed bases, or a view over a CONST
+// (which then gets materialized). Nodes already realized are not scheduled again.
+StatusOr<std::vector<ScheduleItem>> CreateSchedule(const std::vector<NodeRef>& roots);
+
+}  // namespace petabox

@@ -1,0 +1,173 @@
+// Neural-network ops composed from primitives: matmul is a broadcast MUL + SUM; conv2d and
+// pooling are sliding-window views (zero-copy) + MUL/SUM or MAX.
+#include <cmath>
+
+#include "engine/tensor.h"
+#include "engine/tensor_internal.h"
+
+namespace petabox {
+namespace {
+
+using Pair = std::pair<int64_t, int64_t>;
+
+std::string PairStr(Pair p) { return "(" + std::to_string(p.first) + ", " + std::to_string(p.second) + ")"; }
+
+}  // namespace
+
+Tensor Tensor::Matmul(const Tensor& o) const {
+  if (Status s = FirstError({this, &o}); !s.ok()) return Error(s);
+  if (ndim() == 0 || o.ndim() == 0)
+    return Error(InvalidArgument("matmul: scalar operand " + ShapeToString(shape()) + " @ " + ShapeToString(o.shape())));
+  Tensor a = ndim() == 1 ? Unsqueeze(0) : *this;
+  Tensor b = o.ndim() == 1 ? o.Unsqueeze(1) : o;
+  int64_t k = a.shape().back(), kb = b.shape()[b.ndim() - 2];
+  if (k != kb) {
+    return Error(InvalidArgument("matmul: " + ShapeToString(shape()) + " @ " + ShapeToString(o.shape()) +
+                                 ": inner dimensions " + std::to_string(k) + " and " + std::to_string(kb) + " differ"));
+  }
+  // a: (..., n, 1, k), b^T: (..., 1, m, k); the product summed over k.
+  Tensor bt = b.Transpose(-1, -2).Unsqueeze(-3);
+  Tensor prod = a.Unsqueeze(-2).Mul(bt);
+  if (!prod.ok()) {
+    return Error(InvalidArgument("matmul: batch dimensions of " + ShapeToString(shape()) + " and " +
+                                 ShapeToString(o.shape()) + " cannot be broadcast"));
+  }
+  Tensor r = prod.Sum({-1});
+  if (ndim() == 1) r = r.Squeeze(-2);
+  if (o.ndim() == 1) r = r.Squeeze(-1);
+  return r;
+}
+
+// Sliding windows over the last two axes: (..., H, W) -> (..., OH, OW, KH, KW), zero-copy.
+Tensor Tensor::Pool(Pair kernel, Pair stride, Pair dilation, const char* name) const {
+  auto pool1d = [&](const Tensor& x, int64_t k, int64_t s, int64_t d) -> Tensor {
+    int64_t i = x.shape().back();
+    int64_t o = (i - d * (k - 1) - 1) / s + 1;
+    int nd = x.ndim();
+    Shape lead(x.shape().begin(), x.shape().end() - 1);
+    auto with = [&](std::initializer_list<int64_t> tail) { Shape sh = lead; sh.insert(sh.end(), tail); return sh; };
+    auto ranges = [&](std::initializer_list<Range> tail) {
+      std::vector<Range> r;
+      for (int64_t v : lead) r.push_back({0, v});
+      r.insert(r.end(), tail);
+      return r;
+    };
+    auto pads = [&](std::initializer_list<Range> tail) {
+      std::vector<Range> r(lead.size(), {0, 0});
+      r.insert(r.end(), tail);
+      return r;
+    };
+    if (k <= s && d == 1) {  // windows do not overlap: a reshape picks them out
+      Tensor t = o * s <= i ? x.Shrink(ranges({{0, o * s}})) : x.Pad(pads({{0, o * s - i}}));
+      return t.Reshape(with({o, s})).Shrink(ranges({{0, o}, {0, k}}));
+    }
+    // Overlapping windows: tile the row e times, cut rows of length i+d, so row kk starts kk*d later.
+    int64_t e = (k * (i + d) + i - 1) / i;
+    Tensor t = x.Reshape(with({1, i})).Expand(with({e, i})).Reshape(with({e * i}));
+    t = t.Shrink(ranges({{0, k * (i + d)}})).Reshape(with({k, i + d}));
+    if (o * s > i + d) t = t.Pad(pads({{0, 0}, {0, o * s - i - d}}));
+    t = t.Shrink(ranges({{0, k}, {0, o * s}})).Reshape(with({k, o, s})).Shrink(ranges({{0, k}, {0, o}, {0, 1}}));
+    t = t.Reshape(with({k, o}));
+    std::vector<int> order;
+    for (int a = 0; a < nd - 1; ++a) order.push_back(a);
+    order.push_back(nd);
+    order.push_back(nd - 1);
+    return t.Permute(order);  // (..., o, k)
+  };
+  if (!ok()) return *this;
+  if (ndim() < 2) return Error(InvalidArgument(std::string(name) + ": input " + ShapeToString(shape()) + " needs >= 2 dims"));
+  int64_t h = shape()[ndim() - 2], w = shape()[ndim() - 1];
+  if (kernel.first < 1 || kernel.second < 1 || stride.first < 1 || stride.second < 1 || dilation.first < 1 ||
+      dilation.second < 1 || h < dilation.first * (kernel.first - 1) + 1 || w < dilation.second * (kernel.second - 1) + 1) {
+    return Error(InvalidArgument(std::string(name) + ": kernel " + PairStr(kernel) + " with stride " + PairStr(stride) +
+                                 " and dilation " + PairStr(dilation) + " does not fit input " + ShapeToString(shape())));
+  }
+  int n = ndim();
+  Tensor tw = pool1d(*this, kernel.second, stride.second, dilation.second);  // (..., H, OW, KW)
+  std::vector<int> order;
+  for (int a = 0; a < n - 2; ++a) order.push_back(a);
+  order.insert(order.end(), {n - 1, n, n - 2});
+  Tensor th = pool1d(tw.Permute(order), kernel.first, stride.first, dilation.first);  // (..., OW, KW, OH, KH)
+  order.clear();
+  for (int a = 0; a < n - 2; ++a) order.push_back(a);
+  order.insert(order.end(), {n, n - 2, n + 1, n - 1});
+  return th.Permute(order);  // (..., OH, OW, KH, KW)
+}
+
+Tensor Tensor::Conv2d(const Tensor& weight, const Tensor& bias, Pair stride, Pair padding, Pair dilation,
+                      int64_t groups) const {
+  if (Status s = FirstError({this, &weight}); !s.ok()) return Error(s);
+  if (ndim() != 4 || weight.ndim() != 4 || groups < 1 || shape()[1] % groups || weight.shape()[0] % groups ||
+      shape()[1] / groups != weight.shape()[1]) {
+    return Error(InvalidArgument("conv2d: input " + ShapeToString(shape()) + " and weight " +
+                                 ShapeToString(weight.shape()) + " do not match (groups=" + std::to_string(groups) +
+                                 "; expected input (N, C, H, W) and weight (O, C/groups, KH, KW))"));
+  }
+  if (padding.first < 0 || padding.second < 0)
+    return Error(InvalidArgument("conv2d: negative padding " + PairStr(padding)));
+  int64_t n = shape()[0], cin = weight.shape()[1], cout = weight.shape()[0];
+  int64_t kh = weight.shape()[2], kw = weight.shape()[3], rcout = cout / groups;
+  Tensor x = Pad({{0, 0}, {0, 0}, {padding.first, padding.first}, {padding.second, padding.second}});
+  x = x.Pool({kh, kw}, stride, dilation, "conv2d");  // (N, C, OH, OW, KH, KW)
+  if (!x.ok()) return x;
+  int64_t oh = x.shape()[2], ow = x.shape()[3];
+  // (N, G, 1, OH, OW, Cin, KH, KW) * (1, G, rcout, 1, 1, Cin, KH, KW), summed over the last three.
+  x = x.Reshape({n, groups, cin, oh, ow, kh, kw}).Permute({0, 1, 3, 4, 2, 5, 6}).Unsqueeze(2);
+  Tensor w = weight.Reshape({1, groups, rcout, 1, 1, cin, kh, kw});
+  Tensor out = x.Mul(w).Sum({-1, -2, -3}).Reshape({n, cout, oh, ow});
+  if (!bias.ok() && bias.status().code() == StatusCode::kFailedPrecondition && !bias.node()) return out;
+  if (!bias.ok()) return bias;
+  if (bias.shape() != Shape{cout})
+    return Error(InvalidArgument("conv2d: bias " + ShapeToString(bias.shape()) + " does not match " +
+                                 std::to_string(cout) + " output channels"));
+  return out.Add(bias.Reshape({1, cout, 1, 1}));
+}
+
+Tensor Tensor::MaxPool2d(Pair kernel, Pair stride, Pair padding) const {
+  if (stride.first == 0) stride = kernel;
+  if (!ok()) return *this;
+  if (ndim() < 2) return Error(InvalidArgument("max_pool2d: input " + ShapeToString(shape()) + " needs >= 2 dims"));
+  std::vector<Range> pads(ndim(), {0, 0});
+  pads[ndim() - 2] = {padding.first, padding.first};
+  pads[ndim() - 1] = {padding.second, padding.second};
+  double lowest = IsFloat(dtype()) ? -INFINITY : -2147483648.0;
+  return Pad(pads, lowest).Pool(kernel, stride, {1, 1}, "max_pool2d").Max({-1, -2});
+}
+
+Tensor Tensor::AvgPool2d(Pair kernel, Pair stride, Pair padding) const {
+  if (stride.first == 0) stride = kernel;
+  if (!ok()) return *this;
+  if (ndim() < 2) return Error(InvalidArgument("avg_pool2d: input " + ShapeToString(shape()) + " needs >= 2 dims"));
+  std::vector<Range> pads(ndim(), {0, 0});
+  pads[ndim() - 2] = {padding.first, padding.first};
+  pads[ndim() - 1] = {padding.second, padding.second};
+  return Pad(pads).Pool(kernel, stride, {1, 1}, "avg_pool2d").Mean({-1, -2});
+}
+
+Tensor Tensor::Softmax(int axis) const {
+  Tensor x = IsFloat(dtype()) ? *this : Cast(DType::kFloat32);
+  Tensor e = x.Sub(x.Max({axis}, true)).Exp();
+  return e.Div(e.Sum({axis}, true));
+}
+
+Tensor Tensor::LogSoftmax(int axis) const {
+  Tensor x = IsFloat(dtype()) ? *this : Cast(DType::kFloat32);
+  Tensor m = x.Sub(x.Max({axis}, true));
+  return m.Sub(m.Exp().Sum({axis}, true).Log());
+}
+
+Tensor Tensor::CrossEntropy(const Tensor& targets, double label_smoothing) const {
+  if (Status s = FirstError({this, &targets}); !s.ok()) return Error(s);
+  if (ndim() != 2 || targets.ndim() != 1 || targets.shape()[0] != shape()[0] || IsFloat(targets.dtype())) {
+    return Error(InvalidArgument("cross_entropy: logits " + ShapeToString(shape()) + " and targets " +
+                                 ShapeToString(targets.shape()) + " (" + Name(targets.dtype()) +
+                                 ") do not match; expected (N, C) logits and (N,) integer class indices"));
+  }
+  int64_t c = shape()[1];
+  Tensor classes = Arange(0, static_cast<double>(c), 1, DType::kInt32, device()).Reshape({1, c});
+  Tensor onehot = targets.Cast(DType::kInt32).Reshape({-1, 1}).Eq(classes).Cast(DType::kFloat32);
+  Tensor smoothed = onehot.Mul(1 - label_smoothing).Add(label_smoothing / static_cast<double>(c));
+  return LogSoftmax(1).Mul(smoothed).Sum({1}).Mean().Neg();
+}
+
+}  // namespace petabox

@@ -1,0 +1,160 @@
+// petabox-bench: times one op on the engine against a peer measured on the same machine in
+// the same run, checks the engine's result, and prints a JSON summary as the last line.
+//
+//   petabox-bench matmul --n N [--dtype float32] [--iters K]
+//   petabox-bench conv2d [--batch B] [--channels C] [--size S] [--dtype float32] [--iters K]
+//
+// Exit status: 0 on success (also when the peer is unavailable), 1 when the engine fails or
+// computes a wrong result, 2 on a usage error.
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tests/bench/bench_ops.h"
+#include "tests/bench/peer_runner.h"
+
+namespace petabox::bench {
+namespace {
+
+struct Args {
+  std::string op;
+  std::map<std::string, std::string> flags;  // "--n" -> "1024"
+};
+
+int Usage(const std::string& error) {
+  std::fprintf(stderr,
+               "petabox-bench: %s\n"
+               "usage: petabox-bench matmul --n N [--dtype float32] [--iters K]\n"
+               "       petabox-bench conv2d [--batch 8] [--channels 64] [--size 56] [--dtype float32] [--iters K]\n",
+               error.c_str());
+  return 2;
+}
+
+// Parses "--name value" pairs after the subcommand; returns an error message or "".
+std::string Parse(int argc, char** argv, Args* args) {
+  if (argc < 2) return "missing subcommand";
+  args->op = argv[1];
+  for (int i = 2; i < argc; i += 2) {
+    std::string name = argv[i];
+    if (name.rfind("--", 0) != 0) return "unexpected argument '" + name + "'";
+    if (i + 1 >= argc) return "missing value for " + name;
+    args->flags[name] = argv[i + 1];
+  }
+  return "";
+}
+
+// Positive integer flag `name` (or `fallback` when absent); nullopt when malformed.
+std::optional<int64_t> IntFlag(Args& args, const std::string& name, std::optional<int64_t> fallback) {
+  auto it = args.flags.find(name);
+  if (it == args.flags.end()) return fallback;
+  char* end = nullptr;
+  long long v = std::strtoll(it->second.c_str(), &end, 10);
+  args.flags.erase(it);
+  if (*end != '\0' || v <= 0) return std::nullopt;
+  return v;
+}
+
+std::string Num(std::optional<double> v) {
+  if (!v) return "null";
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%.6g", *v);
+  return buf;
+}
+
+std::string Quote(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (static_cast<unsigned char>(c) >= 0x20) out += c;
+  }
+  return out + "\"";
+}
+
+struct Report {
+  std::string op, dtype, shape_json, shape_text;
+  std::optional<int64_t> n;
+  double flops = 0;
+};
+
+int Finish(const Report& r, const EngineRun& run, const PeerResult& peer) {
+  double gflops = r.flops / run.median_seconds / 1e9;
+  std::printf("engine  %s %s %s on %s: median %.4g s over %d iters -> %.4g GFLOP/s "
+              "(%lld kernels/iter, %.4g s in kernels)\n",
+              r.op.c_str(), r.shape_text.c_str(), r.dtype.c_str(), run.device.c_str(), run.median_seconds, run.iters,
+              gflops, static_cast<long long>(run.kernels_per_iter), run.kernel_seconds_per_iter);
+  std::optional<double> ratio;
+  if (peer.available()) {
+    ratio = gflops / *peer.gflops;
+    std::printf("peer    %s: median %.4g s -> %.4g GFLOP/s\n", peer.name.c_str(), *peer.seconds, *peer.gflops);
+    std::printf("ratio   engine/peer = %.3g\n", *ratio);
+  } else {
+    std::printf("peer    %s unavailable: %s\n", peer.name.c_str(), peer.reason.c_str());
+  }
+  std::printf("check   %d sampled elements vs naive C++ (double): max abs error %.3g, %s\n", run.checked,
+              run.max_abs_error, run.correct() ? "OK" : "WRONG");
+  std::printf("{\"op\":%s,\"dtype\":%s,\"n\":%s,\"shape\":%s,\"device\":%s,\"iters\":%d,\"flops\":%.0f,"
+              "\"gflops\":%s,\"seconds\":%s,\"kernels\":%lld,\"kernel_seconds\":%s,\"peer\":%s,"
+              "\"peer_gflops\":%s,\"peer_seconds\":%s,\"peer_error\":%s,\"ratio\":%s,\"correct\":%s}\n",
+              Quote(r.op).c_str(), Quote(r.dtype).c_str(), r.n ? std::to_string(*r.n).c_str() : "null",
+              r.shape_json.c_str(), Quote(run.device).c_str(), run.iters, r.flops, Num(gflops).c_str(),
+              Num(run.median_seconds).c_str(), static_cast<long long>(run.kernels_per_iter),
+              Num(run.kernel_seconds_per_iter).c_str(), Quote(peer.name).c_str(), Num(peer.gflops).c_str(),
+              Num(peer.seconds).c_str(), peer.available() ? "null" : Quote(peer.reason).c_str(),
+              Num(ratio).c_str(), run.correct() ? "true" : "false");
+  return run.correct() ? 0 : 1;
+}
+
+int Main(int argc, char** argv) {
+  Args args;
+  if (std::string error = Parse(argc, argv, &args); !error.empty()) return Usage(error);
+  std::string dtype_name = args.flags.count("--dtype") ? args.flags["--dtype"] : "float32";
+  args.flags.erase("--dtype");
+  StatusOr<DType> dtype = ParseDType(dtype_name);
+  if (!dtype.ok()) return Usage(dtype.status().message());
+  dtype_name = Name(*dtype);
+  std::optional<int64_t> iters = IntFlag(args, "--iters", 5);
+  if (!iters) return Usage("--iters must be a positive integer");
+
+  Report report{args.op, dtype_name, "", "", std::nullopt, 0};
+  std::vector<std::string> peer_args = {args.op, "--dtype", dtype_name, "--iters", std::to_string(*iters)};
+  std::optional<int64_t> n, batch, channels, size;
+  if (args.op == "matmul") {
+    if (!(n = IntFlag(args, "--n", std::nullopt))) return Usage("matmul needs --n N (a positive integer)");
+    report.n = n;
+    report.flops = 2.0 * *n * *n * *n;
+    report.shape_json = "[" + std::to_string(*n) + "," + std::to_string(*n) + "," + std::to_string(*n) + "]";
+    report.shape_text = std::to_string(*n) + "x" + std::to_string(*n) + "x" + std::to_string(*n);
+    peer_args.insert(peer_args.end(), {"--n", std::to_string(*n)});
+  } else if (args.op == "conv2d") {
+    batch = IntFlag(args, "--batch", 8);
+    channels = IntFlag(args, "--channels", 64);
+    size = IntFlag(args, "--size", 56);
+    if (!batch || !channels || !size) return Usage("--batch, --channels and --size must be positive integers");
+    report.flops = 2.0 * *batch * *channels * *size * *size * *channels * 9;
+    std::string b = std::to_string(*batch), c = std::to_string(*channels), s = std::to_string(*size);
+    report.shape_json = "{\"batch\":" + b + ",\"cin\":" + c + ",\"cout\":" + c + ",\"h\":" + s + ",\"w\":" + s +
+                        ",\"kernel\":3,\"stride\":1,\"pad\":1}";
+    report.shape_text = "x(" + b + "," + c + "," + s + "," + s + ") w(" + c + "," + c + ",3,3) s1 p1";
+    peer_args.insert(peer_args.end(), {"--batch", b, "--channels", c, "--size", s});
+  } else {
+    return Usage("unknown subcommand '" + args.op + "'");
+  }
+  if (!args.flags.empty()) return Usage("unknown flag " + args.flags.begin()->first);
+
+  StatusOr<EngineRun> run = args.op == "matmul" ? BenchMatmul(*n, *dtype, static_cast<int>(*iters))
+                                                : BenchConv2d(*batch, *channels, *size, *dtype, static_cast<int>(*iters));
+  if (!run.ok()) {
+    std::fprintf(stderr, "petabox-bench: engine failed: %s\n", run.status().ToString().c_str());
+    return 1;
+  }
+  PeerResult peer = RunPeer(peer_args);
+  return Finish(report, *run, peer);
+}
+
+}  // namespace
+}  // namespace petabox::bench
+
+int main(int argc, char** argv) { return petabox::bench::Main(argc, argv); }
