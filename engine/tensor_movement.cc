@@ -9,7 +9,8 @@ namespace petabox {
 
 Tensor Tensor::Movement(Op op, Shape shape, NodeArg arg) const {
   if (!ok()) return *this;
-  if (shape == this->shape() && op != Op::kFlip && op != Op::kPad) return *this;
+  bool identity = op == Op::kReshape || op == Op::kExpand || op == Op::kShrink;  // same shape = no-op
+  if (identity && shape == this->shape()) return *this;
   return MakeOp(op, dtype(), shape, device(), {node_}, std::move(arg));
 }
 

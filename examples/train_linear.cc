@@ -16,7 +16,7 @@ namespace {
 
 constexpr int64_t kSamples = 512;
 constexpr int64_t kFeatures = 8;
-constexpr int kSteps = 60;
+constexpr int kSteps = 40;
 constexpr double kLearningRate = 0.2;
 constexpr double kLossThreshold = 1e-6;  // converged when the final MSE is below this
 

@@ -111,6 +111,21 @@ int Kernel::Split(int axis, int64_t amount, AxisKind kind) {
   return new_axis;
 }
 
+void Kernel::MoveAxis(int from, int to) {
+  if (from == to) return;
+  std::vector<int> order(shape_.size());
+  std::iota(order.begin(), order.end(), 0);
+  order.erase(order.begin() + from);
+  order.insert(order.begin() + to, from);
+  for (size_t i = 0; i < order.size(); ++i)
+    if (order[i] == vector_axis_) {
+      Permute(order);
+      vector_axis_ = static_cast<int>(i);
+      return;
+    }
+  Permute(order);
+}
+
 int64_t Kernel::UpcastSize() const {
   int64_t n = 1;
   for (size_t i = 0; i < shape_.size(); ++i)

@@ -36,6 +36,8 @@ class Kernel {
   // the new axis's index after re-sorting, or -1 when amount does not divide the axis.
   int Split(int axis, int64_t amount, AxisKind kind);
   void SetVectorAxis(int axis) { vector_axis_ = axis; }
+  // Moves axis `from` to position `to` (both of the same kind), shifting those between.
+  void MoveAxis(int from, int to);
   int64_t UpcastSize() const;  // product of upcast+unroll axis sizes
   // Stride of `axis` in the view of `node` (nullopt when not a single linear stride).
   std::optional<int64_t> StrideOf(const KNode* node, int axis) const;

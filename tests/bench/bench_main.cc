@@ -96,11 +96,12 @@ int Finish(const Report& r, const EngineRun& run, const PeerResult& peer) {
   std::printf("check   %d sampled elements vs naive C++ (double): max abs error %.3g, %s\n", run.checked,
               run.max_abs_error, run.correct() ? "OK" : "WRONG");
   std::printf("{\"op\":%s,\"dtype\":%s,\"n\":%s,\"shape\":%s,\"device\":%s,\"iters\":%d,\"flops\":%.0f,"
-              "\"gflops\":%s,\"seconds\":%s,\"kernels\":%lld,\"kernel_seconds\":%s,\"peer\":%s,"
+              "\"gflops\":%s,\"seconds\":%s,\"kernels\":%lld,\"counted_flops\":%lld,\"kernel_seconds\":%s,\"peer\":%s,"
               "\"peer_gflops\":%s,\"peer_seconds\":%s,\"peer_error\":%s,\"ratio\":%s,\"correct\":%s}\n",
               Quote(r.op).c_str(), Quote(r.dtype).c_str(), r.n ? std::to_string(*r.n).c_str() : "null",
               r.shape_json.c_str(), Quote(run.device).c_str(), run.iters, r.flops, Num(gflops).c_str(),
               Num(run.median_seconds).c_str(), static_cast<long long>(run.kernels_per_iter),
+              static_cast<long long>(run.counted_flops_per_iter),
               Num(run.kernel_seconds_per_iter).c_str(), Quote(peer.name).c_str(), Num(peer.gflops).c_str(),
               Num(peer.seconds).c_str(), peer.available() ? "null" : Quote(peer.reason).c_str(),
               Num(ratio).c_str(), run.correct() ? "true" : "false");

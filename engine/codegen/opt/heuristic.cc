@@ -43,9 +43,10 @@ int LastAxisOf(const Kernel& kernel, AxisKind kind) {
   return -1;
 }
 
-void Vectorize(Kernel& kernel, const KNode* reduce) {
+// Returns the global axis the vector was split from (-1 when not vectorized).
+int Vectorize(Kernel& kernel, const KNode* reduce) {
   int width = kernel.props().vector_bytes / 4;
-  if (width < 2 || reduce->op != Op::kReduceSum || !VectorSafe(reduce)) return;
+  if (width < 2 || reduce->op != Op::kReduceSum || !VectorSafe(reduce)) return -1;
   for (int a = static_cast<int>(kernel.shape().size()) - 1; a >= 0; --a) {
     if (kernel.kinds()[a] != AxisKind::kGlobal || kernel.StrideOf(nullptr, a) != 1) continue;
     if (kernel.shape()[a] % width != 0) continue;
@@ -53,13 +54,16 @@ void Vectorize(Kernel& kernel, const KNode* reduce) {
     kernel.SetVectorAxis(v);
     // More vectors along the same axis: a wider tile reuses the other operand.
     if (kernel.shape()[a] % 4 == 0) kernel.Split(a, 4, AxisKind::kUpcast);
-    return;
+    return a;
   }
+  return -1;
 }
 
-void UpcastReuseAxis(Kernel& kernel, const KNode* reduce) {
+// Upcasts a global axis (other than `skip`) along which some operand is reused, so one
+// load feeds several accumulators.
+void UpcastReuseAxis(Kernel& kernel, const KNode* reduce, int skip) {
   for (int a = LastAxisOf(kernel, AxisKind::kGlobal); a >= 0; --a) {
-    if (kernel.kinds()[a] != AxisKind::kGlobal || !HasReuse(kernel, reduce, a)) continue;
+    if (a == skip || !HasReuse(kernel, reduce, a)) continue;
     if (kernel.UpcastSize() * 4 > kMaxUpcastElements) return;
     if (kernel.Split(a, 4, AxisKind::kUpcast) >= 0) return;
   }
@@ -80,9 +84,12 @@ void ApplyHeuristics(Kernel& kernel) {
   kernel.Normalize();
   const KNode* reduce = FindReduce(kernel.ast().root);
   if (!reduce) return;  // elementwise: the C compiler vectorizes the plain inner loop
-  Vectorize(kernel, reduce);
-  UpcastReuseAxis(kernel, reduce);
+  int vector_parent = Vectorize(kernel, reduce);
+  UpcastReuseAxis(kernel, reduce, vector_parent);
   UnrollReduce(kernel);
+  // Loop over the vector operand's blocks outermost: each block then stays in cache while
+  // the inner global loops reuse it (for a matmul: a column panel of B across all rows).
+  if (vector_parent > 0) kernel.MoveAxis(vector_parent, 0);
 }
 
 }  // namespace petabox

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <numbers>
 #include <random>
 #include <sstream>
 #include <string>
@@ -125,7 +126,7 @@ inline HostArray Where(const HostArray& c, const HostArray& a, const HostArray& 
 }
 
 inline double GeluTanh(double x) {
-  const double k = std::sqrt(2.0 / M_PI);
+  const double k = std::sqrt(2.0 / std::numbers::pi);
   return 0.5 * x * (1.0 + std::tanh(k * (x + 0.044715 * x * x * x)));
 }
 inline double Sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
