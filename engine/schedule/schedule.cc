@@ -52,23 +52,27 @@ class Scheduler {
   bool IsAvailable(const Node* n) const {
     return n->op == Op::kBuffer || n->realized() != nullptr || done_.count(n);
   }
+  // Users of n's value, looking through movement ops (a view shared by two users counts twice).
   int Consumers(const Node* n) const {
     auto it = consumers_.find(n);
-    return it == consumers_.end() ? 0 : it->second;
+    if (it == consumers_.end()) return 0;
+    int count = 0;
+    for (const Node* c : it->second) count += IsMovement(c->op) ? Consumers(c) : 1;
+    return count;
   }
 
  private:
   void CountConsumers(const Node* n) {
     if (!visited_.insert(n).second || IsAvailable(n)) return;
     for (const NodeRef& s : n->srcs) {
-      ++consumers_[s.get()];
+      consumers_[s.get()].push_back(n);
       CountConsumers(s.get());
     }
   }
   Status ScheduleKernel(const NodeRef& root);
   Status ScheduleCopy(const NodeRef& n);
 
-  std::unordered_map<const Node*, int> consumers_;
+  std::unordered_map<const Node*, std::vector<const Node*>> consumers_;
   std::unordered_set<const Node*> visited_;
   std::unordered_set<const Node*> done_;
   std::vector<ScheduleItem> items_;

@@ -24,12 +24,12 @@ struct Args {
   std::map<std::string, std::string> flags;  // "--n" -> "1024"
 };
 
+constexpr char kUsage[] =
+    "usage: petabox-bench matmul --n N [--dtype float32] [--iters 5]\n"
+    "       petabox-bench conv2d [--batch 8] [--channels 64] [--size 56] [--dtype float32] [--iters 5]\n";
+
 int Usage(const std::string& error) {
-  std::fprintf(stderr,
-               "petabox-bench: %s\n"
-               "usage: petabox-bench matmul --n N [--dtype float32] [--iters K]\n"
-               "       petabox-bench conv2d [--batch 8] [--channels 64] [--size 56] [--dtype float32] [--iters K]\n",
-               error.c_str());
+  std::fprintf(stderr, "petabox-bench: %s\n%s", error.c_str(), kUsage);
   return 2;
 }
 
@@ -110,6 +110,10 @@ int Finish(const Report& r, const EngineRun& run, const PeerResult& peer) {
 
 int Main(int argc, char** argv) {
   Args args;
+  if (argc == 2 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h")) {
+    std::printf("%s", kUsage);
+    return 0;
+  }
   if (std::string error = Parse(argc, argv, &args); !error.empty()) return Usage(error);
   std::string dtype_name = args.flags.count("--dtype") ? args.flags["--dtype"] : "float32";
   args.flags.erase("--dtype");

@@ -1,0 +1,69 @@
+// Code generation: what the kernels look like, how FLOPs are counted, and the kernel cache.
+#include <gtest/gtest.h>
+
+#include "devices/registry.h"
+#include "engine/exec_stats.h"
+#include "engine/realize.h"
+#include "engine/tensor.h"
+
+namespace petabox {
+namespace {
+
+std::string SourceOf(const Tensor& t) {
+  Tensor root = t.Contiguous();
+  auto items = CreateSchedule({root.node()});
+  EXPECT_TRUE(items.ok());
+  auto src = KernelSource(*items->back().ast);
+  EXPECT_TRUE(src.ok()) << src.status().ToString();
+  return *src;
+}
+
+TEST(CodegenTest, ContiguousElementwiseIndexIsPlainLoopVariable) {
+  Tensor a = Tensor::Rand({8, 16}, 1), b = Tensor::Rand({8, 16}, 2);
+  std::string src = SourceOf(a * b + 1.0);
+  EXPECT_NE(src.find("data1[g0]"), std::string::npos) << src;
+  EXPECT_NE(src.find("data0[g0] ="), std::string::npos) << src;
+}
+
+TEST(CodegenTest, MatmulIsRegisterTiledNotANaiveLoop) {
+  Tensor a = Tensor::Rand({64, 64}, 3), b = Tensor::Rand({64, 64}, 4);
+  std::string src = SourceOf(a.Matmul(b));
+  // Several accumulators (a register tile) and an unrolled reduce loop.
+  EXPECT_NE(src.find("acc3"), std::string::npos) << src;
+  EXPECT_NE(src.find("r2 < 16"), std::string::npos) << src;
+}
+
+TEST(CodegenTest, MatmulFlopsAreTwoMNK) {
+  const int64_t m = 24, n = 40, k = 56;
+  Tensor a = Tensor::Rand({m, k}, 5), b = Tensor::Rand({k, n}, 6);
+  ASSERT_TRUE(a.Realize().ok());
+  ASSERT_TRUE(b.Realize().ok());
+  int64_t flops = 0;
+  SetKernelObserver([&](const KernelRecord& r) { flops += r.flops; });
+  ASSERT_TRUE(a.Matmul(b).Realize().ok());
+  SetKernelObserver(nullptr);
+  EXPECT_EQ(flops, 2 * m * n * k);
+}
+
+TEST(CodegenTest, WarmKernelCacheCompilesNothing) {
+  Device* cpu = *DeviceRegistry::Global().Get("CPU");
+  Tensor x = Tensor::Rand({13, 7}, 7);
+  ASSERT_TRUE((x * 3.0 - 2.0).Exp().Sum({0}).Realize().ok());
+  int64_t compiles = cpu->compiler().compiles();
+  // Same graph shape again (fresh data): the in-process and on-disk caches make it free.
+  Tensor y = Tensor::Rand({13, 7}, 8);
+  ASSERT_TRUE((y * 3.0 - 2.0).Exp().Sum({0}).Realize().ok());
+  EXPECT_EQ(cpu->compiler().compiles(), compiles);
+}
+
+TEST(CodegenTest, HalfAndBFloat16ComputeInFloat) {
+  for (DType dt : {DType::kFloat16, DType::kBFloat16}) {
+    Tensor x = Tensor::FromVector({1.5f, -2.0f, 0.25f}, {3}, dt);
+    auto v = (x * 2.0 + 1.0).ToFloats();
+    ASSERT_TRUE(v.ok()) << v.status().ToString();
+    EXPECT_EQ(*v, (std::vector<float>{4.0f, -3.0f, 1.5f})) << Name(dt);
+  }
+}
+
+}  // namespace
+}  // namespace petabox
