@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -173,9 +174,30 @@ CpuCompiler::CpuCompiler(CpuCompilerOptions options)
     : options_(ResolveOptions(std::move(options))),
       kernel_dir_(options_.cache_dir + "/kernels") {}
 
+// The host CPU's model and feature flags: -march=native output is only valid on the same
+// kind of CPU, so a cache shared between machines must not mix them.
+static const std::string& HostCpuId() {
+  static const std::string* id = [] {
+    auto* s = new std::string();
+    FILE* f = std::fopen("/proc/cpuinfo", "r");
+    if (!f) return s;
+    char line[8192];
+    while (std::fgets(line, sizeof(line), f)) {
+      std::string l(line);
+      if (l.rfind("model name", 0) == 0 || l.rfind("flags", 0) == 0) *s += l;
+      if (l == "\n" && !s->empty()) break;  // the first processor's block is enough
+    }
+    std::fclose(f);
+    return s;
+  }();
+  return *id;
+}
+
 std::string CpuCompiler::CacheKey(const std::string& source) const {
   // NUL separators keep ("a", "bc") and ("ab", "c") from hashing alike.
   Sha256 hash;
+  hash.Update(HostCpuId());
+  hash.Update(std::string_view("\0", 1));
   hash.Update(options_.cc);
   for (const std::string& flag : options_.flags) {
     hash.Update(std::string_view("\0", 1));
