@@ -19,7 +19,8 @@ const KNode* FindReduce(const KRef& k) {
 bool VectorSafe(const KNode* k) {
   if (k->dtype != DType::kFloat32) return false;
   if (k->kind == KKind::kAlu && k->op != Op::kAdd && k->op != Op::kMul && k->op != Op::kNeg) return false;
-  if (k->kind == KKind::kLoad && k->st.HasMask()) return false;
+  // Padded (masked) loads would become per-lane gathers, slower than scalar code.
+  if ((k->kind == KKind::kLoad || k->kind == KKind::kConst) && k->st.HasMask()) return false;
   for (const KRef& s : k->srcs)
     if (!VectorSafe(s.get())) return false;
   return true;
@@ -49,6 +50,7 @@ int Vectorize(Kernel& kernel, const KNode* reduce) {
   if (width < 2 || reduce->op != Op::kReduceSum || !VectorSafe(reduce)) return -1;
   for (int a = static_cast<int>(kernel.shape().size()) - 1; a >= 0; --a) {
     if (kernel.kinds()[a] != AxisKind::kGlobal || kernel.StrideOf(nullptr, a) != 1) continue;
+    while (width > 4 && kernel.shape()[a] % width != 0) width /= 2;  // narrower vectors fit more shapes
     if (kernel.shape()[a] % width != 0) continue;
     int v = kernel.Split(a, width, AxisKind::kUpcast);
     kernel.SetVectorAxis(v);
