@@ -123,6 +123,7 @@ Tensor Tensor::Conv2d(const Tensor& weight, const Tensor& bias, Pair stride, Pai
   int64_t n = shape()[0], cin = weight.shape()[1], cout = weight.shape()[0];
   int64_t kh = weight.shape()[2], kw = weight.shape()[3], rcout = cout / groups;
   Tensor x = Pad({{0, 0}, {0, 0}, {padding.first, padding.first}, {padding.second, padding.second}});
+  if (padding.first || padding.second) x = x.Contiguous();
   x = x.Pool({kh, kw}, stride, dilation, "conv2d");  // (N, C, OH, OW, KH, KW)
   if (!x.ok()) return x;
   int64_t oh = x.shape()[2], ow = x.shape()[3];

@@ -135,8 +135,11 @@ int64_t Kernel::UpcastSize() const {
 
 std::optional<int64_t> Kernel::StrideOf(const KNode* node, int axis) const {
   const ShapeTracker& st = ViewOf(node);
-  if (st.views().size() != 1) return std::nullopt;
-  return st.views()[0].strides[axis];
+  if (st.views().size() == 1) return st.views()[0].strides[axis];
+  // Several views: read the stride off the simplified index expression, if it is linear.
+  std::vector<sym::ExprRef> vars;
+  for (size_t i = 0; i < shape_.size(); ++i) vars.push_back(sym::Var("a" + std::to_string(i), 0, shape_[i] - 1));
+  return sym::LinearCoeff(st.IndexExpr(vars).first, "a" + std::to_string(axis));
 }
 
 std::string Kernel::Name() const {

@@ -150,11 +150,13 @@ ExprRef Mod(const ExprRef& a, int64_t c) {
   if (a->kind == Kind::kConst) return Const(FloorMod(a->value, c));
   if (a->min >= 0 && a->max < c) return a;
   if (a->kind == Kind::kMod && a->value % c == 0) return Mod(a->srcs[0], c);
+  // (x + c*q*y) % c == x % c: reduce every coefficient modulo c.
   Terms t = Decompose(a), rest;
   bool dropped = false;
   for (auto& [base, k] : t.terms) {
-    if (k % c == 0) dropped = true;
-    else rest.AddTerm(base, k);
+    int64_t r = FloorMod(k, c);
+    dropped |= r != k;
+    if (r != 0) rest.AddTerm(base, r);
   }
   rest.constant = FloorMod(t.constant, c);
   dropped |= rest.constant != t.constant;

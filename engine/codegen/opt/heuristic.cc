@@ -31,10 +31,15 @@ void ForEachLoad(const KNode* k, const std::function<void(const KNode*)>& fn) {
   for (const KRef& s : k->srcs) ForEachLoad(s.get(), fn);
 }
 
-// True when some load does not move along `axis` (its values are reused across it).
+// True when some load does not move along `axis` (its values are reused across it). When
+// vectorized, only vector loads count: reusing one of those saves the most bytes.
 bool HasReuse(const Kernel& kernel, const KNode* body, int axis) {
+  int v = kernel.vector_axis();
   bool reuse = false;
-  ForEachLoad(body, [&](const KNode* l) { reuse |= kernel.StrideOf(l, axis) == 0; });
+  ForEachLoad(body, [&](const KNode* l) {
+    bool vector_load = v < 0 || kernel.StrideOf(l, v) == 1;
+    reuse |= vector_load && kernel.StrideOf(l, axis) == 0;
+  });
   return reuse;
 }
 
