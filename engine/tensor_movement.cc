@@ -21,7 +21,10 @@ Tensor Tensor::Reshape(const Shape& shape) const {
   int64_t known = 1;
   for (size_t i = 0; i < s.size(); ++i) {
     if (s[i] == -1 && infer < 0) { infer = static_cast<int>(i); continue; }
-    if (s[i] < 0) return Error(InvalidArgument("reshape: invalid shape " + ShapeToString(shape)));
+    if (s[i] < 0) {
+      return Error(InvalidArgument("reshape: cannot reshape " + ShapeToString(this->shape()) + " to " +
+                                   ShapeToString(shape) + " (only one -1 and no other negative sizes)"));
+    }
     known *= s[i];
   }
   if (infer >= 0) {
@@ -143,7 +146,8 @@ Tensor Tensor::Slice(int axis, int64_t start, int64_t stop, int64_t step) const 
   if (!ok()) return *this;
   auto a = NormalizeAxis(axis, ndim(), shape(), "slice");
   if (!a.ok()) return Error(a.status());
-  if (step == 0) return Error(InvalidArgument("slice: step must not be 0"));
+  if (step == 0) return Error(InvalidArgument("slice: step must not be 0 (axis " + std::to_string(axis) +
+                                                 " of shape " + ShapeToString(shape()) + ")"));
   int64_t n = shape()[*a];
   // Python semantics: negative indices count from the end, then clamp.
   auto resolve = [&](int64_t v, int64_t lo, int64_t hi) { return std::clamp(v < 0 ? v + n : v, lo, hi); };
@@ -248,9 +252,16 @@ Tensor Tensor::Cat(const std::vector<Tensor>& tensors, int axis) {
 }
 
 Tensor Tensor::Stack(const std::vector<Tensor>& tensors, int axis) {
-  std::vector<Tensor> expanded;
-  for (const Tensor& t : tensors) expanded.push_back(t.Unsqueeze(axis));
   if (tensors.empty()) return Error(InvalidArgument("stack: no tensors"));
+  std::vector<Tensor> expanded;
+  for (const Tensor& t : tensors) {
+    if (!t.ok()) return t;
+    if (t.shape() != tensors[0].shape()) {
+      return Error(InvalidArgument("stack: shape " + ShapeToString(t.shape()) + " differs from " +
+                                   ShapeToString(tensors[0].shape()) + "; all tensors must have the same shape"));
+    }
+    expanded.push_back(t.Unsqueeze(axis));
+  }
   return Cat(expanded, axis);
 }
 

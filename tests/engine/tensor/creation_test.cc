@@ -210,7 +210,7 @@ INSTANTIATE_TEST_SUITE_P(Dtypes, RoundTripTest,
 
 // Half-precision storage rounds to nearest even: exactly what the independent reference gives.
 TEST(RoundTripTest, HalfRoundingIsNearestEven) {
-  HostArray a = RandomHost({64}, -10, 10);
+  HostArray a = RandomHost({64}, -10.0, 10.0);
   ExpectClose(ToTensor(a, DType::kFloat16), Quantize(a, DType::kFloat16), 0, 0);
   ExpectClose(ToTensor(a, DType::kBFloat16), Quantize(a, DType::kBFloat16), 0, 0);
 }

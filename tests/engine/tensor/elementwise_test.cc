@@ -160,7 +160,7 @@ TEST(ScalarOperandTest, TensorWithDouble) {
 
 // Integer exponents of negative bases are defined (PyTorch: (-2)**3 == -8).
 TEST(ScalarOperandTest, PowIntegerExponentOfNegativeBase) {
-  HostArray a = RandomHost({9}, -2, 2);
+  HostArray a = RandomHost({9}, -2.0, 2.0);
   ExpectClose(ToTensor(a).Pow(2.0), Map(a, [](double x) { return x * x; }), 1e-5, 2e-4);
   ExpectClose(ToTensor(a).Pow(3.0), Map(a, [](double x) { return x * x * x; }), 1e-5, 2e-4);
 }

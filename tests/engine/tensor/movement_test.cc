@@ -2,6 +2,7 @@
 // reshape, permute, transpose, expand, pad, shrink, flip, slice, flatten, (un)squeeze,
 // cat, stack, and chains of them, read back through a copy and fed into compute.
 #include <functional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -118,16 +119,25 @@ const MoveCase kMoves[] = {
      [](const HostArray& a) { return a; }},
 };
 
+// Cases whose view is also fed into compute (fused into it), besides being read back; the
+// other views reach compute in the elementwise, reduce and nn tests (kept few to bound the
+// number of kernels the suite compiles).
+const std::set<std::string> kAlsoCompute = {
+    "ReshapeOfPermuted", "ReshapeOfTransposedSplit", "ExpandPrependKeep", "PadValue",
+    "ShrinkIntoPad",     "SliceNegativeStep",        "FlattenOfTransposed", "PermutePadFlipSlice",
+    "ExpandThenReshape", "PadThenShrinkBack",
+};
+
 class MovementTest : public ::testing::TestWithParam<MoveCase> {};
 
-// The view read back directly (a copy kernel) and fed into compute (fused into it).
 TEST_P(MovementTest, MatchesReference) {
   const MoveCase& c = GetParam();
   HostArray a = RandomHost(c.base);
   HostArray want = c.ref(a);
   Tensor view = c.op(ToTensor(a));
   ExpectClose(view, want, 0, 0);
-  ExpectClose(view * 2.0 + 1.0, Map(want, [](double x) { return 2 * x + 1; }));
+  if (kAlsoCompute.count(c.name))
+    ExpectClose(view * 2.0 + 1.0, Map(want, [](double x) { return 2 * x + 1; }));
 }
 
 INSTANTIATE_TEST_SUITE_P(Ops, MovementTest, ::testing::ValuesIn(kMoves),

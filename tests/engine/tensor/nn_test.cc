@@ -64,8 +64,8 @@ INSTANTIATE_TEST_SUITE_P(Shapes, MatmulTest, ::testing::ValuesIn(kMatmul),
                          [](const auto& info) { return std::string(info.param.name); });
 
 TEST(MatmulValueTest, Float16) {
-  HostArray a = Quantize(RandomHost({4, 8}, -1, 1), DType::kFloat16);
-  HostArray b = Quantize(RandomHost({8, 3}, -1, 1), DType::kFloat16);
+  HostArray a = Quantize(RandomHost({4, 8}, -1.0, 1.0), DType::kFloat16);
+  HostArray b = Quantize(RandomHost({8, 3}, -1.0, 1.0), DType::kFloat16);
   Tensor out = ToTensor(a, DType::kFloat16).Matmul(ToTensor(b, DType::kFloat16));
   EXPECT_EQ(out.dtype(), DType::kFloat16);
   ExpectClose(out, Matmul(a, b), 1e-2, 1e-2);
@@ -89,6 +89,9 @@ const ConvCase kConv[] = {
     {"OneByOne", {2, 3, 5, 4}, {5, 3, 1, 1}, {}},
     {"OddNonSquare", {1, 1, 7, 11}, {2, 1, 3, 5}, {2, 1, 1, 2}},
     {"WithBias", {2, 3, 5, 5}, {4, 3, 3, 3}, {1, 1, 1, 1}, true},
+    // Stride larger than the kernel (windows skip input) and dilation with stride.
+    {"K1Stride2", {1, 2, 5, 5}, {3, 2, 1, 1}, {2, 2}},
+    {"Dilation2Stride2Pad2", {1, 2, 8, 7}, {2, 2, 3, 3}, {2, 2, 2, 2, 2, 2}},
 };
 
 class Conv2dTest : public ::testing::TestWithParam<ConvCase> {};
@@ -108,7 +111,7 @@ INSTANTIATE_TEST_SUITE_P(Cases, Conv2dTest, ::testing::ValuesIn(kConv),
 
 // An NHWC input permuted to NCHW (a non-contiguous view) and a flipped kernel.
 TEST(Conv2dViewTest, PermutedInputFlippedWeight) {
-  HostArray x = RandomHost({1, 5, 6, 2}), w = RandomHost({3, 2, 3, 3}, -1, 1);
+  HostArray x = RandomHost({1, 5, 6, 2}), w = RandomHost({3, 2, 3, 3}, -1.0, 1.0);
   Tensor out = ToTensor(x).Permute({0, 3, 1, 2}).Conv2d(ToTensor(w).Flip({2, 3}), Tensor(), {1, 1}, {1, 1});
   Conv2dParams p;
   p.pad_h = p.pad_w = 1;
@@ -131,6 +134,8 @@ const PoolCase kPools[] = {
     {"Avg2x2Stride2", false, {1, 2, 6, 6}, {2, 2}, {2, 2}, {0, 0}},
     {"Avg3x3Stride1Pad1", false, {1, 2, 5, 5}, {3, 3}, {1, 1}, {1, 1}},
     {"AvgNonSquareKernel", false, {2, 1, 7, 6}, {3, 2}, {2, 1}, {0, 0}},
+    {"Max2x2Stride3", true, {1, 1, 7, 7}, {2, 2}, {3, 3}, {0, 0}},
+    {"Avg3x3Stride2Pad1Odd", false, {1, 2, 7, 5}, {3, 3}, {2, 2}, {1, 1}},
 };
 
 class PoolTest : public ::testing::TestWithParam<PoolCase> {};
@@ -145,6 +150,13 @@ TEST_P(PoolTest, MatchesReference) {
 
 INSTANTIATE_TEST_SUITE_P(Cases, PoolTest, ::testing::ValuesIn(kPools),
                          [](const auto& info) { return std::string(info.param.name); });
+
+// Pools slide over the last two dims of any input with at least two (e.g. (C, H, W)).
+TEST(PoolValueTest, ThreeDimInput) {
+  HostArray x = RandomHost({2, 5, 5});
+  HostArray want = Pool2d(Reshape(x, {1, 2, 5, 5}), true, {2, 2}, {1, 1}, {0, 0});
+  ExpectClose(ToTensor(x).MaxPool2d({2, 2}, {1, 1}), Reshape(want, {2, 4, 4}), 0, 0);
+}
 
 // ---------------------------------------------------------------- softmax, log_softmax
 
@@ -184,7 +196,7 @@ INSTANTIATE_TEST_SUITE_P(Cases, SoftmaxTest, ::testing::ValuesIn(kSoftmax),
 
 // Large logits must not overflow (the max is subtracted first).
 TEST(SoftmaxValueTest, LargeLogitsAreStable) {
-  HostArray x = RandomHost({2, 5}, 80, 120);
+  HostArray x = RandomHost({2, 5}, 80.0, 120.0);
   ExpectClose(ToTensor(x).Softmax(), Softmax(x), 1e-6, 1e-4);
   ExpectClose(ToTensor(x).LogSoftmax(), LogSoftmax(x), 1e-4, 1e-4);
 }
@@ -201,7 +213,7 @@ class CrossEntropyTest : public ::testing::TestWithParam<CrossEntropyCase> {};
 
 TEST_P(CrossEntropyTest, MatchesReference) {
   const CrossEntropyCase& c = GetParam();
-  HostArray logits = RandomHost({c.n, c.c}, -3, 3);
+  HostArray logits = RandomHost({c.n, c.c}, -3.0, 3.0);
   HostArray targets = RandomIntHost({c.n}, 0, c.c - 1);
   std::vector<int64_t> tv(targets.data.begin(), targets.data.end());
   Tensor loss = ToTensor(logits).CrossEntropy(ToTensor(targets, DType::kInt32), c.label_smoothing);
@@ -252,7 +264,7 @@ TEST(NnChainTest, LayerNorm) {
 }
 
 TEST(NnChainTest, ConvReluPoolFlattenLinear) {
-  HostArray x = RandomHost({2, 1, 6, 6}), w = RandomHost({2, 1, 3, 3}, -1, 1), fc = RandomHost({8, 3}, -1, 1);
+  HostArray x = RandomHost({2, 1, 6, 6}), w = RandomHost({2, 1, 3, 3}, -1.0, 1.0), fc = RandomHost({8, 3}, -1.0, 1.0);
   Tensor out = ToTensor(x).Conv2d(ToTensor(w), Tensor(), {1, 1}, {1, 1}).Relu().MaxPool2d({3, 3}).Flatten(1).Matmul(
       ToTensor(fc));
   Conv2dParams p;

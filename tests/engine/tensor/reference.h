@@ -290,7 +290,7 @@ inline HostArray Stack(const std::vector<HostArray>& xs, int axis) {
 
 // ---------------------------------------------------------------- reductions
 
-// Normalized, sorted reduce axes; empty means all.
+// Which dims a reduction over `axes` folds (negative axes count from the end; empty = all).
 inline std::vector<bool> ReduceMask(const Shape& shape, const std::vector<int>& axes) {
   int n = static_cast<int>(shape.size());
   std::vector<bool> mask(n, axes.empty());
@@ -516,7 +516,8 @@ inline uint64_t NextSeed() {
 
 // Uniform random values in [lo, hi), rounded to float32 (so float32 tensors hold them
 // exactly). Never all zeros.
-inline HostArray RandomHost(const Shape& shape, uint64_t seed, double lo = -2, double hi = 2) {
+// The seeded form takes all four arguments (so (shape, -1, 1) is never read as a seed).
+inline HostArray RandomHost(const Shape& shape, uint64_t seed, double lo, double hi) {
   std::mt19937_64 gen(seed);
   std::uniform_real_distribution<double> dist(lo, hi);
   HostArray a = HostArray::Filled(shape, 0);
