@@ -53,42 +53,70 @@ Tensor Tensor::Matmul(const Tensor& o) const {
   return r;
 }
 
+namespace {
+
+// Shapes and ranges for the last-axis window code: the leading dims stay as they are.
+struct Lead {
+  Shape dims;
+  Shape With(std::initializer_list<int64_t> tail) const {
+    Shape s = dims;
+    s.insert(s.end(), tail);
+    return s;
+  }
+  std::vector<Range> Keep(std::initializer_list<Range> tail) const {
+    std::vector<Range> r;
+    for (int64_t v : dims) r.push_back({0, v});
+    r.insert(r.end(), tail);
+    return r;
+  }
+  std::vector<Range> Pad(std::initializer_list<Range> tail) const {
+    std::vector<Range> r(dims.size(), {0, 0});
+    r.insert(r.end(), tail);
+    return r;
+  }
+};
+
+// Windows of size k, stride s, dilation d over the last axis: (..., i) -> (..., o, k).
+Tensor Pool1d(const Tensor& x, int64_t k, int64_t s, int64_t d) {
+  int64_t i = x.shape().back();
+  int64_t o = (i - d * (k - 1) - 1) / s + 1;
+  Lead lead{Shape(x.shape().begin(), x.shape().end() - 1)};
+  if (k <= s && d == 1) {  // windows do not overlap: a reshape picks them out
+    Tensor t = o * s <= i ? x.Shrink(lead.Keep({{0, o * s}})) : x.Pad(lead.Pad({{0, o * s - i}}));
+    return t.Reshape(lead.With({o, s})).Shrink(lead.Keep({{0, o}, {0, k}}));
+  }
+  // Overlapping windows: tile the row e times and cut rows of length i+d, so row kk starts
+  // kk*d later; then every s-th column of the first o*s is a window position.
+  int64_t e = (k * (i + d) + i - 1) / i;
+  Tensor t = x.Reshape(lead.With({1, i})).Expand(lead.With({e, i})).Reshape(lead.With({e * i}));
+  t = t.Shrink(lead.Keep({{0, k * (i + d)}})).Reshape(lead.With({k, i + d}));
+  if (o * s > i + d) t = t.Pad(lead.Pad({{0, 0}, {0, o * s - i - d}}));
+  t = t.Shrink(lead.Keep({{0, k}, {0, o * s}})).Reshape(lead.With({k, o, s}));
+  t = t.Shrink(lead.Keep({{0, k}, {0, o}, {0, 1}})).Reshape(lead.With({k, o}));
+  int nd = x.ndim();
+  return t.Transpose(nd - 1, nd);  // (..., o, k)
+}
+
+// The axes 0..n-3 followed by `tail`.
+std::vector<int> LeadingThen(int n, std::initializer_list<int> tail) {
+  std::vector<int> order;
+  for (int a = 0; a < n - 2; ++a) order.push_back(a);
+  order.insert(order.end(), tail);
+  return order;
+}
+
+// (before, after) pads for the last two axes of an ndim-dim tensor.
+std::vector<Range> PadLastTwo(int ndim, Pair padding) {
+  std::vector<Range> pads(ndim, {0, 0});
+  pads[ndim - 2] = {padding.first, padding.first};
+  pads[ndim - 1] = {padding.second, padding.second};
+  return pads;
+}
+
+}  // namespace
+
 // Sliding windows over the last two axes: (..., H, W) -> (..., OH, OW, KH, KW), zero-copy.
 Tensor Tensor::Pool(Pair kernel, Pair stride, Pair dilation, const char* name) const {
-  auto pool1d = [&](const Tensor& x, int64_t k, int64_t s, int64_t d) -> Tensor {
-    int64_t i = x.shape().back();
-    int64_t o = (i - d * (k - 1) - 1) / s + 1;
-    int nd = x.ndim();
-    Shape lead(x.shape().begin(), x.shape().end() - 1);
-    auto with = [&](std::initializer_list<int64_t> tail) { Shape sh = lead; sh.insert(sh.end(), tail); return sh; };
-    auto ranges = [&](std::initializer_list<Range> tail) {
-      std::vector<Range> r;
-      for (int64_t v : lead) r.push_back({0, v});
-      r.insert(r.end(), tail);
-      return r;
-    };
-    auto pads = [&](std::initializer_list<Range> tail) {
-      std::vector<Range> r(lead.size(), {0, 0});
-      r.insert(r.end(), tail);
-      return r;
-    };
-    if (k <= s && d == 1) {  // windows do not overlap: a reshape picks them out
-      Tensor t = o * s <= i ? x.Shrink(ranges({{0, o * s}})) : x.Pad(pads({{0, o * s - i}}));
-      return t.Reshape(with({o, s})).Shrink(ranges({{0, o}, {0, k}}));
-    }
-    // Overlapping windows: tile the row e times, cut rows of length i+d, so row kk starts kk*d later.
-    int64_t e = (k * (i + d) + i - 1) / i;
-    Tensor t = x.Reshape(with({1, i})).Expand(with({e, i})).Reshape(with({e * i}));
-    t = t.Shrink(ranges({{0, k * (i + d)}})).Reshape(with({k, i + d}));
-    if (o * s > i + d) t = t.Pad(pads({{0, 0}, {0, o * s - i - d}}));
-    t = t.Shrink(ranges({{0, k}, {0, o * s}})).Reshape(with({k, o, s})).Shrink(ranges({{0, k}, {0, o}, {0, 1}}));
-    t = t.Reshape(with({k, o}));
-    std::vector<int> order;
-    for (int a = 0; a < nd - 1; ++a) order.push_back(a);
-    order.push_back(nd);
-    order.push_back(nd - 1);
-    return t.Permute(order);  // (..., o, k)
-  };
   if (!ok()) return *this;
   if (ndim() < 2) return Error(InvalidArgument(std::string(name) + ": input " + ShapeToString(shape()) + " needs >= 2 dims"));
   int64_t h = shape()[ndim() - 2], w = shape()[ndim() - 1];
@@ -98,15 +126,10 @@ Tensor Tensor::Pool(Pair kernel, Pair stride, Pair dilation, const char* name) c
                                  " and dilation " + PairStr(dilation) + " does not fit input " + ShapeToString(shape())));
   }
   int n = ndim();
-  Tensor tw = pool1d(*this, kernel.second, stride.second, dilation.second);  // (..., H, OW, KW)
-  std::vector<int> order;
-  for (int a = 0; a < n - 2; ++a) order.push_back(a);
-  order.insert(order.end(), {n - 1, n, n - 2});
-  Tensor th = pool1d(tw.Permute(order), kernel.first, stride.first, dilation.first);  // (..., OW, KW, OH, KH)
-  order.clear();
-  for (int a = 0; a < n - 2; ++a) order.push_back(a);
-  order.insert(order.end(), {n, n - 2, n + 1, n - 1});
-  return th.Permute(order);  // (..., OH, OW, KH, KW)
+  Tensor tw = Pool1d(*this, kernel.second, stride.second, dilation.second);  // (..., H, OW, KW)
+  Tensor th = Pool1d(tw.Permute(LeadingThen(n, {n - 1, n, n - 2})), kernel.first, stride.first,
+                     dilation.first);                                          // (..., OW, KW, OH, KH)
+  return th.Permute(LeadingThen(n, {n, n - 2, n + 1, n - 1}));                 // (..., OH, OW, KH, KW)
 }
 
 Tensor Tensor::Conv2d(const Tensor& weight, const Tensor& bias, Pair stride, Pair padding, Pair dilation,
@@ -122,7 +145,9 @@ Tensor Tensor::Conv2d(const Tensor& weight, const Tensor& bias, Pair stride, Pai
     return Error(InvalidArgument("conv2d: negative padding " + PairStr(padding)));
   int64_t n = shape()[0], cin = weight.shape()[1], cout = weight.shape()[0];
   int64_t kh = weight.shape()[2], kw = weight.shape()[3], rcout = cout / groups;
-  Tensor x = Pad({{0, 0}, {0, 0}, {padding.first, padding.first}, {padding.second, padding.second}});
+  // The padded input is materialized once: the conv's inner loop then reads it without
+  // masks, which lets the compiler vectorize it (an O(input) copy against O(input*k*k*cout)).
+  Tensor x = Pad(PadLastTwo(4, padding));
   if (padding.first || padding.second) x = x.Contiguous();
   x = x.Pool({kh, kw}, stride, dilation, "conv2d");  // (N, C, OH, OW, KH, KW)
   if (!x.ok()) return x;
@@ -143,21 +168,15 @@ Tensor Tensor::MaxPool2d(Pair kernel, Pair stride, Pair padding) const {
   if (stride.first == 0) stride = kernel;
   if (!ok()) return *this;
   if (ndim() < 2) return Error(InvalidArgument("max_pool2d: input " + ShapeToString(shape()) + " needs >= 2 dims"));
-  std::vector<Range> pads(ndim(), {0, 0});
-  pads[ndim() - 2] = {padding.first, padding.first};
-  pads[ndim() - 1] = {padding.second, padding.second};
   double lowest = IsFloat(dtype()) ? -INFINITY : -2147483648.0;
-  return Pad(pads, lowest).Pool(kernel, stride, {1, 1}, "max_pool2d").Max({-1, -2});
+  return Pad(PadLastTwo(ndim(), padding), lowest).Pool(kernel, stride, {1, 1}, "max_pool2d").Max({-1, -2});
 }
 
 Tensor Tensor::AvgPool2d(Pair kernel, Pair stride, Pair padding) const {
   if (stride.first == 0) stride = kernel;
   if (!ok()) return *this;
   if (ndim() < 2) return Error(InvalidArgument("avg_pool2d: input " + ShapeToString(shape()) + " needs >= 2 dims"));
-  std::vector<Range> pads(ndim(), {0, 0});
-  pads[ndim() - 2] = {padding.first, padding.first};
-  pads[ndim() - 1] = {padding.second, padding.second};
-  return Pad(pads).Pool(kernel, stride, {1, 1}, "avg_pool2d").Mean({-1, -2});
+  return Pad(PadLastTwo(ndim(), padding)).Pool(kernel, stride, {1, 1}, "avg_pool2d").Mean({-1, -2});
 }
 
 Tensor Tensor::Softmax(int axis) const {
