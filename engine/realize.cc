@@ -20,29 +20,59 @@ struct CompiledKernel {
   LinearKernel linear;
 };
 
-// Compiled programs by (device, source): a kernel is compiled and loaded once per process.
+// Compiled programs, found by kernel AST (so a repeated kernel skips lowering) and by
+// source (so equal sources share one program). A kernel is compiled and loaded once per process.
 class ProgramCache {
  public:
-  StatusOr<CompiledKernel*> Get(Device* device, LinearKernel linear, const std::string& source) {
+  CompiledKernel* Find(const std::string& ast_key) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = by_ast_.find(ast_key);
+    return it == by_ast_.end() ? nullptr : it->second;
+  }
+
+  StatusOr<CompiledKernel*> Add(const std::string& ast_key, Device* device, LinearKernel linear,
+                                const std::string& source) {
     std::string key = device->properties().name + "\n" + source;
     std::lock_guard<std::mutex> lock(mu_);
-    if (auto it = cache_.find(key); it != cache_.end()) return it->second.get();
-    PB_ASSIGN_OR_RETURN(std::string binary, device->compiler().Compile(source));
-    PB_ASSIGN_OR_RETURN(auto program, device->LoadProgram(binary, linear.name));
-    auto ck = std::make_unique<CompiledKernel>(CompiledKernel{std::move(program), std::move(linear)});
-    CompiledKernel* raw = ck.get();
-    cache_[key] = std::move(ck);
-    return raw;
+    auto it = by_source_.find(key);
+    if (it == by_source_.end()) {
+      PB_ASSIGN_OR_RETURN(std::string binary, device->compiler().Compile(source));
+      PB_ASSIGN_OR_RETURN(auto program, device->LoadProgram(binary, linear.name));
+      auto ck = std::make_unique<CompiledKernel>(CompiledKernel{std::move(program), std::move(linear)});
+      it = by_source_.emplace(key, std::move(ck)).first;
+    }
+    by_ast_[ast_key] = it->second.get();
+    return it->second.get();
   }
 
  private:
   std::mutex mu_;
-  std::map<std::string, std::unique_ptr<CompiledKernel>> cache_;  // GUARDED_BY(mu_)
+  std::map<std::string, std::unique_ptr<CompiledKernel>> by_source_;  // GUARDED_BY(mu_)
+  std::map<std::string, CompiledKernel*> by_ast_;                     // GUARDED_BY(mu_)
 };
 
 ProgramCache& Programs() {
   static ProgramCache* cache = new ProgramCache();
   return *cache;
+}
+
+// A structural key for a kernel AST: equal keys lower to the same code.
+void AppendKey(const KRef& k, std::string& key) {
+  char value[32];
+  std::snprintf(value, sizeof(value), "%a", k->value);
+  key += "(" + std::to_string(static_cast<int>(k->kind)) + " " + Name(k->op) + " " + Name(k->dtype) + " " +
+         std::to_string(k->buf) + " " + value;
+  if (k->kind == KKind::kLoad || k->kind == KKind::kConst) key += " " + k->st.ToString();
+  for (const KRef& s : k->srcs) AppendKey(s, key);
+  key += ")";
+}
+
+std::string AstKey(const KernelAst& ast) {
+  std::string key = ast.device + ShapeToString(ast.full_shape) + ast.out_st.ToString();
+  for (bool r : ast.reduce_axes) key += r ? "r" : "g";
+  for (DType d : ast.buf_dtypes) key += Name(d);
+  AppendKey(ast.root, key);
+  return key;
 }
 
 struct Lowered {
@@ -68,9 +98,13 @@ StatusOr<std::shared_ptr<Buffer>> OutputBuffer(const ScheduleItem& item, Device*
 
 Status RunKernel(const ScheduleItem& item) {
   PB_ASSIGN_OR_RETURN(Device * device, DeviceRegistry::Global().Get(item.ast->device));
-  PB_ASSIGN_OR_RETURN(Lowered lowered, Lower(*item.ast, device));
-  LaunchDims dims = lowered.linear.dims;
-  PB_ASSIGN_OR_RETURN(CompiledKernel * ck, Programs().Get(device, std::move(lowered.linear), lowered.source));
+  std::string ast_key = AstKey(*item.ast);
+  CompiledKernel* ck = Programs().Find(ast_key);
+  if (!ck) {
+    PB_ASSIGN_OR_RETURN(Lowered lowered, Lower(*item.ast, device));
+    PB_ASSIGN_OR_RETURN(ck, Programs().Add(ast_key, device, std::move(lowered.linear), lowered.source));
+  }
+  const LaunchDims& dims = ck->linear.dims;
   PB_ASSIGN_OR_RETURN(std::shared_ptr<Buffer> out, OutputBuffer(item, device));
   std::vector<void*> args{out->data()};
   int64_t bytes = static_cast<int64_t>(out->bytes());
