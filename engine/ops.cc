@@ -33,6 +33,7 @@ constexpr OpInfo kOps[] = {
     {Op::kPad, "PAD", C::kMovement, 1, false},
     {Op::kShrink, "SHRINK", C::kMovement, 1, false},
     {Op::kFlip, "FLIP", C::kMovement, 1, false},
+    {Op::kDetach, "DETACH", C::kMovement, 1, false},
     {Op::kConst, "CONST", C::kBuffer, 0, false},
     {Op::kEmpty, "EMPTY", C::kBuffer, 0, false},
     {Op::kCopy, "COPY", C::kBuffer, 1, false},

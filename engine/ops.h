@@ -15,8 +15,9 @@ enum class Op : uint8_t {
   kWhere,
   // reduce (arg: axes; result keeps reduced axes with size 1)
   kReduceSum, kReduceMax,
-  // movement (zero-copy: they only rewrite views)
-  kReshape, kPermute, kExpand, kPad, kShrink, kFlip,
+  // movement (zero-copy: they only rewrite views). DETACH is the identity view that
+  // autograd does not differentiate through.
+  kReshape, kPermute, kExpand, kPad, kShrink, kFlip, kDetach,
   // buffer
   kConst, kEmpty, kCopy, kContiguous, kAssign,
   // a realized buffer (leaf); not an op a user builds

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "devices/registry.h"
+#include "engine/autograd.h"
 #include "engine/realize.h"
 #include "engine/tensor_internal.h"
 
@@ -48,7 +49,9 @@ Status FirstError(std::initializer_list<const Tensor*> tensors) {
 
 Tensor MakeOp(Op op, DType dtype, const Shape& shape, const std::string& device, std::vector<NodeRef> srcs,
               NodeArg arg) {
-  return Tensor(MakeNode(op, dtype, shape, device, std::move(srcs), std::move(arg)));
+  NodeRef n = MakeNode(op, dtype, shape, device, std::move(srcs), std::move(arg));
+  if (NoGradGuard::Active() && op != Op::kConst) n = MakeNode(Op::kDetach, dtype, shape, device, {n});
+  return Tensor(std::move(n));
 }
 
 Tensor Tensor::Error(Status status) { return Tensor(std::move(status)); }
@@ -176,7 +179,7 @@ Status RealizeAll(std::vector<Tensor*> tensors) {
     roots.push_back(RealizeRoot(t->node()));
   }
   PB_RETURN_IF_ERROR(Realize(roots));
-  for (Tensor* t : tensors) *t = Tensor(Rebase(t->node()));
+  for (Tensor* t : tensors) t->node_ = Rebase(t->node());
   return Status::Ok();
 }
 
@@ -211,7 +214,7 @@ Tensor Tensor::Assign(const Tensor& value) {
   Tensor v = value.dtype() == dtype() ? value : value.Cast(dtype());
   Tensor a = MakeOp(Op::kAssign, dtype(), shape(), device(), {node_, v.node_});
   if (Status s = a.Realize(); !s.ok()) return Error(s);
-  *this = Tensor(MakeBufferNode(node_->buffer(), device(), shape()));
+  node_ = MakeBufferNode(node_->buffer(), device(), shape());  // same node: buffers intern
   return *this;
 }
 

@@ -158,8 +158,25 @@ class Tensor {
   // Mean cross-entropy of logits (N, C) against int class indices (N,).
   Tensor CrossEntropy(const Tensor& targets, double label_smoothing = 0) const;
 
+  // ---- autograd (engine/autograd.h has the functional form)
+  // Marks this tensor as a leaf that gradients flow to; realizes it into a buffer of its own
+  // first. Copies of this Tensor share the flag and the gradient. Returns *this.
+  Tensor& RequiresGrad(bool enabled = true);
+  bool requires_grad() const;
+  // The gradient accumulated by Backward() (lazy), or an uninitialized Tensor if none yet.
+  Tensor grad() const;
+  void SetGrad(const Tensor& grad);
+  void ZeroGrad();
+  // For a one-element tensor: adds d(this)/d(leaf) to the grad of every leaf that requires
+  // grad and that this tensor depends on (gradients accumulate until ZeroGrad()).
+  // InvalidArgument for a tensor with more than one element or with no such leaf.
+  Status Backward();
+  // The same value with no gradient flowing through it.
+  Tensor Detach() const;
+
   // ---- internal: building from a node
   explicit Tensor(NodeRef node) : node_(std::move(node)) {}
+  struct GradState;
 
  private:
   explicit Tensor(Status status) : status_(std::make_shared<Status>(std::move(status))) {}
@@ -174,9 +191,10 @@ class Tensor {
 
   NodeRef node_;
   std::shared_ptr<const Status> status_;  // null when ok
+  std::shared_ptr<GradState> grad_state_;  // set by RequiresGrad; shared by copies
 
   friend Tensor Broadcast(const Tensor&, const Shape&, const char*);
-  friend class TensorOps;
+  friend Status RealizeAll(std::vector<Tensor*> tensors);
 };
 
 inline Tensor operator+(const Tensor& a, const Tensor& b) { return a.Add(b); }

@@ -130,7 +130,7 @@ void KernelBuilder::CollectReduces(const Node* n, bool fusable, std::set<std::pa
     return;
   }
   if (!IsElementwise(n->op) && !IsMovement(n->op)) return;
-  bool next = fusable && (!IsMovement(n->op) || n->op == Op::kReshape);
+  bool next = fusable && (!IsMovement(n->op) || n->op == Op::kReshape || n->op == Op::kDetach);
   for (const NodeRef& s : n->srcs) CollectReduces(s.get(), next, seen, reduces);
 }
 

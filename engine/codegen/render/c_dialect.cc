@@ -39,7 +39,7 @@ Dialect MakeC() {
       "({ {T} pb_b_; __typeof__({0}) pb_a_ = {0}; __builtin_memcpy(&pb_b_, &pb_a_, sizeof(pb_b_)); pb_b_; })",
       "({0}+{1})", "({0}*{1})", "({0}>{1}?{0}:{1})", "({0}%{1})", "({0}/{1})", "({0}<{1})", "({0}!={1})",
       "({0}^{1})", "({0}&{1})", "({0}|{1})", "({0}?{1}:{2})",
-      nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,  // reduce, movement
+      nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,  // reduce, movement
       nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,                             // buffer ops
   };
   d.vector_typedef =
