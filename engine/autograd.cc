@@ -15,7 +15,7 @@ namespace petabox {
 struct Tensor::GradState {
   bool requires_grad = true;
   Tensor grad;    // accumulated gradient (lazy); uninitialized until Backward reaches the leaf
-  NodeRef node;   // the leaf's node: kept alive so the registry key stays valid
+  std::shared_ptr<Buffer> buffer;  // the leaf's memory: alive as long as the state, so its address stays unique
 };
 
 namespace {
@@ -124,12 +124,12 @@ std::vector<const Node*> TopoOrder(const Node* y, const std::unordered_set<const
 
 class LeafRegistry {
  public:
-  void Add(const Node* n, std::weak_ptr<Tensor::GradState> s) {
+  void Add(const Buffer* n, std::weak_ptr<Tensor::GradState> s) {
     std::lock_guard<std::mutex> lock(mu_);
     if (leaves_.size() > 1024) Sweep();
     leaves_[n] = std::move(s);
   }
-  std::shared_ptr<Tensor::GradState> Find(const Node* n) {
+  std::shared_ptr<Tensor::GradState> Find(const Buffer* n) {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = leaves_.find(n);
     return it == leaves_.end() ? nullptr : it->second.lock();
@@ -140,10 +140,11 @@ class LeafRegistry {
     for (auto it = leaves_.begin(); it != leaves_.end();) it = it->second.expired() ? leaves_.erase(it) : std::next(it);
   }
   std::mutex mu_;
-  std::unordered_map<const Node*, std::weak_ptr<Tensor::GradState>> leaves_;  // GUARDED_BY(mu_)
+  std::unordered_map<const Buffer*, std::weak_ptr<Tensor::GradState>> leaves_;  // GUARDED_BY(mu_)
 };
 
-// Which graph nodes are leaves that require grad: process-wide, like the tensors themselves.
+// Which buffers are leaves that require grad: process-wide, like the tensors themselves.
+// Keyed by buffer, not node: an in-place update gives the leaf a new node (new version).
 LeafRegistry& Leaves() {
   static LeafRegistry* registry = new LeafRegistry();
   return *registry;
@@ -212,8 +213,8 @@ Tensor& Tensor::RequiresGrad(bool enabled) {
       node_ = c.node_;
     }
     grad_state_ = std::make_shared<GradState>();
-    grad_state_->node = node_;
-    Leaves().Add(node_.get(), grad_state_);
+    grad_state_->buffer = node_->buffer();
+    Leaves().Add(grad_state_->buffer.get(), grad_state_);
   }
   grad_state_->requires_grad = enabled;
   return *this;
@@ -239,11 +240,14 @@ Status Tensor::Backward() {
   std::unordered_set<const Node*> seen;
   std::function<void(const Node*)> collect = [&](const Node* n) {
     if (!seen.insert(n).second || n->op == Op::kDetach) return;
-    if (auto st = Leaves().Find(n); st && st->requires_grad) {
-      states.push_back(st);
-      wrt.push_back(Tensor(st->node));
+    if (n->op != Op::kBuffer) {
+      for (const NodeRef& s : n->srcs) collect(s.get());
+      return;
     }
-    for (const NodeRef& s : n->srcs) collect(s.get());
+    if (auto st = Leaves().Find(n->buffer().get()); st && st->requires_grad) {
+      states.push_back(st);
+      wrt.push_back(Tensor(NodeRef(node_, n)));  // aliasing: node_ keeps n alive
+    }
   };
   collect(node_.get());
   if (wrt.empty()) return InvalidArgument("backward: the tensor depends on no tensor that requires grad");

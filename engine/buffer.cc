@@ -14,6 +14,7 @@ Buffer::~Buffer() { device_->allocator().Free(data_, std::max<size_t>(1, bytes()
 
 Status Buffer::CopyIn(const void* host, size_t n) {
   if (n != bytes()) return InvalidArgument("copy of " + std::to_string(n) + " bytes into a buffer of " + std::to_string(bytes()));
+  BumpVersion();
   return device_->allocator().CopyIn(data_, host, n);
 }
 

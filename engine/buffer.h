@@ -2,6 +2,7 @@
 // (freed through the device's allocator). Thread-compatible.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 
@@ -26,6 +27,10 @@ class Buffer {
 
   Status CopyIn(const void* host, size_t bytes);
   Status CopyOut(void* host, size_t bytes) const;
+  // Bumped whenever the contents are overwritten in place (ASSIGN, host copy-in), so graph
+  // nodes over an older version never alias the new contents.
+  int64_t version() const { return version_.load(); }
+  void BumpVersion() { ++version_; }
 
  private:
   Buffer(Device* device, DType dtype, int64_t size, void* data)
@@ -35,6 +40,7 @@ class Buffer {
   DType dtype_;
   int64_t size_;
   void* data_;
+  std::atomic<int64_t> version_{0};
 };
 
 }  // namespace petabox

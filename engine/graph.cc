@@ -22,7 +22,9 @@ size_t HashArg(const NodeArg& arg) {
     else if constexpr (std::is_same_v<T, double>) { h = Mix(h, std::hash<double>()(v)); }
     else if constexpr (std::is_same_v<T, DType>) { h = Mix(h, static_cast<size_t>(v)); }
     else if constexpr (std::is_same_v<T, int64_t>) { h = Mix(h, std::hash<int64_t>()(v)); }
-    else if constexpr (std::is_same_v<T, std::shared_ptr<Buffer>>) { h = Mix(h, std::hash<const void*>()(v.get())); }
+    else if constexpr (std::is_same_v<T, BufferArg>) {
+      h = Mix(Mix(h, std::hash<const void*>()(v.buffer.get())), std::hash<int64_t>()(v.version));
+    }
   }, arg);
   return h;
 }
@@ -89,7 +91,7 @@ void Node::SetRealized(std::shared_ptr<Buffer> buffer) const {
 }
 
 std::shared_ptr<Buffer> Node::buffer() const {
-  if (op == Op::kBuffer) return Arg<std::shared_ptr<Buffer>>();
+  if (op == Op::kBuffer) return Arg<BufferArg>().buffer;
   return realized();
 }
 
@@ -99,7 +101,8 @@ NodeRef MakeNode(Op op, DType dtype, Shape shape, std::string device, std::vecto
 
 NodeRef MakeBufferNode(std::shared_ptr<Buffer> buffer, std::string device, Shape shape) {
   DType dtype = buffer->dtype();
-  return MakeNode(Op::kBuffer, dtype, std::move(shape), std::move(device), {}, std::move(buffer));
+  int64_t version = buffer->version();
+  return MakeNode(Op::kBuffer, dtype, std::move(shape), std::move(device), {}, BufferArg{std::move(buffer), version});
 }
 
 const Node* Base(const Node* n) {

@@ -22,11 +22,18 @@ namespace petabox {
 class Node;
 using NodeRef = std::shared_ptr<const Node>;
 
+// A BUFFER node's argument: the buffer and the version of its contents it stands for.
+struct BufferArg {
+  std::shared_ptr<Buffer> buffer;
+  int64_t version = 0;
+  bool operator==(const BufferArg& o) const { return buffer == o.buffer && version == o.version; }
+};
+
 // Op argument: reshape/expand -> Shape; permute/reduce/flip axes -> std::vector<int>;
 // pad/shrink -> std::vector<Range>; const -> double; cast/bitcast -> DType;
-// EMPTY -> a unique id (int64_t); BUFFER -> the buffer itself.
+// EMPTY -> a unique id (int64_t); BUFFER -> BufferArg.
 using NodeArg = std::variant<std::monostate, Shape, std::vector<int>, std::vector<Range>, double, DType,
-                             int64_t, std::shared_ptr<Buffer>>;
+                             int64_t, BufferArg>;
 
 class Node {
  public:
@@ -58,7 +65,7 @@ class Node {
 
 // Interns and returns the node; callers validate shapes and dtypes first (the frontend does).
 NodeRef MakeNode(Op op, DType dtype, Shape shape, std::string device, std::vector<NodeRef> srcs, NodeArg arg = {});
-// A leaf holding an already computed buffer.
+// A leaf holding an already computed buffer (its current version).
 NodeRef MakeBufferNode(std::shared_ptr<Buffer> buffer, std::string device, Shape shape);
 // Strips movement ops: the node whose value a view reads.
 const Node* Base(const Node* n);

@@ -1,5 +1,6 @@
 #include "engine/data/file_io.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>

@@ -50,8 +50,10 @@ void ExpectSame(const ShapeTracker& st, const Dense& d, const std::string& trace
     for (size_t i = 0; i < pos.size(); ++i) env["i" + std::to_string(i)] = pos[i];
     bool ok = sym::Eval(valid, env) != 0;
     ASSERT_EQ(ok, d.idx[f] >= 0) << trace << " at flat " << f << "\n" << st.ToString() << "\nvalid=" << sym::Render(valid);
-    if (ok) ASSERT_EQ(sym::Eval(index, env), d.idx[f]) << trace << " at flat " << f << "\n" << st.ToString()
-                                                       << "\nindex=" << sym::Render(index);
+    if (ok) {
+      ASSERT_EQ(sym::Eval(index, env), d.idx[f]) << trace << " at flat " << f << "\n" << st.ToString()
+                                                 << "\nindex=" << sym::Render(index);
+    }
   }
 }
 

@@ -1,0 +1,306 @@
+// The safetensors format: header building and validation, tensor bytes, atomic files.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <bit>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <set>
+
+#include "engine/nn/json.h"
+#include "engine/nn/state_dict.h"
+
+namespace petabox::nn {
+
+static_assert(std::endian::native == std::endian::little, "safetensors data is little-endian; add byte swapping");
+
+namespace {
+
+struct DTypeName {
+  DType dtype;
+  const char* name;
+};
+constexpr DTypeName kDTypeNames[] = {
+    {DType::kFloat32, "F32"}, {DType::kFloat16, "F16"}, {DType::kBFloat16, "BF16"}, {DType::kInt32, "I32"},
+    {DType::kInt64, "I64"},   {DType::kUInt8, "U8"},    {DType::kBool, "BOOL"},
+};
+
+// ---------------------------------------------------------------- writing
+
+Status CheckNames(const NamedTensors& tensors) {
+  std::set<std::string> seen;
+  for (const auto& [name, t] : tensors) {
+    if (name.empty() || name == "__metadata__")
+      return InvalidArgument("safetensors: invalid tensor name " + json::Quote(name));
+    if (!seen.insert(name).second) return InvalidArgument("safetensors: duplicate tensor name '" + name + "'");
+    if (!t.ok()) return Status(t.status().code(), "safetensors: tensor '" + name + "': " + t.status().message());
+  }
+  return Status::Ok();
+}
+
+// The 8-byte length, then the JSON header padded with spaces so the data starts 8-aligned.
+std::string Header(const NamedTensors& tensors, const Metadata& metadata) {
+  std::string h = "{";
+  if (!metadata.empty()) {
+    h += "\"__metadata__\":{";
+    bool first = true;
+    for (const auto& [k, v] : metadata) h += (first ? "" : ",") + json::Quote(k) + ":" + json::Quote(v), first = false;
+    h += "}";
+  }
+  uint64_t offset = 0;
+  for (const auto& [name, t] : tensors) {
+    uint64_t bytes = static_cast<uint64_t>(t.numel()) * ItemSize(t.dtype());
+    if (h.size() > 1) h += ",";
+    h += json::Quote(name) + ":{\"dtype\":\"" + SafetensorsDTypeName(t.dtype()) + "\",\"shape\":[";
+    for (size_t i = 0; i < t.shape().size(); ++i) h += (i ? "," : "") + std::to_string(t.shape()[i]);
+    h += "],\"data_offsets\":[" + std::to_string(offset) + "," + std::to_string(offset + bytes) + "]}";
+    offset += bytes;
+  }
+  h += "}";
+  h.append((8 - h.size() % 8) % 8, ' ');
+  std::string out(8, '\0');
+  uint64_t n = h.size();
+  for (int i = 0; i < 8; ++i) out[i] = static_cast<char>((n >> (8 * i)) & 0xFF);
+  return out + h;
+}
+
+// The tensor's elements as contiguous host bytes.
+StatusOr<std::string> RawBytes(const std::string& name, const Tensor& t) {
+  Tensor c = t;
+  const Node* base = Base(c.node().get());
+  if (base != c.node().get() || base->op == Op::kConst || !c.node()->buffer()) c = t.Contiguous();
+  if (Status s = c.Realize(); !s.ok()) return Status(s.code(), "safetensors: tensor '" + name + "': " + s.message());
+  std::string out(static_cast<size_t>(t.numel()) * ItemSize(t.dtype()), '\0');
+  if (out.empty()) return out;
+  PB_RETURN_IF_ERROR(c.node()->buffer()->CopyOut(out.data(), out.size()));
+  return out;
+}
+
+std::string ErrnoText() { return std::strerror(errno); }
+
+// Runs `write` on a temporary file beside `path`, then fsync + rename + directory fsync.
+Status WriteAtomically(const std::string& path, const std::function<Status(int fd)>& write) {
+  static std::atomic<uint64_t> counter{0};
+  std::string tmp = path + ".tmp." + std::to_string(getpid()) + "." + std::to_string(counter++);
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Unavailable("cannot create " + tmp + ": " + ErrnoText());
+  Status s = write(fd);
+  if (s.ok() && ::fsync(fd) != 0) s = Unavailable("fsync " + tmp + ": " + ErrnoText());
+  if (::close(fd) != 0 && s.ok()) s = Unavailable("close " + tmp + ": " + ErrnoText());
+  if (s.ok() && std::rename(tmp.c_str(), path.c_str()) != 0) s = Unavailable("rename " + tmp + " to " + path + ": " + ErrnoText());
+  if (!s.ok()) {
+    ::unlink(tmp.c_str());
+    return s;
+  }
+  size_t slash = path.find_last_of('/');
+  std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {  // makes the rename durable; not all filesystems allow it, so failure is not fatal
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  return Status::Ok();
+}
+
+Status WriteAll(int fd, std::string_view bytes, const std::string& path) {
+  while (!bytes.empty()) {
+    ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return Unavailable("write " + path + ": " + ErrnoText());
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------- reading
+
+struct Entry {
+  std::string name;
+  DType dtype;
+  Shape shape;
+  uint64_t begin = 0, end = 0;
+};
+
+Status ParseMetadata(const json::Value& v, const std::string& source, Metadata* out) {
+  if (v.kind != json::Value::Kind::kObject)
+    return InvalidArgument(source + ": \"__metadata__\" is a " + json::KindName(v.kind) + ", expected an object");
+  for (const auto& [k, s] : v.object) {
+    if (s.kind != json::Value::Kind::kString)
+      return InvalidArgument(source + ": metadata key '" + k + "' holds a " + json::KindName(s.kind) + ", expected a string");
+    (*out)[k] = s.text;
+  }
+  return Status::Ok();
+}
+
+const json::Value* Field(const json::Value& v, const char* key) {
+  for (const auto& [k, f] : v.object)
+    if (k == key) return &f;
+  return nullptr;
+}
+
+// Reads a JSON array of non-negative integers.
+bool IntArray(const json::Value* v, std::vector<int64_t>* out) {
+  if (!v || v->kind != json::Value::Kind::kArray) return false;
+  for (const json::Value& e : v->array) {
+    std::optional<int64_t> i = e.AsNonNegativeInt();
+    if (!i) return false;
+    out->push_back(*i);
+  }
+  return true;
+}
+
+Status ParseEntry(const std::string& name, const json::Value& v, const std::string& source, uint64_t data_size,
+                  Entry* e) {
+  std::string where = source + ": tensor '" + name + "': ";
+  if (v.kind != json::Value::Kind::kObject) return InvalidArgument(where + "entry is a " + json::KindName(v.kind) + ", expected an object");
+  e->name = name;
+  const json::Value* dtype = Field(v, "dtype");
+  if (!dtype || dtype->kind != json::Value::Kind::kString) return InvalidArgument(where + "missing string field \"dtype\"");
+  StatusOr<DType> d = ParseSafetensorsDType(dtype->text);
+  if (!d.ok()) return InvalidArgument(where + d.status().message());
+  e->dtype = *d;
+  if (!IntArray(Field(v, "shape"), &e->shape)) return InvalidArgument(where + "\"shape\" must be an array of non-negative integers");
+  std::vector<int64_t> offsets;
+  if (!IntArray(Field(v, "data_offsets"), &offsets) || offsets.size() != 2)
+    return InvalidArgument(where + "\"data_offsets\" must be [begin, end] with non-negative integers");
+  e->begin = static_cast<uint64_t>(offsets[0]);
+  e->end = static_cast<uint64_t>(offsets[1]);
+  if (e->begin > e->end || e->end > data_size) {
+    return InvalidArgument(where + "data_offsets [" + std::to_string(e->begin) + ", " + std::to_string(e->end) +
+                           "] are out of range: the data section holds " + std::to_string(data_size) + " bytes");
+  }
+  uint64_t bytes = static_cast<uint64_t>(ItemSize(e->dtype));
+  for (int64_t s : e->shape) {
+    if (s != 0 && bytes > (uint64_t{1} << 62) / static_cast<uint64_t>(s)) return InvalidArgument(where + "shape is too large");
+    bytes *= static_cast<uint64_t>(s);
+  }
+  if (bytes != e->end - e->begin) {
+    return InvalidArgument(where + "shape " + ShapeToString(e->shape) + " of " + dtype->text + " needs " +
+                           std::to_string(bytes) + " bytes but data_offsets span " + std::to_string(e->end - e->begin));
+  }
+  return Status::Ok();
+}
+
+// The entries, sorted by offset, must tile [0, data_size) exactly (the format forbids holes).
+Status CheckLayout(std::vector<const Entry*> entries, const std::string& source, uint64_t data_size) {
+  std::sort(entries.begin(), entries.end(), [](const Entry* a, const Entry* b) {
+    return a->begin != b->begin ? a->begin < b->begin : a->end < b->end;
+  });
+  uint64_t at = 0;
+  const Entry* prev = nullptr;
+  for (const Entry* e : entries) {
+    if (e->begin < at) {
+      return InvalidArgument(source + ": tensors '" + prev->name + "' and '" + e->name + "' overlap (data_offsets [" +
+                             std::to_string(prev->begin) + ", " + std::to_string(prev->end) + "] and [" +
+                             std::to_string(e->begin) + ", " + std::to_string(e->end) + "])");
+    }
+    if (e->begin > at)
+      return InvalidArgument(source + ": hole in the data section before tensor '" + e->name + "' (bytes " +
+                             std::to_string(at) + " to " + std::to_string(e->begin) + " belong to no tensor)");
+    at = e->end;
+    prev = e;
+  }
+  if (at != data_size)
+    return InvalidArgument(source + ": " + std::to_string(data_size - at) + " bytes after the last tensor's data belong to no tensor");
+  return Status::Ok();
+}
+
+StatusOr<std::string> ReadFile(const std::string& path) {
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return errno == ENOENT ? NotFound(path + ": no such file") : Unavailable("cannot open " + path + ": " + ErrnoText());
+  std::string out;
+  char buf[1 << 16];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) out.append(buf, n);
+  bool failed = std::ferror(f);
+  std::fclose(f);
+  if (failed) return Unavailable("read " + path + ": " + ErrnoText());
+  return out;
+}
+
+}  // namespace
+
+const char* SafetensorsDTypeName(DType dtype) {
+  for (const DTypeName& d : kDTypeNames)
+    if (d.dtype == dtype) return d.name;
+  return "?";
+}
+
+StatusOr<DType> ParseSafetensorsDType(std::string_view name) {
+  for (const DTypeName& d : kDTypeNames)
+    if (name == d.name) return d.dtype;
+  return InvalidArgument("unsupported dtype \"" + std::string(name) + "\" (supported: F32, F16, BF16, I32, I64, U8, BOOL)");
+}
+
+StatusOr<std::string> SerializeTensors(const NamedTensors& tensors, const Metadata& metadata) {
+  PB_RETURN_IF_ERROR(CheckNames(tensors));
+  std::string out = Header(tensors, metadata);
+  for (const auto& [name, t] : tensors) {
+    PB_ASSIGN_OR_RETURN(std::string raw, RawBytes(name, t));
+    out += raw;
+  }
+  return out;
+}
+
+Status SaveTensors(const std::string& path, const NamedTensors& tensors, const Metadata& metadata) {
+  PB_RETURN_IF_ERROR(CheckNames(tensors));
+  Status s = WriteAtomically(path, [&](int fd) -> Status {
+    PB_RETURN_IF_ERROR(WriteAll(fd, Header(tensors, metadata), path));
+    for (const auto& [name, t] : tensors) {  // one tensor on the host at a time
+      PB_ASSIGN_OR_RETURN(std::string raw, RawBytes(name, t));
+      PB_RETURN_IF_ERROR(WriteAll(fd, raw, path));
+    }
+    return Status::Ok();
+  });
+  if (!s.ok() && s.message().find(path) == std::string::npos) return Status(s.code(), path + ": " + s.message());
+  return s;
+}
+
+StatusOr<TensorFile> ParseTensors(std::string_view bytes, const std::string& source, const std::string& device) {
+  if (bytes.size() < 8) {
+    return InvalidArgument(source + ": truncated: " + std::to_string(bytes.size()) +
+                           " bytes, too short for the 8-byte header length");
+  }
+  uint64_t n = 0;
+  for (int i = 0; i < 8; ++i) n |= static_cast<uint64_t>(static_cast<unsigned char>(bytes[i])) << (8 * i);
+  if (n > kMaxSafetensorsHeader) return InvalidArgument(source + ": header length " + std::to_string(n) + " exceeds the limit of " + std::to_string(kMaxSafetensorsHeader));
+  if (n > bytes.size() - 8) {
+    return InvalidArgument(source + ": truncated: header length " + std::to_string(n) + " but only " +
+                           std::to_string(bytes.size() - 8) + " bytes follow");
+  }
+  StatusOr<json::Value> header = json::Parse(bytes.substr(8, n));
+  if (!header.ok()) return InvalidArgument(source + ": bad header: " + header.status().message());
+  if (header->kind != json::Value::Kind::kObject) return InvalidArgument(source + ": header is not a JSON object");
+  std::string_view data = bytes.substr(8 + n);
+  TensorFile out;
+  std::vector<Entry> entries;
+  entries.reserve(header->object.size());
+  for (const auto& [name, v] : header->object) {
+    if (name == "__metadata__") {
+      PB_RETURN_IF_ERROR(ParseMetadata(v, source, &out.metadata));
+      continue;
+    }
+    entries.emplace_back();
+    PB_RETURN_IF_ERROR(ParseEntry(name, v, source, data.size(), &entries.back()));
+  }
+  std::vector<const Entry*> ptrs;
+  for (const Entry& e : entries) ptrs.push_back(&e);
+  PB_RETURN_IF_ERROR(CheckLayout(ptrs, source, data.size()));
+  for (const Entry& e : entries) {
+    Tensor t = Tensor::FromData(data.data() + e.begin, e.shape, e.dtype, device);
+    if (!t.ok()) return Status(t.status().code(), source + ": tensor '" + e.name + "': " + t.status().message());
+    out.tensors.emplace_back(e.name, std::move(t));
+  }
+  return out;
+}
+
+StatusOr<TensorFile> LoadTensors(const std::string& path, const std::string& device) {
+  PB_ASSIGN_OR_RETURN(std::string bytes, ReadFile(path));
+  return ParseTensors(bytes, path, device);
+}
+
+}  // namespace petabox::nn
