@@ -75,6 +75,12 @@ std::string AstKey(const KernelAst& ast) {
   return key;
 }
 
+thread_local std::vector<CapturedOp>* capture_log = nullptr;
+
+void Capture(CapturedOp op) {
+  if (capture_log) capture_log->push_back(std::move(op));
+}
+
 struct Lowered {
   LinearKernel linear;
   std::string source;
@@ -106,17 +112,17 @@ Status RunKernel(const ScheduleItem& item) {
   }
   const LaunchDims& dims = ck->linear.dims;
   PB_ASSIGN_OR_RETURN(std::shared_ptr<Buffer> out, OutputBuffer(item, device));
-  std::vector<void*> args{out->data()};
-  int64_t bytes = static_cast<int64_t>(out->bytes());
+  CapturedOp op{CapturedOp::Kind::kKernel, ck->program.get(), dims, {out}, ck->linear.name,
+                device->properties().name, ck->linear.flops, static_cast<int64_t>(out->bytes())};
   for (const NodeRef& in : item.inputs) {
     std::shared_ptr<Buffer> b = in->buffer();
     if (!b) return Internal("kernel input was not realized: " + GraphToString(in));
-    args.push_back(b->data());
-    bytes += static_cast<int64_t>(b->bytes());
+    op.buffers.push_back(b);
+    op.bytes += static_cast<int64_t>(b->bytes());
   }
-  PB_ASSIGN_OR_RETURN(double seconds, ck->program->Launch(args, dims));
+  PB_RETURN_IF_ERROR(Replay(op, op.buffers));
   if (item.assign_target) out->BumpVersion();
-  RecordKernel({ck->linear.name, device->properties().name, seconds, ck->linear.flops, bytes});
+  Capture(std::move(op));
   item.output->SetRealized(std::move(out));
   return Status::Ok();
 }
@@ -125,9 +131,10 @@ Status RunCopy(const ScheduleItem& item) {
   std::shared_ptr<Buffer> src = item.inputs[0]->buffer();
   PB_ASSIGN_OR_RETURN(Device * device, DeviceRegistry::Global().Get(item.output->device));
   PB_ASSIGN_OR_RETURN(std::shared_ptr<Buffer> dst, Buffer::Allocate(device, item.output->dtype, item.output->numel()));
-  std::vector<uint8_t> staging(src->bytes());
-  PB_RETURN_IF_ERROR(src->CopyOut(staging.data(), staging.size()));
-  PB_RETURN_IF_ERROR(dst->CopyIn(staging.data(), staging.size()));
+  CapturedOp op{CapturedOp::Kind::kCopy, nullptr, {}, {dst, src}, "copy", device->properties().name, 0,
+                static_cast<int64_t>(src->bytes())};
+  PB_RETURN_IF_ERROR(Replay(op, op.buffers));
+  Capture(std::move(op));
   item.output->SetRealized(std::move(dst));
   return Status::Ok();
 }
@@ -150,6 +157,22 @@ Status Realize(const std::vector<NodeRef>& roots) {
       case ScheduleItem::Kind::kEmpty: PB_RETURN_IF_ERROR(RunEmpty(item)); break;
     }
   }
+  return Status::Ok();
+}
+
+CaptureScope::CaptureScope(std::vector<CapturedOp>* log) : previous_(capture_log) { capture_log = log; }
+CaptureScope::~CaptureScope() { capture_log = previous_; }
+
+Status Replay(const CapturedOp& op, const std::vector<std::shared_ptr<Buffer>>& buffers) {
+  if (op.kind == CapturedOp::Kind::kCopy) {
+    std::vector<uint8_t> staging(buffers[1]->bytes());
+    PB_RETURN_IF_ERROR(buffers[1]->CopyOut(staging.data(), staging.size()));
+    return buffers[0]->CopyIn(staging.data(), staging.size());
+  }
+  std::vector<void*> args;
+  for (const auto& b : buffers) args.push_back(b->data());
+  PB_ASSIGN_OR_RETURN(double seconds, op.program->Launch(args, op.dims));
+  RecordKernel({op.name, op.device, seconds, op.flops, op.bytes});
   return Status::Ok();
 }
 

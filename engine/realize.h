@@ -2,6 +2,7 @@
 // launch. The only place where lazy graphs turn into computed buffers.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -16,5 +17,31 @@ Status Realize(const std::vector<NodeRef>& roots);
 
 // Kernel source for one scheduled kernel on its device (for tests and debugging).
 StatusOr<std::string> KernelSource(const KernelAst& ast);
+
+// One device operation as Realize ran it, with the buffers it used: what the JIT replays.
+struct CapturedOp {
+  enum class Kind { kKernel, kCopy };
+  Kind kind = Kind::kKernel;
+  Program* program = nullptr;  // kKernel; owned by the process-wide program cache
+  LaunchDims dims;
+  std::vector<std::shared_ptr<Buffer>> buffers;  // kernel: [output, inputs...]; copy: [dst, src]
+  std::string name, device;
+  int64_t flops = 0, bytes = 0;
+};
+
+// While alive, every kernel and copy that Realize runs on this thread is appended to `log`.
+class CaptureScope {
+ public:
+  explicit CaptureScope(std::vector<CapturedOp>* log);
+  ~CaptureScope();
+  CaptureScope(const CaptureScope&) = delete;
+  CaptureScope& operator=(const CaptureScope&) = delete;
+
+ private:
+  std::vector<CapturedOp>* previous_;
+};
+
+// Runs one captured op again with `buffers` in place of the captured ones.
+Status Replay(const CapturedOp& op, const std::vector<std::shared_ptr<Buffer>>& buffers);
 
 }  // namespace petabox
