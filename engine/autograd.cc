@@ -188,6 +188,22 @@ StatusOr<std::vector<Tensor>> Gradients(const Tensor& y, const std::vector<Tenso
   return out;
 }
 
+bool DependsOnGradLeaf(const Node* root) {
+  std::unordered_set<const Node*> seen;
+  std::vector<const Node*> stack{root};
+  while (!stack.empty()) {
+    const Node* n = stack.back();
+    stack.pop_back();
+    if (!seen.insert(n).second || n->op == Op::kDetach) continue;
+    if (n->op == Op::kBuffer) {
+      if (auto st = Leaves().Find(n->buffer().get()); st && st->requires_grad) return true;
+      continue;
+    }
+    for (const NodeRef& s : n->srcs) stack.push_back(s.get());
+  }
+  return false;
+}
+
 NoGradGuard::NoGradGuard() : previous_(no_grad_active) { no_grad_active = true; }
 NoGradGuard::~NoGradGuard() { no_grad_active = previous_; }
 bool NoGradGuard::Active() { return no_grad_active; }

@@ -14,6 +14,10 @@ namespace petabox {
 StatusOr<std::vector<Tensor>> Gradients(const Tensor& y, const std::vector<Tensor>& wrt,
                                         const Tensor& seed = Tensor());
 
+// True when gradients can flow from `n` to a tensor that requires grad (realization then
+// keeps the graph behind a tensor instead of replacing it by its buffer).
+bool DependsOnGradLeaf(const Node* n);
+
 // While alive, tensors built on this thread are detached (no gradient flows through them),
 // as in PyTorch's torch.no_grad().
 class NoGradGuard {

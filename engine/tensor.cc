@@ -179,7 +179,10 @@ Status RealizeAll(std::vector<Tensor*> tensors) {
     roots.push_back(RealizeRoot(t->node()));
   }
   PB_RETURN_IF_ERROR(Realize(roots));
-  for (Tensor* t : tensors) t->node_ = Rebase(t->node());
+  // Realized tensors drop the graph behind them (so it can be freed), unless gradients
+  // still have to flow through it.
+  for (Tensor* t : tensors)
+    if (!DependsOnGradLeaf(t->node().get())) t->node_ = Rebase(t->node());
   return Status::Ok();
 }
 

@@ -42,6 +42,8 @@ class Linearizer {
   int Gather(const KNode* k, const Code& code);
   bool VectorActive(const Code& code) const { return vaxis_ >= 0 && code[vaxis_] == kVectorLane; }
   int ScalarLoad(int buf, DType dtype, const sym::ExprRef& idx, const sym::ExprRef& valid);
+  void OpenGlobalsCpu();
+  void OpenGlobalsGpu();
 
   const Kernel& k_;
   LinearKernel out_;
@@ -51,6 +53,7 @@ class Linearizer {
   const KNode* reduce_ = nullptr;
   int64_t trips_ = 1;
   std::vector<int64_t> trip_stack_;
+  std::vector<bool> parallel_stack_;
 };
 
 int Linearizer::Emit(UOp u, bool pure) {
@@ -72,6 +75,7 @@ int Linearizer::Emit(UOp u, bool pure) {
 }
 
 void Linearizer::Open(UOp loop) {
+  parallel_stack_.push_back(loop.parallel);
   trip_stack_.push_back(trips_);
   trips_ *= loop.end - loop.begin;
   Emit(std::move(loop), false);
@@ -82,7 +86,10 @@ void Linearizer::Close() {
   scopes_.pop_back();
   trips_ = trip_stack_.back();
   trip_stack_.pop_back();
-  Emit(UOp{UOpKind::kLoopEnd}, false);
+  UOp end{UOpKind::kLoopEnd};
+  end.parallel = parallel_stack_.back();
+  parallel_stack_.pop_back();
+  Emit(end, false);
 }
 
 std::vector<std::vector<int64_t>> Linearizer::Combos(const std::vector<AxisKind>& kinds, bool include_vector) const {
@@ -208,8 +215,8 @@ int Linearizer::Eval(const KNode* k, const Code& code) {
   return -1;
 }
 
-LinearKernel Linearizer::Run() {
-  reduce_ = FindReduce(k_.ast().root);
+// CPU: the first global axis is split over the thread pool, the others are loops.
+void Linearizer::OpenGlobalsCpu() {
   const Shape& shape = k_.shape();
   bool opened_parallel = false;
   for (size_t a = 0; a < shape.size(); ++a) {
@@ -229,6 +236,39 @@ LinearKernel Linearizer::Run() {
     loop.parallel = true;
     Open(loop);
   }
+}
+
+// GPU: one thread per element of the global space; the last global axis varies fastest
+// between neighbouring threads, so their loads and stores coalesce.
+void Linearizer::OpenGlobalsGpu() {
+  const Shape& shape = k_.shape();
+  int64_t total = 1;
+  for (size_t a = 0; a < shape.size(); ++a)
+    if (k_.kinds()[a] == AxisKind::kGlobal) total *= shape[a];
+  UOp loop{UOpKind::kLoopBegin};
+  loop.var = "gidx";
+  loop.end = total;
+  loop.parallel = true;
+  out_.dims.global[0] = total;
+  out_.dims.local[0] = std::min<int64_t>(256, total);
+  Open(loop);
+  sym::ExprRef gidx = sym::Var("gidx", 0, total - 1);
+  int64_t inner = 1;
+  for (size_t a = shape.size(); a-- > 0;) {
+    if (k_.kinds()[a] != AxisKind::kGlobal) continue;
+    UOp def{UOpKind::kDefine};
+    def.var = "g" + std::to_string(a);
+    def.index = sym::Render(sym::Mod(sym::Div(gidx, inner), shape[a]));
+    Emit(def, false);
+    inner *= shape[a];
+  }
+}
+
+LinearKernel Linearizer::Run() {
+  reduce_ = FindReduce(k_.ast().root);
+  const Shape& shape = k_.shape();
+  if (k_.props().kind == "CPU") OpenGlobalsCpu();
+  else OpenGlobalsGpu();
   if (reduce_) {
     double init = reduce_->op == Op::kReduceSum ? 0.0 : -std::numeric_limits<double>::infinity();
     if (!IsFloat(reduce_->dtype) && reduce_->op == Op::kReduceMax)

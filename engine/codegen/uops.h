@@ -13,7 +13,8 @@ namespace petabox {
 
 enum class UOpKind : uint8_t {
   kLoopBegin,   // var, begin, end; parallel: the device's global index range
-  kLoopEnd,
+  kLoopEnd,     // parallel: closes the parallel range
+  kDefine,      // var = index (an index expression of other variables)
   kConst,       // value
   kIndex,       // an integer/bool index expression (text), e.g. a pad's validity
   kLoad,        // buf, index, valid ("" = always valid); vcount > 1: contiguous vector load

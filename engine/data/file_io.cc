@@ -20,10 +20,12 @@ using FilePtr = std::unique_ptr<std::FILE, FileCloser>;
 
 std::string ErrnoText() { return std::strerror(errno); }
 
+#ifndef PETABOX_HAVE_ZLIB
 Status NoZlib(const std::string& path) {
   return Unimplemented(path + ": gzip-compressed, but this build has no zlib (install zlib1g-dev and "
                        "reconfigure, or decompress the file)");
 }
+#endif
 
 StatusOr<std::vector<uint8_t>> ReadPlain(std::FILE* f, const std::string& path) {
   std::vector<uint8_t> bytes;

@@ -67,13 +67,14 @@ int Vectorize(Kernel& kernel, const KNode* reduce) {
 }
 
 // Upcasts a global axis (other than `skip`) along which some operand is reused, so one
-// load feeds several accumulators.
-void UpcastReuseAxis(Kernel& kernel, const KNode* reduce, int skip) {
+// load feeds several accumulators. Returns the axis, or -1.
+int UpcastReuseAxis(Kernel& kernel, const KNode* reduce, int skip) {
   for (int a = LastAxisOf(kernel, AxisKind::kGlobal); a >= 0; --a) {
     if (a == skip || !HasReuse(kernel, reduce, a)) continue;
-    if (kernel.UpcastSize() * 4 > kMaxUpcastElements) return;
-    if (kernel.Split(a, 4, AxisKind::kUpcast) >= 0) return;
+    if (kernel.UpcastSize() * 4 > kMaxUpcastElements) return -1;
+    if (kernel.Split(a, 4, AxisKind::kUpcast) >= 0) return a;
   }
+  return -1;
 }
 
 void UnrollReduce(Kernel& kernel) {
@@ -91,6 +92,13 @@ void ApplyHeuristics(Kernel& kernel) {
   kernel.Normalize();
   const KNode* reduce = FindReduce(kernel.ast().root);
   if (!reduce) return;  // elementwise: the C compiler vectorizes the plain inner loop
+  if (kernel.props().kind != "CPU") {
+    // GPUs: scalar threads with a 4x4 register tile over two reused axes.
+    int first = UpcastReuseAxis(kernel, reduce, -1);
+    if (first >= 0) UpcastReuseAxis(kernel, reduce, first);
+    UnrollReduce(kernel);
+    return;
+  }
   int vector_parent = Vectorize(kernel, reduce);
   UpcastReuseAxis(kernel, reduce, vector_parent);
   UnrollReduce(kernel);

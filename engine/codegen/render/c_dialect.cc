@@ -23,7 +23,11 @@ Dialect MakeC() {
   d.signature = "void {name}(void* const* args, int64_t begin, int64_t end)";
   d.buffer_decl = "  {const}{type}* restrict data{i} = ({const}{type}*)args[{i}];";
   d.parallel_loop = "for (int64_t {var} = begin; {var} < end; {var}++) {";
+  d.parallel_close = "}";
   d.serial_loop = "for (int64_t {var} = {begin}; {var} < {end}; {var}++) {";
+  d.define = "const int64_t {var} = {value};";
+  d.inf = "__builtin_inff()";
+  d.nan = "__builtin_nanf(\"\")";
   d.index_type = "int64_t";
   d.types = {{
       {"_Bool", "_Bool", "{0}", "{0}"},
@@ -61,6 +65,7 @@ const Dialect& CDialect() {
 
 const Dialect* FindDialect(const std::string& name) {
   if (name == "c") return &CDialect();
+  if (name == "cuda") return &CudaDialect();
   return nullptr;
 }
 

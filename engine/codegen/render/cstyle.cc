@@ -53,8 +53,8 @@ std::string Renderer::TypeOf(const UOp& u) {
 
 std::string Renderer::Literal(DType dtype, double v) const {
   if (IsFloat(dtype)) {
-    if (std::isnan(v)) return "__builtin_nanf(\"\")";
-    if (std::isinf(v)) return v > 0 ? "__builtin_inff()" : "(-__builtin_inff())";
+    if (std::isnan(v)) return d_.nan;
+    if (std::isinf(v)) return v > 0 ? d_.inf : "(-" + d_.inf + ")";
     char buf[64];
     std::snprintf(buf, sizeof(buf), "%af", static_cast<float>(v));
     return v < 0 ? std::string("(") + buf + ")" : buf;
@@ -109,7 +109,10 @@ std::string Renderer::Run() {
         break;
       case UOpKind::kLoopEnd:
         --depth_;
-        Line("}");
+        Line(u.parallel ? d_.parallel_close : "}");
+        break;
+      case UOpKind::kDefine:
+        Line(Format(d_.define, {{"var", u.var}, {"value", u.index}}));
         break;
       case UOpKind::kStore: {
         std::string v = Format(Types(u.dtype).store, {{"0", names_[u.srcs[0]]}});
@@ -136,11 +139,15 @@ std::string Renderer::Run() {
       }
     }
   }
+  std::string params, decls;
+  for (size_t b = 0; b < k_.buf_dtypes.size(); ++b) {
+    std::vector<std::pair<std::string, std::string>> v{
+        {"i", std::to_string(b)}, {"const", b == 0 ? "" : "const "}, {"type", Types(k_.buf_dtypes[b]).storage}};
+    if (!d_.buffer_param.empty()) params += (b ? ", " : "") + Format(d_.buffer_param, v);
+    if (!d_.buffer_decl.empty()) decls += Format(d_.buffer_decl, v) + "\n";
+  }
   std::string src = d_.prelude + header_vectors_;
-  src += Format(d_.signature, {{"name", k_.name}}) + " {\n";
-  for (size_t b = 0; b < k_.buf_dtypes.size(); ++b)
-    src += Format(d_.buffer_decl, {{"i", std::to_string(b)}, {"const", b == 0 ? "" : "const "},
-                                   {"type", Types(k_.buf_dtypes[b]).storage}}) + "\n";
+  src += Format(d_.signature, {{"name", k_.name}, {"params", params}}) + " {\n" + decls;
   return src + body_ + "}\n";
 }
 

@@ -20,10 +20,14 @@ struct TypeSyntax {
 struct Dialect {
   std::string name;
   std::string prelude;           // helpers at the top of every source
-  std::string signature;         // {name}: the kernel function's header
-  std::string buffer_decl;       // {i} {type} {const}: binds buffer i inside the kernel
-  std::string parallel_loop;     // {var}: opens the loop over the device-given global range
+  std::string signature;         // {name} {params}: the kernel function's header
+  std::string buffer_param;      // {i} {type} {const}: buffer i as a kernel parameter ("" = none)
+  std::string buffer_decl;       // {i} {type} {const}: binds buffer i inside the kernel ("" = none)
+  std::string parallel_loop;     // {var} {end}: opens the device-parallel index range
+  std::string parallel_close;    // closes it
   std::string serial_loop;       // {var} {begin} {end}
+  std::string define;            // {var} {value}: an index variable derived from another
+  std::string inf, nan;          // float literals
   std::string index_type;        // type of loop variables
   std::array<TypeSyntax, 7> types;       // by DType
   std::array<const char*, kNumOps> alu;  // by Op; {T} is the result's compute type
@@ -36,6 +40,8 @@ struct Dialect {
 
 // The CPU dialect: GNU C11 with vector extensions, compiled by the system C compiler.
 const Dialect& CDialect();
+// The CUDA dialect: CUDA C++ compiled by NVRTC.
+const Dialect& CudaDialect();
 // Looks a dialect up by DeviceProperties::dialect.
 const Dialect* FindDialect(const std::string& name);
 

@@ -14,6 +14,17 @@ Tensor ZeroBuffer(const Shape& shape, DType dtype, const std::string& device) {
   return t;
 }
 
+// Overwrites a realized tensor's buffer from the host. The write gives the buffer a new
+// version, so the handle is moved to a node of that version (graphs built from it later must
+// not alias nodes over the old contents).
+Status WriteHost(Tensor& t, const void* data, size_t bytes) {
+  if (!t.ok()) return t.status();
+  std::shared_ptr<Buffer> b = t.node()->buffer();
+  PB_RETURN_IF_ERROR(b->CopyIn(data, bytes));
+  t = Tensor(MakeBufferNode(b, t.device(), t.shape()));
+  return Status::Ok();
+}
+
 bool IsUninitialized(const Tensor& t) {
   return !t.node() && t.status().code() == StatusCode::kFailedPrecondition && t.status().message() == "uninitialized tensor";
 }
@@ -54,10 +65,7 @@ int Optimizer::AddScalar() {
 
 Status Optimizer::WriteScalar(int id, double value) {
   float v = static_cast<float>(value);
-  for (auto& [device, t] : scalars_[id]) {
-    if (!t.ok()) return t.status();
-    PB_RETURN_IF_ERROR(t.node()->buffer()->CopyIn(&v, sizeof(v)));
-  }
+  for (auto& [device, t] : scalars_[id]) PB_RETURN_IF_ERROR(WriteHost(t, &v, sizeof(v)));
   return Status::Ok();
 }
 
@@ -117,10 +125,8 @@ void Optimizer::ZeroGrad() {
 }
 
 NamedTensorPtrs Optimizer::NamedState() {
-  if (step_tensor_.ok()) {
-    int64_t s = step_;
-    (void)step_tensor_.node()->buffer()->CopyIn(&s, sizeof(s));  // a host write to a realized buffer
-  }
+  int64_t s = step_;
+  (void)WriteHost(step_tensor_, &s, sizeof(s));  // an error here resurfaces when the state is read
   return state_;
 }
 

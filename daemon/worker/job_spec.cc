@@ -1,0 +1,200 @@
+#include "daemon/worker/job_spec.h"
+
+#include <algorithm>
+#include <fstream>
+#include <optional>
+#include <set>
+#include <sstream>
+
+#include <yaml-cpp/yaml.h>
+
+#include "daemon/worker/yaml_reader.h"
+#include "devices/registry.h"
+
+namespace petabox::worker {
+namespace {
+
+// ---- reading: one function per mapping, keys in the order of the structs.
+
+void ReadDataset(YamlMapReader& r, DatasetSpec* d) {
+  r.Read("name", &d->name);
+  r.Read("dir", &d->dir);
+  r.Read("train_limit", &d->train_limit);
+  r.Read("test_limit", &d->test_limit);
+}
+
+void ReadOptimizer(YamlMapReader& r, OptimizerSpec* o) {
+  r.Read("name", &o->name);
+  r.Read("lr", &o->lr);
+  r.Read("momentum", &o->momentum);
+  r.Read("nesterov", &o->nesterov);
+  r.Read("weight_decay", &o->weight_decay);
+  r.Read("betas", &o->betas);
+  r.Read("eps", &o->eps);
+  r.Read("trust_coefficient", &o->trust_coefficient);
+}
+
+void ReadSchedule(YamlMapReader& r, ScheduleSpec* s) {
+  r.Read("name", &s->name);
+  r.Read("warmup_steps", &s->warmup_steps);
+  r.Read("warmup_epochs", &s->warmup_epochs);
+  r.Read("power", &s->power);
+  r.Read("end_lr", &s->end_lr);
+}
+
+void ReadJob(YamlMapReader& r, JobSpec* j) {
+  r.Read("name", &j->name);
+  r.Read("model", &j->model);
+  r.ReadMap("dataset", [j](YamlMapReader& m) { ReadDataset(m, &j->dataset); });
+  r.Read("epochs", &j->epochs);
+  r.Read("global_batch_size", &j->global_batch_size);
+  r.ReadMap("optimizer", [j](YamlMapReader& m) { ReadOptimizer(m, &j->optimizer); });
+  r.ReadMap("schedule", [j](YamlMapReader& m) { ReadSchedule(m, &j->schedule); });
+  r.Read("precision", &j->precision);
+  r.Read("seed", &j->seed);
+  r.ReadMap("checkpoint", [j](YamlMapReader& m) {
+    m.Read("interval_steps", &j->checkpoint.interval_steps);
+    m.Read("dir", &j->checkpoint.dir);
+  });
+  r.ReadMap("eval", [j](YamlMapReader& m) {
+    m.Read("interval_steps", &j->eval.interval_steps);
+    m.Read("per_epoch", &j->eval.per_epoch);
+  });
+  r.Read("devices", &j->devices);
+  r.Read("label_smoothing", &j->label_smoothing);
+  r.Read("max_steps", &j->max_steps);
+}
+
+// ---- validation: the first violated rule, as (key path, reason).
+
+struct SpecError {
+  std::string key;
+  std::string reason;
+  StatusCode code = StatusCode::kInvalidArgument;
+};
+
+std::string Num(double v) {
+  std::ostringstream s;
+  s << v;
+  return s.str();
+}
+
+class Checker {
+ public:
+  void Require(bool ok, const std::string& key, const std::string& reason,
+               StatusCode code = StatusCode::kInvalidArgument) {
+    if (!ok && !error) error = SpecError{key, reason, code};
+  }
+  void Positive(double v, const std::string& key) { Require(v > 0, key, "must be > 0, got " + Num(v)); }
+  void NonNegative(double v, const std::string& key) { Require(v >= 0, key, "must be >= 0, got " + Num(v)); }
+  void AtLeastOne(int64_t v, const std::string& key) { Require(v >= 1, key, "must be >= 1, got " + Num(v)); }
+  void Fraction(double v, const std::string& key) {
+    Require(v >= 0 && v < 1, key, "must be in [0, 1), got " + Num(v));
+  }
+  void OneOf(const std::string& v, const std::vector<std::string>& allowed, const std::string& key) {
+    std::string list;
+    for (const std::string& a : allowed) list += (list.empty() ? "" : ", ") + a;
+    Require(std::find(allowed.begin(), allowed.end(), v) != allowed.end(), key,
+            "must be one of " + list + ", got '" + v + "'");
+  }
+  std::optional<SpecError> error;
+};
+
+void CheckOptimizer(const OptimizerSpec& o, Checker* c) {
+  c->OneOf(o.name, {"sgd", "adam", "adamw", "lars"}, "optimizer.name");
+  c->Positive(o.lr, "optimizer.lr");
+  c->Fraction(o.momentum, "optimizer.momentum");
+  c->Require(!o.nesterov || (o.name == "sgd" && o.momentum > 0), "optimizer.nesterov",
+             "needs optimizer.name sgd and optimizer.momentum > 0");
+  c->NonNegative(o.weight_decay, "optimizer.weight_decay");
+  c->Fraction(o.betas[0], "optimizer.betas[0]");
+  c->Fraction(o.betas[1], "optimizer.betas[1]");
+  c->Positive(o.eps, "optimizer.eps");
+  c->Positive(o.trust_coefficient, "optimizer.trust_coefficient");
+}
+
+void CheckSchedule(const ScheduleSpec& s, double lr, Checker* c) {
+  c->OneOf(s.name, {"constant", "warmup_poly", "warmup_cosine"}, "schedule.name");
+  c->NonNegative(static_cast<double>(s.warmup_steps), "schedule.warmup_steps");
+  c->NonNegative(s.warmup_epochs, "schedule.warmup_epochs");
+  c->Require(s.warmup_steps == 0 || s.warmup_epochs == 0, "schedule.warmup_epochs",
+             "give warmup_steps or warmup_epochs, not both");
+  c->Positive(s.power, "schedule.power");
+  c->NonNegative(s.end_lr, "schedule.end_lr");
+  c->Require(s.end_lr <= lr, "schedule.end_lr", "must be <= optimizer.lr (" + Num(lr) + "), got " + Num(s.end_lr));
+}
+
+void CheckPrecision(const std::string& precision, Checker* c) {
+  const bool half = precision == "float16" || precision == "bfloat16";
+  c->Require(!half, "precision", precision + " is not supported yet (only float32)", StatusCode::kUnimplemented);
+  c->OneOf(precision, {"float32", "float16", "bfloat16"}, "precision");
+}
+
+void CheckDevices(const std::vector<std::string>& devices, Checker* c) {
+  std::set<std::string> seen;
+  for (size_t i = 0; i < devices.size(); ++i) {
+    const std::string key = "devices[" + std::to_string(i) + "]";
+    StatusOr<Device*> device = DeviceRegistry::Global().Get(devices[i]);
+    c->Require(device.ok(), key, device.ok() ? "" : device.status().message());
+    if (!device.ok()) return;
+    c->Require(seen.insert((*device)->properties().name).second, key, "'" + devices[i] + "' is listed twice");
+  }
+}
+
+std::optional<SpecError> Check(const JobSpec& j) {
+  Checker c;
+  c.OneOf(j.model, {"mlp", "cnn"}, "model");
+  c.OneOf(j.dataset.name, {"fashion-mnist"}, "dataset.name");
+  c.NonNegative(static_cast<double>(j.dataset.train_limit), "dataset.train_limit");
+  c.NonNegative(static_cast<double>(j.dataset.test_limit), "dataset.test_limit");
+  c.AtLeastOne(j.epochs, "epochs");
+  c.AtLeastOne(j.global_batch_size, "global_batch_size");
+  CheckOptimizer(j.optimizer, &c);
+  CheckSchedule(j.schedule, j.optimizer.lr, &c);
+  CheckPrecision(j.precision, &c);
+  c.NonNegative(static_cast<double>(j.checkpoint.interval_steps), "checkpoint.interval_steps");
+  c.Require(j.checkpoint.interval_steps == 0 || !j.checkpoint.dir.empty(), "checkpoint.dir",
+            "must be set when checkpoint.interval_steps > 0");
+  c.NonNegative(static_cast<double>(j.eval.interval_steps), "eval.interval_steps");
+  CheckDevices(j.devices, &c);
+  c.Fraction(j.label_smoothing, "label_smoothing");
+  c.NonNegative(static_cast<double>(j.max_steps), "max_steps");
+  return c.error;
+}
+
+Status ToStatus(const SpecError& e, const std::string& source, const KeyLocations* locations) {
+  std::string where;
+  if (locations) {
+    auto it = locations->find(e.key);
+    if (it != locations->end() && !it->second.empty()) where = " " + it->second;
+  }
+  return Status(e.code, source + ": " + e.key + ": " + e.reason + where);
+}
+
+}  // namespace
+
+Status ValidateJobSpec(const JobSpec& spec) {
+  std::optional<SpecError> error = Check(spec);
+  return error ? ToStatus(*error, "job spec", nullptr) : Status::Ok();
+}
+
+StatusOr<JobSpec> ParseJobSpec(const std::string& yaml, const std::string& source) {
+  PB_ASSIGN_OR_RETURN(std::unique_ptr<YAML::Node> root, ParseYaml(yaml, source));
+  KeyLocations locations;
+  JobSpec spec;
+  YamlMapReader reader(*root, "", &locations);
+  ReadJob(reader, &spec);
+  if (Status s = reader.Finish(); !s.ok()) return Status(s.code(), source + ": " + s.message());
+  if (std::optional<SpecError> error = Check(spec)) return ToStatus(*error, source, &locations);
+  return spec;
+}
+
+StatusOr<JobSpec> LoadJobSpec(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return NotFound(path + ": cannot read the job spec");
+  std::stringstream text;
+  text << in.rdbuf();
+  return ParseJobSpec(text.str(), path);
+}
+
+}  // namespace petabox::worker

@@ -1,0 +1,119 @@
+// JobSpec: what a training job runs, as written in a job's YAML file
+// (configs/jobs/*.yaml has examples). A plain value; every field has a comment and a
+// default, and a YAML file only names the fields it changes.
+//
+// ParseJobSpec/LoadJobSpec validate the whole spec: unknown keys, wrong types and bad
+// values are InvalidArgument with the key path and the reason ("optimizer.lr: must be
+// > 0, got -1 (line 6, column 7)"); YAML syntax errors give the line and column.
+// Thread-safe (no shared state).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/util/status.h"
+
+namespace petabox::worker {
+
+struct DatasetSpec {
+  // Which dataset: "fashion-mnist" (the only one so far).
+  std::string name = "fashion-mnist";
+  // Directory with its files; empty means the Debian package's location
+  // (/usr/share/datasets/fashion-mnist).
+  std::string dir;
+  // Train / evaluate on only the first N examples of the split; 0 means all. For quick
+  // runs and tests.
+  int64_t train_limit = 0;
+  int64_t test_limit = 0;
+};
+
+struct OptimizerSpec {
+  // "sgd", "adam", "adamw" or "lars".
+  std::string name = "adam";
+  // Peak learning rate (the schedule scales it); > 0.
+  double lr = 1e-3;
+  // SGD / LARS momentum, in [0, 1).
+  double momentum = 0.0;
+  // Nesterov momentum (SGD only; needs momentum > 0).
+  bool nesterov = false;
+  // L2 penalty (sgd, adam, lars) or decoupled decay (adamw); >= 0.
+  double weight_decay = 0.0;
+  // Adam / AdamW moment decay rates, each in [0, 1).
+  std::array<double, 2> betas = {0.9, 0.999};
+  // Adam / AdamW denominator term; > 0.
+  double eps = 1e-8;
+  // LARS trust coefficient (eta); > 0.
+  double trust_coefficient = 0.001;
+};
+
+struct ScheduleSpec {
+  // "constant", "warmup_poly" (linear warmup, then polynomial decay to end_lr, as MLPerf's
+  // LARS) or "warmup_cosine" (linear warmup, then cosine decay to end_lr).
+  std::string name = "constant";
+  // Warmup length in steps, or in epochs (converted with the steps per epoch). At most one
+  // of the two may be non-zero; both >= 0. Ignored by "constant".
+  int64_t warmup_steps = 0;
+  double warmup_epochs = 0;
+  // Exponent of the polynomial decay; > 0.
+  double power = 2.0;
+  // Learning rate at the last step of the decay; >= 0 and <= optimizer.lr.
+  double end_lr = 0.0;
+};
+
+struct CheckpointSpec {
+  // Save a checkpoint every N steps; 0 saves only when preempted (SIGTERM) and at the end.
+  int64_t interval_steps = 0;
+  // Directory for checkpoint files (created when missing); empty disables checkpoints
+  // (a preempted job then stops without one).
+  std::string dir;
+};
+
+struct EvalSpec {
+  // Evaluate on the test split every N steps; 0: not by steps.
+  int64_t interval_steps = 0;
+  // Evaluate at the end of every epoch. The job always evaluates once when it finishes.
+  bool per_epoch = true;
+};
+
+struct JobSpec {
+  // A label for logs and events; free text.
+  std::string name;
+  // Model from the zoo (nn::MakeModel): "mlp" (784-512-10) or "cnn".
+  std::string model = "mlp";
+  DatasetSpec dataset;
+  // Passes over the training set; >= 1.
+  int64_t epochs = 1;
+  // Examples per optimizer step, summed over all devices; >= 1.
+  int64_t global_batch_size = 128;
+  OptimizerSpec optimizer;
+  ScheduleSpec schedule;
+  // Training precision: "float32". "float16" and "bfloat16" are recognised but not
+  // supported yet (Unimplemented).
+  std::string precision = "float32";
+  // Seeds the model's initialisation and the data order.
+  uint64_t seed = 0;
+  CheckpointSpec checkpoint;
+  EvalSpec eval;
+  // Devices to train on, by registry name ("CPU:0", "CUDA:1"); each must exist. Empty
+  // means the engine's default device.
+  std::vector<std::string> devices;
+  // Cross-entropy label smoothing, in [0, 1).
+  double label_smoothing = 0.0;
+  // Stop after this many steps in total even if epochs remain; 0: no limit.
+  int64_t max_steps = 0;
+};
+
+// Parses and validates a spec from YAML text. `source` names it in messages (a path or
+// "<string>"). InvalidArgument for syntax errors, unknown keys, wrong types, bad values
+// and devices that do not exist; Unimplemented for a precision not supported yet.
+StatusOr<JobSpec> ParseJobSpec(const std::string& yaml, const std::string& source = "<string>");
+
+// Reads `path` and parses it (ParseJobSpec). NotFound when it cannot be read.
+StatusOr<JobSpec> LoadJobSpec(const std::string& path);
+
+// Checks a spec built in code, as ParseJobSpec does after parsing.
+Status ValidateJobSpec(const JobSpec& spec);
+
+}  // namespace petabox::worker

@@ -1,0 +1,356 @@
+#include "daemon/worker/runner.h"
+
+#include <chrono>
+#include <cmath>
+#include <limits>
+
+#include "daemon/worker/checkpoint.h"
+#include "daemon/worker/training_setup.h"
+#include "devices/registry.h"
+#include "engine/autograd.h"
+#include "engine/data/idx.h"
+#include "engine/exec_stats.h"
+#include "engine/nn/models.h"
+
+namespace petabox::worker {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+// Fashion-MNIST's pixel statistics after scaling to [0, 1] (training split).
+constexpr float kFashionMnistMean = 0.2860f;
+constexpr float kFashionMnistStd = 0.3530f;
+
+double Now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+data::LoaderOptions TrainLoaderOptions(const JobSpec& spec, int prefetch) {
+  data::LoaderOptions o;
+  o.batch_size = spec.global_batch_size;
+  o.shuffle = true;
+  o.seed = spec.seed;
+  o.drop_last = true;  // one batch shape, so the JIT replays every step
+  o.mean = {kFashionMnistMean};
+  o.std = {kFashionMnistStd};
+  o.prefetch = prefetch;
+  return o;
+}
+
+// The batch as (features, labels) tensors on `device`.
+std::vector<Tensor> ToTensors(const data::Batch& batch, const std::string& device) {
+  return {Tensor::FromData(batch.features.data(), batch.shape, DType::kFloat32, device),
+          Tensor::FromData(batch.labels.data(), {batch.size()}, DType::kInt32, device)};
+}
+
+// Moves every parameter and buffer of `model` to `device` (keeping requires_grad).
+Status MoveToDevice(nn::Module& model, const std::string& device) {
+  for (auto& [name, t] : model.NamedState()) {
+    if (t->device() == device) continue;
+    Tensor moved = t->To(device).Contiguous();
+    PB_RETURN_IF_ERROR(moved.Realize());
+    if (t->requires_grad()) moved.RequiresGrad();
+    *t = moved;
+  }
+  return Status::Ok();
+}
+
+StatusOr<std::string> ResolveDevice(const std::vector<std::string>& devices) {
+  DeviceRegistry& registry = DeviceRegistry::Global();
+  if (devices.empty()) return registry.DefaultDevice();
+  if (devices.size() > 1) {
+    return Unimplemented("devices: training on " + std::to_string(devices.size()) +
+                         " devices is not supported yet (one device per job for now)");
+  }
+  PB_ASSIGN_OR_RETURN(Device * device, registry.Get(devices[0]));
+  return device->properties().name;
+}
+
+// Fails when the checkpoint was written by a job whose data order or shapes differ.
+Status CheckResumable(const CheckpointMeta& m, const JobSpec& spec, const std::string& path) {
+  auto mismatch = [&](const std::string& what, const std::string& theirs, const std::string& ours) {
+    return FailedPrecondition(path + ": written by a job with " + what + " " + theirs + ", this job has " + ours);
+  };
+  if (m.model != spec.model) return mismatch("model", m.model, spec.model);
+  if (m.seed != spec.seed) return mismatch("seed", std::to_string(m.seed), std::to_string(spec.seed));
+  if (m.global_batch_size != spec.global_batch_size) {
+    return mismatch("global_batch_size", std::to_string(m.global_batch_size), std::to_string(spec.global_batch_size));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+JsonObject ResultJson(const RunResult& r) {
+  JsonObject o;
+  o.Add("test_accuracy", r.test_accuracy)
+      .Add("test_loss", r.test_loss)
+      .Add("train_samples_per_second", r.train_samples_per_second)
+      .Add("achieved_flops_per_second", r.achieved_flops_per_second)
+      .Add("epochs", r.epochs)
+      .Add("steps", r.steps)
+      .Add("final_loss", r.final_loss)
+      .Add("seconds", r.seconds)
+      .Add("preempted", r.preempted);
+  if (r.checkpoint.empty()) return o.AddNull("checkpoint");
+  return o.Add("checkpoint", r.checkpoint);
+}
+
+Runner::Runner(const JobSpec& spec, RunnerOptions options, EventWriter* events)
+    : spec_(spec), options_(std::move(options)), events_(events), rng_(spec.seed), last_loss_(kNaN) {
+  last_eval_.accuracy = last_eval_.loss = kNaN;
+}
+
+Runner::~Runner() = default;
+
+StatusOr<std::unique_ptr<Runner>> Runner::Create(const JobSpec& spec, RunnerOptions options, EventWriter* events) {
+  PB_RETURN_IF_ERROR(ValidateJobSpec(spec));
+  if (options.progress_interval_steps < 1) options.progress_interval_steps = 1;
+  std::unique_ptr<Runner> runner(new Runner(spec, std::move(options), events));
+  PB_ASSIGN_OR_RETURN(runner->device_, ResolveDevice(spec.devices));
+  PB_RETURN_IF_ERROR(runner->LoadData());
+  PB_RETURN_IF_ERROR(runner->BuildModel());
+  if (!runner->options_.resume_from.empty()) PB_RETURN_IF_ERROR(runner->Resume(runner->options_.resume_from));
+  return runner;
+}
+
+Status Runner::LoadData() {
+  const std::string dir = spec_.dataset.dir.empty() ? data::kFashionMnistDir : spec_.dataset.dir;
+  PB_ASSIGN_OR_RETURN(train_, data::LoadMnistFamily(dir, data::Split::kTrain));
+  PB_ASSIGN_OR_RETURN(test_, data::LoadMnistFamily(dir, data::Split::kTest));
+  if (spec_.dataset.train_limit > 0) train_ = data::Subset(train_, spec_.dataset.train_limit);
+  if (spec_.dataset.test_limit > 0) test_ = data::Subset(test_, spec_.dataset.test_limit);
+  PB_ASSIGN_OR_RETURN(loader_, data::DataLoader::Create(train_, TrainLoaderOptions(spec_, options_.prefetch)));
+  total_steps_ = spec_.epochs * loader_->batches_per_epoch();
+  if (spec_.max_steps > 0) total_steps_ = std::min(total_steps_, spec_.max_steps);
+  return Status::Ok();
+}
+
+Status Runner::BuildModel() {
+  PB_ASSIGN_OR_RETURN(model_, nn::MakeModel(spec_.model, rng_));
+  if (device_ != DeviceRegistry::Global().DefaultDevice()) PB_RETURN_IF_ERROR(MoveToDevice(*model_, device_));
+  PB_ASSIGN_OR_RETURN(optimizer_, MakeOptimizer(spec_.optimizer, model_->NamedParameters()));
+  optimizer_->SetSchedule(MakeSchedule(spec_.schedule, spec_.optimizer.lr, loader_->batches_per_epoch(), total_steps_));
+  if (options_.use_jit) {
+    jit_ = std::make_unique<Jit>([this](const std::vector<Tensor>& in) { return StepGraph(in); });
+  }
+  return Status::Ok();
+}
+
+Status Runner::Resume(const std::string& path) {
+  PB_ASSIGN_OR_RETURN(CheckpointMeta meta, LoadCheckpoint(path, *model_, *optimizer_));
+  PB_RETURN_IF_ERROR(CheckResumable(meta, spec_, path));
+  if (meta.step > total_steps_) {
+    return FailedPrecondition(path + ": at step " + std::to_string(meta.step) + ", past this job's " +
+                              std::to_string(total_steps_) + " steps");
+  }
+  PB_RETURN_IF_ERROR(loader_->Seek(meta.loader));
+  rng_.set_state(meta.rng_state);
+  for (auto& [module_path, rng] : ModuleRngs(*model_)) {
+    if (meta.module_rngs.count(module_path)) rng->set_state(meta.module_rngs.at(module_path));
+  }
+  step_ = meta.step;
+  epoch_ = meta.loader.epoch;
+  last_checkpoint_ = path;
+  last_checkpoint_step_ = step_;
+  events_->Emit("resumed", JsonObject().Add("step", step_).Add("epoch", epoch_).Add("path", path));
+  return Status::Ok();
+}
+
+// One training step's graph: forward, loss, backward, update. Realizes the loss and the
+// gradients in one schedule (they share the forward pass); the optimizer then writes the
+// parameters in place. Returns {loss}.
+StatusOr<std::vector<Tensor>> Runner::StepGraph(const std::vector<Tensor>& inputs) {
+  optimizer_->ZeroGrad();
+  Tensor loss = model_->Forward(inputs[0]).CrossEntropy(inputs[1], spec_.label_smoothing);
+  PB_RETURN_IF_ERROR(loss.Backward());
+  std::vector<Tensor> grads;
+  for (auto& [name, p] : optimizer_->params()) grads.push_back(p->grad());
+  std::vector<Tensor*> outputs = {&loss};
+  for (Tensor& g : grads)
+    if (g.ok()) outputs.push_back(&g);  // a parameter the loss does not reach has no gradient
+  PB_RETURN_IF_ERROR(RealizeAll(outputs));
+  PB_RETURN_IF_ERROR(optimizer_->Step());
+  optimizer_->ZeroGrad();
+  return std::vector<Tensor>{loss};
+}
+
+// Trains on the next batch and accounts its time, samples and FLOPs.
+Status Runner::TrainOne() {
+  const double start = Now();
+  const int64_t flops_before = GetExecTotals().flops;
+  PB_ASSIGN_OR_RETURN(data::Batch batch, loader_->Next());
+  PB_RETURN_IF_ERROR(optimizer_->PrepareStep(step_));
+  std::vector<Tensor> inputs = ToTensors(batch, device_);
+  PB_ASSIGN_OR_RETURN(std::vector<Tensor> outputs, jit_ ? jit_->Run(inputs) : StepGraph(inputs));
+  PB_ASSIGN_OR_RETURN(double loss, outputs[0].Item());
+  epoch_ = batch.position.epoch;
+  batch_ = batch.position.batch;
+  if (!std::isfinite(loss)) {
+    return InvalidArgument("training diverged: the loss is " + std::to_string(loss) + " at step " +
+                           std::to_string(step_ + 1) + " (epoch " + std::to_string(epoch_) + ", batch " +
+                           std::to_string(batch_) + ", learning rate " +
+                           std::to_string(optimizer_->learning_rate()) + "); lower optimizer.lr");
+  }
+  ++step_;
+  last_loss_ = loss;
+  const double seconds = Now() - start;
+  const int64_t flops = GetExecTotals().flops - flops_before;
+  train_seconds_ += seconds;
+  train_samples_ += batch.size();
+  train_flops_ += flops;
+  interval_seconds_ += seconds;
+  interval_samples_ += batch.size();
+  interval_flops_ += flops;
+  ++interval_steps_;
+  return Status::Ok();
+}
+
+void Runner::ResetInterval() {
+  interval_steps_ = interval_samples_ = interval_flops_ = 0;
+  interval_seconds_ = 0;
+}
+
+void Runner::ReportProgress() {
+  const double secs = interval_seconds_ > 0 ? interval_seconds_ : kNaN;
+  const double samples_per_second = interval_samples_ / secs;
+  const double flops_per_second = static_cast<double>(interval_flops_) / secs;
+  const double eta = (total_steps_ - step_) * (secs / std::max<int64_t>(interval_steps_, 1));
+  events_->Emit("progress", JsonObject()
+                                .Add("step", step_)
+                                .Add("total_steps", total_steps_)
+                                .Add("epoch", epoch_)
+                                .Add("batch", batch_)
+                                .Add("loss", last_loss_)
+                                .Add("lr", optimizer_->learning_rate())
+                                .Add("samples_per_second", samples_per_second)
+                                .Add("achieved_flops_per_second", flops_per_second)
+                                .Add("eta_seconds", eta));
+  if (options_.log) {
+    std::fprintf(options_.log, "step %lld/%lld  epoch %lld  loss %.4f  lr %.3g  %.0f samples/s  %.2f GFLOP/s  eta %.0fs\n",
+                 static_cast<long long>(step_), static_cast<long long>(total_steps_), static_cast<long long>(epoch_),
+                 last_loss_, optimizer_->learning_rate(), samples_per_second, flops_per_second / 1e9, eta);
+    std::fflush(options_.log);
+  }
+  ResetInterval();
+}
+
+StatusOr<EvalResult> Runner::Evaluate() {
+  data::LoaderOptions o = TrainLoaderOptions(spec_, options_.prefetch);
+  o.batch_size = std::max<int64_t>(1, std::min(options_.eval_batch_size, test_->size()));
+  o.shuffle = false;
+  o.drop_last = false;
+  PB_ASSIGN_OR_RETURN(std::unique_ptr<data::DataLoader> loader, data::DataLoader::Create(test_, o));
+  NoGradGuard no_grad;
+  model_->Eval();
+  double correct = 0, loss_sum = 0;
+  for (int64_t b = 0; b < loader->batches_per_epoch(); ++b) {
+    PB_ASSIGN_OR_RETURN(data::Batch batch, loader->Next());
+    std::vector<Tensor> in = ToTensors(batch, device_);
+    Tensor logits = model_->Forward(in[0]);
+    Tensor hits = logits.Argmax(1).Eq(in[1]).Cast(DType::kFloat32).Sum();
+    Tensor loss = logits.CrossEntropy(in[1]).Mul(static_cast<double>(batch.size()));
+    PB_RETURN_IF_ERROR(RealizeAll({&hits, &loss}));
+    PB_ASSIGN_OR_RETURN(double h, hits.Item());
+    PB_ASSIGN_OR_RETURN(double l, loss.Item());
+    correct += h;
+    loss_sum += l;
+  }
+  model_->Train();
+  const double n = static_cast<double>(test_->size());
+  return EvalResult{correct / n, loss_sum / n, test_->size()};
+}
+
+Status Runner::RunEval() {
+  PB_ASSIGN_OR_RETURN(last_eval_, Evaluate());
+  last_eval_step_ = step_;
+  events_->Emit("eval", JsonObject()
+                            .Add("step", step_)
+                            .Add("epoch", epoch_)
+                            .Add("test_accuracy", last_eval_.accuracy)
+                            .Add("test_loss", last_eval_.loss)
+                            .Add("examples", last_eval_.examples));
+  if (options_.log) {
+    std::fprintf(options_.log, "eval at step %lld: test accuracy %.4f, test loss %.4f (%lld examples)\n",
+                 static_cast<long long>(step_), last_eval_.accuracy, last_eval_.loss,
+                 static_cast<long long>(last_eval_.examples));
+    std::fflush(options_.log);
+  }
+  return Status::Ok();
+}
+
+StatusOr<std::string> Runner::SaveCheckpointNow() {
+  if (spec_.checkpoint.dir.empty()) return FailedPrecondition("checkpoint.dir is not set: no checkpoint written");
+  // The optimizer's step counter is the next step's index (a JIT replay does not advance it).
+  PB_RETURN_IF_ERROR(optimizer_->PrepareStep(step_));
+  CheckpointMeta meta;
+  meta.step = step_;
+  meta.loader = loader_->position();
+  meta.rng_state = rng_.state();
+  for (auto& [path, rng] : ModuleRngs(*model_)) meta.module_rngs[path] = rng->state();
+  meta.model = spec_.model;
+  meta.seed = spec_.seed;
+  meta.global_batch_size = spec_.global_batch_size;
+  const std::string path = CheckpointPath(spec_.checkpoint.dir, step_);
+  PB_RETURN_IF_ERROR(SaveCheckpoint(path, *model_, *optimizer_, meta));
+  last_checkpoint_ = path;
+  last_checkpoint_step_ = step_;
+  events_->Emit("checkpoint", JsonObject().Add("step", step_).Add("epoch", meta.loader.epoch).Add("path", path));
+  return path;
+}
+
+// Progress, evaluation and checkpoints due after the step just trained.
+Status Runner::AfterStep(bool epoch_ended) {
+  if (step_ % options_.progress_interval_steps == 0 || step_ == total_steps_) ReportProgress();
+  const bool eval_due = (epoch_ended && spec_.eval.per_epoch) ||
+                        (spec_.eval.interval_steps > 0 && step_ % spec_.eval.interval_steps == 0);
+  if (eval_due) PB_RETURN_IF_ERROR(RunEval());
+  if (spec_.checkpoint.interval_steps > 0 && step_ % spec_.checkpoint.interval_steps == 0) {
+    PB_RETURN_IF_ERROR(SaveCheckpointNow().status());
+  }
+  return Status::Ok();
+}
+
+StatusOr<RunResult> Runner::Finish(bool preempted) {
+  if (preempted) {
+    if (!spec_.checkpoint.dir.empty() && last_checkpoint_step_ != step_) PB_RETURN_IF_ERROR(SaveCheckpointNow().status());
+    JsonObject fields;
+    fields.Add("step", step_).Add("epoch", epoch_);
+    if (spec_.checkpoint.dir.empty()) fields.AddNull("checkpoint");
+    else fields.Add("checkpoint", last_checkpoint_);
+    events_->Emit("preempted", fields);
+  } else {
+    if (last_eval_step_ != step_) PB_RETURN_IF_ERROR(RunEval());
+    if (!spec_.checkpoint.dir.empty() && last_checkpoint_step_ != step_) PB_RETURN_IF_ERROR(SaveCheckpointNow().status());
+  }
+  RunResult r;
+  r.preempted = preempted;
+  r.steps = step_;
+  r.epochs = static_cast<double>(step_) / static_cast<double>(loader_->batches_per_epoch());
+  r.final_loss = last_loss_;
+  r.test_accuracy = last_eval_.accuracy;
+  r.test_loss = last_eval_.loss;
+  r.train_samples_per_second = train_seconds_ > 0 ? train_samples_ / train_seconds_ : kNaN;
+  r.achieved_flops_per_second = train_seconds_ > 0 ? static_cast<double>(train_flops_) / train_seconds_ : kNaN;
+  r.checkpoint = last_checkpoint_;
+  return r;
+}
+
+StatusOr<RunResult> Runner::Run() {
+  const double start = Now();
+  model_->Train();
+  bool preempted = false;
+  while (step_ < total_steps_) {
+    if (options_.stop_requested && options_->stop_requested->load()) {
+      preempted = true;
+      break;
+    }
+    PB_RETURN_IF_ERROR(TrainOne());
+    PB_RETURN_IF_ERROR(AfterStep(/*epoch_ended=*/loader_->position().batch == 0));
+  }
+  PB_ASSIGN_OR_RETURN(RunResult result, Finish(preempted));
+  result.seconds = Now() - start;
+  if (!preempted) events_->Emit("done", ResultJson(result));
+  return result;
+}
+
+}  // namespace petabox::worker

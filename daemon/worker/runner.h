@@ -1,0 +1,148 @@
+// Runner: trains one job (a JobSpec) in this process: loads the data, builds the model
+// (nn::MakeModel) and optimizer, runs the steps (forward, cross-entropy, backward, update;
+// replayed through engine/jit.h after two warm-up steps), evaluates, checkpoints, and
+// reports progress as events (daemon/worker/events.h). petabox-worker is a thin main
+// around it; the daemon runs it in a worker process per job.
+//
+// Events and their fields (besides "event" and "time"):
+//   "resumed"    step, epoch, path
+//   "progress"   step, total_steps, epoch, batch, loss, lr, samples_per_second,
+//                achieved_flops_per_second, eta_seconds   (rates over the last interval)
+//   "eval"       step, epoch, test_accuracy, test_loss, examples
+//   "checkpoint" step, epoch, path
+//   "preempted"  step, epoch, checkpoint (path or null)
+//   "done"       the fields of RunResult (ResultJson)
+// The "error" event is the caller's to emit, from the Status that Create or Run returns.
+//
+// Threading: one thread calls Create and Run. Preemption: when *stop_requested becomes
+// true (a SIGTERM handler may set it), Run checkpoints at the next step boundary and
+// returns a result with preempted = true.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "daemon/worker/events.h"
+#include "daemon/worker/job_spec.h"
+#include "engine/data/loader.h"
+#include "engine/jit.h"
+#include "engine/nn/module.h"
+#include "engine/nn/optim/optimizer.h"
+#include "engine/random.h"
+
+namespace petabox::worker {
+
+struct RunnerOptions {
+  // Continue from this checkpoint file (daemon/worker/checkpoint.h); "" starts afresh.
+  std::string resume_from;
+  // Replay training steps through the JIT (same results, less host work per step).
+  bool use_jit = true;
+  // A "progress" event every N steps, and after the last step; >= 1.
+  int64_t progress_interval_steps = 10;
+  // Human-readable progress lines go here; null writes none.
+  std::FILE* log = nullptr;
+  // Polled at every step boundary; true stops the run with a checkpoint. Null: never.
+  const std::atomic<bool>* stop_requested = nullptr;
+  // Training batches prepared ahead on the loader's thread; 0: none.
+  int prefetch = 2;
+  // Examples per evaluation batch (capped at the test split's size).
+  int64_t eval_batch_size = 1000;
+};
+
+struct EvalResult {
+  double accuracy = 0;  // fraction of the test split classified correctly
+  double loss = 0;      // mean cross-entropy (without label smoothing)
+  int64_t examples = 0;
+};
+
+struct RunResult {
+  bool preempted = false;
+  int64_t steps = 0;                     // optimizer steps applied in total (incl. before a resume)
+  double epochs = 0;                     // steps / steps per epoch
+  double final_loss = 0;                 // training loss of the last step (NaN if none ran)
+  double test_accuracy = 0;              // of the last evaluation (NaN if none ran)
+  double test_loss = 0;
+  double train_samples_per_second = 0;   // over the training steps of this process
+  double achieved_flops_per_second = 0;  // counted kernel FLOPs / training time, this process
+  double seconds = 0;                    // wall time of Run
+  std::string checkpoint;                // the last checkpoint written ("" if none)
+};
+
+// The result as the JSON object petabox-worker prints last and sends as "done".
+JsonObject ResultJson(const RunResult& result);
+
+class Runner {
+ public:
+  // Loads the data, builds everything, and restores options.resume_from if set.
+  // `events` must outlive the runner. Errors: the dataset is missing or corrupt, the
+  // device set is not supported (more than one device, for now), the checkpoint does not
+  // exist or does not match the spec.
+  static StatusOr<std::unique_ptr<Runner>> Create(const JobSpec& spec, RunnerOptions options, EventWriter* events);
+  ~Runner();
+  Runner(const Runner&) = delete;
+  Runner& operator=(const Runner&) = delete;
+
+  // Trains to the end (epochs, or max_steps), evaluating and checkpointing as the spec
+  // says, or until preempted. Fails with the step and the loss when the loss becomes NaN or
+  // infinite, and on engine errors.
+  StatusOr<RunResult> Run();
+
+  // Accuracy and loss on the test split with the current weights.
+  StatusOr<EvalResult> Evaluate();
+  // Writes a checkpoint of the current state to the spec's checkpoint dir and emits a
+  // "checkpoint" event; FailedPrecondition when checkpoint.dir is empty.
+  StatusOr<std::string> SaveCheckpointNow();
+
+  int64_t step() const { return step_; }
+  int64_t total_steps() const { return total_steps_; }
+  int64_t steps_per_epoch() const { return loader_->batches_per_epoch(); }
+  nn::Module& model() { return *model_; }
+
+ private:
+  Runner(const JobSpec& spec, RunnerOptions options, EventWriter* events);
+  Status LoadData();
+  Status BuildModel();
+  Status Resume(const std::string& path);
+  StatusOr<std::vector<Tensor>> StepGraph(const std::vector<Tensor>& inputs);
+  Status TrainOne();
+  Status AfterStep(bool epoch_ended);
+  void ReportProgress();
+  Status RunEval();
+  StatusOr<RunResult> Finish(bool preempted);
+  void ResetInterval();
+
+  const JobSpec spec_;
+  const RunnerOptions options_;
+  EventWriter* const events_;
+  std::string device_;
+  Rng rng_;
+  std::shared_ptr<const data::Dataset> train_, test_;
+  std::unique_ptr<data::DataLoader> loader_;
+  std::unique_ptr<nn::Module> model_;
+  std::unique_ptr<nn::Optimizer> optimizer_;
+  std::unique_ptr<Jit> jit_;
+
+  int64_t step_ = 0;
+  int64_t total_steps_ = 0;
+  int64_t epoch_ = 0;  // epoch of the last trained batch
+  int64_t batch_ = 0;  // its index in the epoch
+  double last_loss_ = 0;  // NaN until a step ran (set in the constructor)
+  EvalResult last_eval_;
+  int64_t last_eval_step_ = -1;
+  std::string last_checkpoint_;
+  int64_t last_checkpoint_step_ = -1;
+
+  // Training-time accounting (this process): all steps, and the current progress interval.
+  double train_seconds_ = 0;
+  int64_t train_samples_ = 0;
+  int64_t train_flops_ = 0;
+  int64_t interval_steps_ = 0;
+  double interval_seconds_ = 0;
+  int64_t interval_samples_ = 0;
+  int64_t interval_flops_ = 0;
+};
+
+}  // namespace petabox::worker

@@ -1,0 +1,23 @@
+// A small model zoo, built from the nn layers with PyTorch's default initialisation.
+//   "mlp": Flatten, Linear(784, 512), ReLU, Linear(512, 10)             input (N, 1, 28, 28)
+//   "cnn": Conv2d(1, 32, 5, pad 2), ReLU, MaxPool2d(2), Conv2d(32, 64, 5, pad 2), ReLU,
+//          MaxPool2d(2), Flatten, Linear(3136, 1024), ReLU, Linear(1024, 10)   input (N, 1, 28, 28)
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/nn/module.h"
+#include "engine/random.h"
+
+namespace petabox::nn {
+
+// The names MakeModel knows, sorted.
+std::vector<std::string> ModelNames();
+
+// A freshly initialised model (parameters drawn from `rng`). InvalidArgument listing the
+// known names for an unknown one.
+StatusOr<std::unique_ptr<Module>> MakeModel(const std::string& name, Rng& rng);
+
+}  // namespace petabox::nn
