@@ -3,8 +3,8 @@
 # Idempotent: only missing packages are installed, and `apt-get update` runs only when
 # something is missing. Runs as root, or through sudo when not root.
 #
-# Later issues add the daemon's dependencies here: libgrpc++-dev, protobuf-compiler-grpc,
-# libprotobuf-dev, protobuf-compiler, libyaml-cpp-dev, libsqlite3-dev, libboost-dev
+# Later issues add the daemon's other dependencies here: libgrpc++-dev,
+# protobuf-compiler-grpc, libprotobuf-dev, protobuf-compiler, libsqlite3-dev, libboost-dev
 # (Asio) and prometheus-cpp.
 set -euo pipefail
 
@@ -16,6 +16,9 @@ PACKAGES=(
   python3              # benchmark peer (tests/bench/peer.py)
   python3-numpy        # benchmark peer
   libopenblas0-pthread # makes NumPy's BLAS OpenBLAS (the matmul peer)
+  zlib1g-dev           # engine/data reads gzip-compressed datasets
+  libyaml-cpp-dev      # daemon/worker job specs
+  dataset-fashion-mnist # /usr/share/datasets/fashion-mnist: the example jobs' data
 )
 
 missing=()

@@ -74,6 +74,7 @@ StatusOr<Device*> DeviceRegistry::Get(std::string_view name) {
   if (parsed.kind == "CPU" && parsed.index >= 0 && parsed.index < kNumVirtualCpus) {
     return GetCpu(parsed.index);
   }
+  if (parsed.kind == "CUDA") return GetCuda(parsed.index);
   return NotFound("unknown device '" + parsed.kind + ":" + std::to_string(parsed.index) +
                   "' (available: " + AvailableSummary() + ")");
 }
@@ -93,14 +94,65 @@ Device* DeviceRegistry::GetCpu(int index) {
 std::vector<std::string> DeviceRegistry::Available() const {
   std::vector<std::string> names;
   for (int i = 0; i < kNumVirtualCpus; ++i) names.push_back("CPU:" + std::to_string(i));
+  for (int i = 0; i < Cuda().count; ++i) names.push_back("CUDA:" + std::to_string(i));
   return names;
 }
 
-// "CPU:0..CPU:7": one range per kind (one kind so far).
+// "CPU:0..CPU:7, CUDA:0..CUDA:1": one range per kind that has devices.
 std::string DeviceRegistry::AvailableSummary() const {
-  return "CPU:0..CPU:" + std::to_string(kNumVirtualCpus - 1);
+  std::string summary = "CPU:0..CPU:" + std::to_string(kNumVirtualCpus - 1);
+  if (Cuda().count > 0) summary += ", CUDA:0..CUDA:" + std::to_string(Cuda().count - 1);
+  return summary;
 }
 
-std::string DeviceRegistry::DefaultDevice() const { return "CPU:0"; }
+std::string DeviceRegistry::DefaultDevice() const {
+  return Cuda().count > 0 ? "CUDA:0" : "CPU:0";
+}
+
+// --- CUDA ---
+
+const DeviceRegistry::CudaProbe& DeviceRegistry::Cuda() const {
+  std::call_once(cuda_probe_once_, [this] {
+    if (!options_.enable_gpus) {
+      cuda_probe_.why_none = "GPUs disabled by RegistryOptions::enable_gpus";
+      return;
+    }
+    StatusOr<const CudaApi*> api = LoadCudaApi();
+    if (!api.ok()) {
+      cuda_probe_.why_none = api.status().message();
+      return;
+    }
+    int count = 0;
+    if (Status s = CudaCheck((*api)->cuDeviceGetCount(&count), "cuDeviceGetCount"); !s.ok()) {
+      cuda_probe_.why_none = s.message();
+      return;
+    }
+    if (count <= 0) cuda_probe_.why_none = "the CUDA driver reports no devices";
+    cuda_probe_.api = *api;
+    cuda_probe_.count = std::max(count, 0);
+  });
+  return cuda_probe_;
+}
+
+StatusOr<Device*> DeviceRegistry::GetCuda(int index) {
+  const CudaProbe& cuda = Cuda();
+  if (index < 0 || index >= cuda.count) {
+    std::string message = "unknown device 'CUDA:" + std::to_string(index) +
+                          "' (available: " + AvailableSummary();
+    if (cuda.count == 0) message += "; no CUDA devices: " + cuda.why_none;
+    return NotFound(message + ")");
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (cudas_.empty()) cudas_.resize(static_cast<size_t>(cuda.count));
+  if (cudas_[index] != nullptr) return cudas_[index].get();
+  CudaDeviceOptions device_options = options_.cuda;
+  if (device_options.compiler.cache_dir.empty()) {
+    device_options.compiler.cache_dir = options_.compiler.cache_dir;
+  }
+  // A failure (e.g. the GPU is held in exclusive mode by another process) is returned and
+  // not remembered: the next Get tries again.
+  PB_ASSIGN_OR_RETURN(cudas_[index], CudaDevice::Create(cuda.api, index, device_options));
+  return cudas_[index].get();
+}
 
 }  // namespace petabox

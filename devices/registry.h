@@ -12,6 +12,7 @@
 #include "devices/cpu/cpu_compiler.h"
 #include "devices/cpu/cpu_device.h"
 #include "devices/cpu/thread_pool.h"
+#include "devices/cuda/cuda_device.h"
 #include "devices/device.h"
 
 namespace petabox {
@@ -23,14 +24,24 @@ struct RegistryOptions {
   CpuCompilerOptions compiler;
   // Allocation cap per CPU device in bytes; 0 = unlimited.
   int64_t cpu_memory_limit_bytes = 0;
+
+  // --- CUDA (devices/cuda) ---
+  // Whether NVIDIA GPUs are looked for. false: only the CPU devices exist, no driver is
+  // loaded, and DefaultDevice() is "CPU:0" (for tests that need the CPU as default).
+  bool enable_gpus = true;
+  // Options for every CUDA device. An empty cuda.compiler.cache_dir means
+  // compiler.cache_dir above (so one setting moves both kernel caches).
+  CudaDeviceOptions cuda;
 };
 
 // Lists the devices of this process and hands out long-lived Device pointers.
 //
 // There are kNumVirtualCpus virtual CPU devices, CPU:0..CPU:7, sharing one thread pool and
-// one compiler (so the engine can exercise multi-device code on any host). Each device,
-// and the shared pool and compiler, is created on its first Get. Devices live as long as
-// the registry. Thread-safe.
+// one compiler (so the engine can exercise multi-device code on any host), and one
+// CUDA:<i> device per NVIDIA GPU the driver reports (none when libcuda.so.1 is absent or
+// RegistryOptions::enable_gpus is false; the driver is loaded on the first call that
+// needs to know). Each device, and the shared pool and compiler, is created on its first
+// Get. Devices live as long as the registry. Thread-safe.
 class DeviceRegistry {
  public:
   static constexpr int kNumVirtualCpus = 8;
@@ -49,16 +60,27 @@ class DeviceRegistry {
   // NotFound, listing what is available, for an unknown kind or an index out of range.
   StatusOr<Device*> Get(std::string_view name);
 
-  // Canonical names of all devices, e.g. {"CPU:0", ..., "CPU:7"}.
+  // Canonical names of all devices, e.g. {"CPU:0", ..., "CPU:7", "CUDA:0"}.
   std::vector<std::string> Available() const;
 
-  // The device the engine uses when none is named: "CPU:0" (GPUs will be preferred once
-  // GPU backends exist).
+  // The device the engine uses when none is named: "CUDA:0" when there is a CUDA device,
+  // else "CPU:0".
   std::string DefaultDevice() const;
 
  private:
   Device* GetCpu(int index);
   std::string AvailableSummary() const;
+
+  // --- CUDA ---
+  // What the driver reported, found once on first need (loading it costs a cuInit).
+  struct CudaProbe {
+    const CudaApi* api = nullptr;  // null when the driver could not be loaded
+    int count = 0;
+    std::string why_none;  // set when count is 0
+  };
+  const CudaProbe& Cuda() const;
+  // CUDA:<index>, created on first use; NotFound when out of range.
+  StatusOr<Device*> GetCuda(int index);
 
   const RegistryOptions options_;
 
@@ -66,6 +88,10 @@ class DeviceRegistry {
   std::shared_ptr<ThreadPool> cpu_pool_;                             // GUARDED_BY(mutex_)
   std::shared_ptr<CpuCompiler> cpu_compiler_;                        // GUARDED_BY(mutex_)
   std::array<std::unique_ptr<CpuDevice>, kNumVirtualCpus> cpus_;     // GUARDED_BY(mutex_)
+
+  mutable std::once_flag cuda_probe_once_;
+  mutable CudaProbe cuda_probe_;                   // written once, under cuda_probe_once_
+  std::vector<std::unique_ptr<CudaDevice>> cudas_;  // GUARDED_BY(mutex_); Cuda().count long
 };
 
 }  // namespace petabox

@@ -65,10 +65,9 @@ StatusOr<std::vector<Tensor>> Jit::ReplayAll(const std::vector<Tensor>& inputs) 
   for (const CapturedOp& op : ops_) buffers.push_back(op.buffers);
   for (size_t i = 0; i < inputs.size(); ++i)
     for (const Slot& s : input_slots_[i]) buffers[s.op][s.buffer] = inputs[i].node()->buffer();
-  for (size_t o = 0; o < ops_.size(); ++o) {
-    PB_RETURN_IF_ERROR(Replay(ops_[o], buffers[o]));
-    buffers[o][0]->BumpVersion();  // its contents changed under any node that names it
-  }
+  // Buffer versions are not bumped: a replay repeats the captured step, whose in-place
+  // writes already gave the tensors that own those buffers their current nodes.
+  for (size_t o = 0; o < ops_.size(); ++o) PB_RETURN_IF_ERROR(Replay(ops_[o], buffers[o]));
   std::vector<Tensor> outs;
   for (const Output& out : outputs_) outs.push_back(Tensor(MakeBufferNode(out.buffer, out.device, out.shape)));
   return outs;

@@ -104,6 +104,11 @@ StatusOr<std::shared_ptr<Buffer>> OutputBuffer(const ScheduleItem& item, Device*
 
 Status RunKernel(const ScheduleItem& item) {
   PB_ASSIGN_OR_RETURN(Device * device, DeviceRegistry::Global().Get(item.ast->device));
+  if (item.output->numel() == 0) {  // nothing to compute (and a zero-sized GPU grid is invalid)
+    PB_ASSIGN_OR_RETURN(std::shared_ptr<Buffer> out, OutputBuffer(item, device));
+    item.output->SetRealized(std::move(out));
+    return Status::Ok();
+  }
   std::string ast_key = AstKey(*item.ast);
   CompiledKernel* ck = Programs().Find(ast_key);
   if (!ck) {

@@ -217,7 +217,7 @@ Tensor Tensor::Assign(const Tensor& value) {
   Tensor v = value.dtype() == dtype() ? value : value.Cast(dtype());
   Tensor a = MakeOp(Op::kAssign, dtype(), shape(), device(), {node_, v.node_});
   if (Status s = a.Realize(); !s.ok()) return Error(s);
-  node_ = MakeBufferNode(node_->buffer(), device(), shape());  // same node: buffers intern
+  node_ = MakeBufferNode(node_->buffer(), device(), shape());  // the buffer's new version
   return *this;
 }
 

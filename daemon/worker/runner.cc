@@ -46,7 +46,8 @@ std::vector<Tensor> ToTensors(const data::Batch& batch, const std::string& devic
 Status MoveToDevice(nn::Module& model, const std::string& device) {
   for (auto& [name, t] : model.NamedState()) {
     if (t->device() == device) continue;
-    Tensor moved = t->To(device).Contiguous();
+    // Detached, so the copy becomes a buffer of its own (a new leaf), not a view of the old one.
+    Tensor moved = t->Detach().To(device).Contiguous();
     PB_RETURN_IF_ERROR(moved.Realize());
     if (t->requires_grad()) moved.RequiresGrad();
     *t = moved;
@@ -234,28 +235,41 @@ void Runner::ReportProgress() {
   ResetInterval();
 }
 
+// The number of correct predictions and the summed loss of one test batch. The graph is
+// built without gradients; the values are read after the NoGradGuard ends, because reading
+// a tensor inside one fails in the engine (see the report on Tensor::ToDoubles).
+StatusOr<std::pair<double, double>> Runner::EvalBatch(const data::Batch& batch) {
+  std::vector<Tensor> in = ToTensors(batch, device_);
+  Tensor hits, loss;
+  {
+    NoGradGuard no_grad;
+    Tensor logits = model_->Forward(in[0]);
+    hits = logits.Argmax(1).Eq(in[1]).Cast(DType::kFloat32).Sum();
+    loss = logits.CrossEntropy(in[1]).Mul(static_cast<double>(batch.size()));
+  }
+  PB_RETURN_IF_ERROR(RealizeAll({&hits, &loss}));
+  PB_ASSIGN_OR_RETURN(double h, hits.Item());
+  PB_ASSIGN_OR_RETURN(double l, loss.Item());
+  return std::make_pair(h, l);
+}
+
 StatusOr<EvalResult> Runner::Evaluate() {
   data::LoaderOptions o = TrainLoaderOptions(spec_, options_.prefetch);
   o.batch_size = std::max<int64_t>(1, std::min(options_.eval_batch_size, test_->size()));
   o.shuffle = false;
   o.drop_last = false;
   PB_ASSIGN_OR_RETURN(std::unique_ptr<data::DataLoader> loader, data::DataLoader::Create(test_, o));
-  NoGradGuard no_grad;
   model_->Eval();
   double correct = 0, loss_sum = 0;
-  for (int64_t b = 0; b < loader->batches_per_epoch(); ++b) {
-    PB_ASSIGN_OR_RETURN(data::Batch batch, loader->Next());
-    std::vector<Tensor> in = ToTensors(batch, device_);
-    Tensor logits = model_->Forward(in[0]);
-    Tensor hits = logits.Argmax(1).Eq(in[1]).Cast(DType::kFloat32).Sum();
-    Tensor loss = logits.CrossEntropy(in[1]).Mul(static_cast<double>(batch.size()));
-    PB_RETURN_IF_ERROR(RealizeAll({&hits, &loss}));
-    PB_ASSIGN_OR_RETURN(double h, hits.Item());
-    PB_ASSIGN_OR_RETURN(double l, loss.Item());
-    correct += h;
-    loss_sum += l;
+  Status status;
+  for (int64_t b = 0; b < loader->batches_per_epoch() && status.ok(); ++b) {
+    StatusOr<data::Batch> batch = loader->Next();
+    StatusOr<std::pair<double, double>> sums = batch.ok() ? EvalBatch(*batch) : batch.status();
+    if (!sums.ok()) status = sums.status();
+    else correct += sums->first, loss_sum += sums->second;
   }
   model_->Train();
+  PB_RETURN_IF_ERROR(status);
   const double n = static_cast<double>(test_->size());
   return EvalResult{correct / n, loss_sum / n, test_->size()};
 }
@@ -337,10 +351,18 @@ StatusOr<RunResult> Runner::Finish(bool preempted) {
 
 StatusOr<RunResult> Runner::Run() {
   const double start = Now();
+  events_->Emit("started", JsonObject()
+                               .Add("name", spec_.name)
+                               .Add("model", spec_.model)
+                               .Add("device", device_)
+                               .Add("step", step_)
+                               .Add("total_steps", total_steps_)
+                               .Add("steps_per_epoch", loader_->batches_per_epoch())
+                               .Add("global_batch_size", spec_.global_batch_size));
   model_->Train();
   bool preempted = false;
   while (step_ < total_steps_) {
-    if (options_.stop_requested && options_->stop_requested->load()) {
+    if (options_.stop_requested && options_.stop_requested->load()) {
       preempted = true;
       break;
     }

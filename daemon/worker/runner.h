@@ -6,6 +6,7 @@
 //
 // Events and their fields (besides "event" and "time"):
 //   "resumed"    step, epoch, path
+//   "started"    name, model, device, step, total_steps, steps_per_epoch, global_batch_size
 //   "progress"   step, total_steps, epoch, batch, loss, lr, samples_per_second,
 //                achieved_flops_per_second, eta_seconds   (rates over the last interval)
 //   "eval"       step, epoch, test_accuracy, test_loss, examples
@@ -24,6 +25,7 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "daemon/worker/events.h"
 #include "daemon/worker/job_spec.h"
@@ -68,7 +70,7 @@ struct RunResult {
   double train_samples_per_second = 0;   // over the training steps of this process
   double achieved_flops_per_second = 0;  // counted kernel FLOPs / training time, this process
   double seconds = 0;                    // wall time of Run
-  std::string checkpoint;                // the last checkpoint written ("" if none)
+  std::string checkpoint;                // the latest checkpoint of the job (written, or resumed from; "" if none)
 };
 
 // The result as the JSON object petabox-worker prints last and sends as "done".
@@ -110,6 +112,7 @@ class Runner {
   Status TrainOne();
   Status AfterStep(bool epoch_ended);
   void ReportProgress();
+  StatusOr<std::pair<double, double>> EvalBatch(const data::Batch& batch);
   Status RunEval();
   StatusOr<RunResult> Finish(bool preempted);
   void ResetInterval();

@@ -1,1 +1,100 @@
-int main() { return 0; }
+// petabox-worker: trains one job spec in this process (daemon/worker/runner.h).
+//
+//   petabox-worker --job SPEC.yaml [--json] [--resume CHECKPOINT] [--events FILE|-] [--no-jit]
+//
+// Events (JSON lines) go to stderr, or to --events (a file, or "-" for stdout). Without
+// --json, readable progress lines go to stdout; with --json, stdout's last line is the
+// result object (or {"error": ...}). SIGTERM checkpoints at the next step boundary and
+// exits 0 with a "preempted" event. Exit codes: 0 done or preempted, 1 the job failed,
+// 2 bad usage or an invalid spec.
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "daemon/worker/events.h"
+#include "daemon/worker/job_spec.h"
+#include "daemon/worker/runner.h"
+
+namespace {
+
+using petabox::Status;
+using petabox::worker::EventWriter;
+using petabox::worker::JsonObject;
+
+// Set by the SIGTERM handler; the runner polls it between steps.
+std::atomic<bool> g_stop_requested{false};
+static_assert(std::atomic<bool>::is_always_lock_free, "the signal handler needs a lock-free flag");
+
+void OnSigterm(int) { g_stop_requested.store(true); }
+
+struct Args {
+  std::string job;
+  std::string resume;
+  std::string events;  // "" = stderr
+  bool json = false;
+  bool jit = true;
+};
+
+constexpr char kUsage[] =
+    "usage: petabox-worker --job SPEC.yaml [--json] [--resume CHECKPOINT] [--events FILE|-] [--no-jit]\n";
+
+// Parses argv into *args; returns false (after printing why) on bad usage.
+bool ParseArgs(int argc, char** argv, Args* args) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    const bool has_value = i + 1 < argc;
+    if (a == "--json") args->json = true;
+    else if (a == "--no-jit") args->jit = false;
+    else if (a == "--job" && has_value) args->job = argv[++i];
+    else if (a == "--resume" && has_value) args->resume = argv[++i];
+    else if (a == "--events" && has_value) args->events = argv[++i];
+    else {
+      std::fprintf(stderr, "petabox-worker: unexpected argument '%s'\n%s", a.c_str(), kUsage);
+      return false;
+    }
+  }
+  if (args->job.empty()) std::fprintf(stderr, "petabox-worker: --job is required\n%s", kUsage);
+  return !args->job.empty();
+}
+
+// Reports a failure as an "error" event, on stdout (--json) or stderr, and returns the exit code.
+int Fail(const Args& args, EventWriter* events, const Status& status, int code) {
+  events->Emit("error", JsonObject().Add("message", status.ToString()));
+  if (args.json) std::printf("%s\n", JsonObject().Add("error", status.ToString()).ToString().c_str());
+  else std::fprintf(stderr, "petabox-worker: %s\n", status.ToString().c_str());
+  return code;
+}
+
+int Run(const Args& args, EventWriter* events) {
+  auto spec = petabox::worker::LoadJobSpec(args.job);
+  if (!spec.ok()) return Fail(args, events, spec.status(), 2);
+  petabox::worker::RunnerOptions options;
+  options.resume_from = args.resume;
+  options.use_jit = args.jit;
+  options.log = args.json ? nullptr : stdout;
+  options.stop_requested = &g_stop_requested;
+  auto runner = petabox::worker::Runner::Create(*spec, options, events);
+  if (!runner.ok()) return Fail(args, events, runner.status(), 1);
+  auto result = (*runner)->Run();
+  if (!result.ok()) return Fail(args, events, result.status(), 1);
+  const JsonObject summary = petabox::worker::ResultJson(*result);
+  if (args.json) std::printf("%s\n", summary.ToString().c_str());
+  else std::printf("%s: %s\n", result->preempted ? "preempted" : "done", summary.ToString().c_str());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args args;
+  if (!ParseArgs(argc, argv, &args)) return 2;
+  std::signal(SIGTERM, OnSigterm);
+  auto events = EventWriter::Open(args.events);
+  if (!events.ok()) {
+    std::fprintf(stderr, "petabox-worker: %s\n", events.status().ToString().c_str());
+    return 2;
+  }
+  return Run(args, events->get());
+}

@@ -27,8 +27,8 @@ Tensor NormalTensor(const Shape& shape, double stddev, Rng& rng, const std::stri
 Tensor InitWeight(const Shape& shape, Init init, Rng& rng, const std::string& device) {
   Fans fans = ComputeFans(shape);
   if (fans.in <= 0 || fans.out <= 0) {
-    return Tensor::Error(InvalidArgument("init: weight shape " + ShapeToString(shape) +
-                                         " needs >= 2 dims and no zero dimension"));
+    return Tensor::Error(
+        InvalidArgument("init: weight shape " + ShapeToString(shape) + " needs >= 2 dims and no zero dimension"));
   }
   switch (init) {
     case Init::kDefault:

@@ -1,11 +1,18 @@
 #include "engine/nn/json.h"
 
 #include <cstdio>
-#include <tuple>
 #include <unordered_set>
 
 namespace petabox::nn::json {
 namespace {
+
+struct Literal {
+  std::string_view word;
+  Value::Kind kind;
+  bool value;
+};
+constexpr Literal kLiterals[] = {
+    {"true", Value::Kind::kBool, true}, {"false", Value::Kind::kBool, false}, {"null", Value::Kind::kNull, false}};
 
 // Recursive descent over the text; every error names the byte offset.
 class Parser {
@@ -42,12 +49,11 @@ class Parser {
     if (c == '[') return ParseArray(depth, out);
     if (c == '"') return out->kind = Value::Kind::kString, ParseString(&out->text);
     if (c == '-' || (c >= '0' && c <= '9')) return ParseNumber(out);
-    for (auto [word, kind, b] : {std::tuple{"true", Value::Kind::kBool, true}, std::tuple{"false", Value::Kind::kBool, false},
-                                 std::tuple{"null", Value::Kind::kNull, false}}) {
-      if (s_.substr(pos_, std::string_view(word).size()) == word) {
-        pos_ += std::string_view(word).size();
-        out->kind = kind;
-        out->boolean = b;
+    for (const Literal& l : kLiterals) {
+      if (s_.substr(pos_, l.word.size()) == l.word) {
+        pos_ += l.word.size();
+        out->kind = l.kind;
+        out->boolean = l.value;
         return Status::Ok();
       }
     }
@@ -118,7 +124,10 @@ class Parser {
     *out = 0;
     for (int i = 0; i < 4; ++i) {
       char c = s_[pos_++];
-      int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+      int d = c >= '0' && c <= '9'   ? c - '0'
+              : c >= 'a' && c <= 'f' ? c - 'a' + 10
+              : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                     : -1;
       if (d < 0) return Error("bad hex digit in \\u escape");
       *out = *out * 16 + static_cast<uint32_t>(d);
     }
@@ -129,14 +138,30 @@ class Parser {
     if (pos_ >= s_.size()) return Error("unterminated string");
     char e = s_[pos_++];
     switch (e) {
-      case '"': case '\\': case '/': out->push_back(e); return Status::Ok();
-      case 'b': out->push_back('\b'); return Status::Ok();
-      case 'f': out->push_back('\f'); return Status::Ok();
-      case 'n': out->push_back('\n'); return Status::Ok();
-      case 'r': out->push_back('\r'); return Status::Ok();
-      case 't': out->push_back('\t'); return Status::Ok();
-      case 'u': break;
-      default: return Error(std::string("bad escape '\\") + e + "'");
+      case '"':
+      case '\\':
+      case '/':
+        out->push_back(e);
+        return Status::Ok();
+      case 'b':
+        out->push_back('\b');
+        return Status::Ok();
+      case 'f':
+        out->push_back('\f');
+        return Status::Ok();
+      case 'n':
+        out->push_back('\n');
+        return Status::Ok();
+      case 'r':
+        out->push_back('\r');
+        return Status::Ok();
+      case 't':
+        out->push_back('\t');
+        return Status::Ok();
+      case 'u':
+        break;
+      default:
+        return Error(std::string("bad escape '\\") + e + "'");
     }
     uint32_t cp;
     PB_RETURN_IF_ERROR(ParseHex4(&cp));
@@ -208,13 +233,27 @@ std::string Quote(std::string_view s) {
   std::string out = "\"";
   for (char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           char buf[8];
@@ -230,12 +269,18 @@ std::string Quote(std::string_view s) {
 
 const char* KindName(Value::Kind kind) {
   switch (kind) {
-    case Value::Kind::kNull: return "null";
-    case Value::Kind::kBool: return "boolean";
-    case Value::Kind::kNumber: return "number";
-    case Value::Kind::kString: return "string";
-    case Value::Kind::kArray: return "array";
-    case Value::Kind::kObject: return "object";
+    case Value::Kind::kNull:
+      return "null";
+    case Value::Kind::kBool:
+      return "boolean";
+    case Value::Kind::kNumber:
+      return "number";
+    case Value::Kind::kString:
+      return "string";
+    case Value::Kind::kArray:
+      return "array";
+    case Value::Kind::kObject:
+      return "object";
   }
   return "?";
 }

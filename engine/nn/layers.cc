@@ -50,9 +50,9 @@ Conv2d::Conv2d(int64_t in_channels, int64_t out_channels, int64_t kernel, Rng& r
       o.groups <= 0 || in_channels % o.groups || out_channels % o.groups) {
     weight_ = Tensor::Error(InvalidArgument(
         "Conv2d: invalid configuration in=" + std::to_string(in_channels) + " out=" + std::to_string(out_channels) +
-        " kernel=" + std::to_string(kernel) + " stride=" + std::to_string(o.stride) + " padding=" +
-        std::to_string(o.padding) + " dilation=" + std::to_string(o.dilation) + " groups=" +
-        std::to_string(o.groups) + " (sizes must be positive and channels divisible by groups)"));
+        " kernel=" + std::to_string(kernel) + " stride=" + std::to_string(o.stride) +
+        " padding=" + std::to_string(o.padding) + " dilation=" + std::to_string(o.dilation) +
+        " groups=" + std::to_string(o.groups) + " (sizes must be positive and channels divisible by groups)"));
   } else {
     Shape wshape{out_channels, in_channels / o.groups, kernel, kernel};
     weight_ = AsParameter(InitWeight(wshape, o.init, rng));
@@ -138,7 +138,8 @@ Tensor Dropout::Forward(const Tensor& x) {
     return Tensor::Error(InvalidArgument("Dropout: p = " + std::to_string(p_) + " is not in [0, 1]"));
   if (!training() || p_ == 0 || !x.ok()) return x;
   if (p_ == 1) return x.Mul(0.0);
-  Tensor keep = Tensor::Rand(x.shape(), rng_, DType::kFloat32, x.device()).Ge(Tensor::Full({}, p_, DType::kFloat32, x.device()));
+  Tensor keep =
+      Tensor::Rand(x.shape(), rng_, DType::kFloat32, x.device()).Ge(Tensor::Full({}, p_, DType::kFloat32, x.device()));
   return x.Mul(keep.Cast(x.dtype())).Mul(1.0 / (1.0 - p_));
 }
 

@@ -111,6 +111,8 @@ class ReLU : public Module {
 
 // Training: zeroes each element with probability p (mask drawn from the layer's own Rng)
 // and scales the rest by 1/(1-p). Evaluation: identity. p must be in [0, 1].
+// The mask is drawn on the host and uploaded per call: a JIT-captured step would replay
+// one mask (a device-side generator is needed for that).
 class Dropout : public Module {
  public:
   explicit Dropout(double p = 0.5, uint64_t seed = 0) : p_(p), rng_(seed) {}

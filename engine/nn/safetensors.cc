@@ -70,12 +70,12 @@ std::string Header(const NamedTensors& tensors, const Metadata& metadata) {
 
 // The tensor's elements as contiguous host bytes.
 StatusOr<std::string> RawBytes(const std::string& name, const Tensor& t) {
+  if (t.numel() == 0) return std::string();  // nothing to compute (and no kernel to launch)
   Tensor c = t;
   const Node* base = Base(c.node().get());
   if (base != c.node().get() || base->op == Op::kConst || !c.node()->buffer()) c = t.Contiguous();
   if (Status s = c.Realize(); !s.ok()) return Status(s.code(), "safetensors: tensor '" + name + "': " + s.message());
   std::string out(static_cast<size_t>(t.numel()) * ItemSize(t.dtype()), '\0');
-  if (out.empty()) return out;
   PB_RETURN_IF_ERROR(c.node()->buffer()->CopyOut(out.data(), out.size()));
   return out;
 }
@@ -91,7 +91,8 @@ Status WriteAtomically(const std::string& path, const std::function<Status(int f
   Status s = write(fd);
   if (s.ok() && ::fsync(fd) != 0) s = Unavailable("fsync " + tmp + ": " + ErrnoText());
   if (::close(fd) != 0 && s.ok()) s = Unavailable("close " + tmp + ": " + ErrnoText());
-  if (s.ok() && std::rename(tmp.c_str(), path.c_str()) != 0) s = Unavailable("rename " + tmp + " to " + path + ": " + ErrnoText());
+  if (s.ok() && std::rename(tmp.c_str(), path.c_str()) != 0)
+    s = Unavailable("rename " + tmp + " to " + path + ": " + ErrnoText());
   if (!s.ok()) {
     ::unlink(tmp.c_str());
     return s;
@@ -130,7 +131,8 @@ Status ParseMetadata(const json::Value& v, const std::string& source, Metadata* 
     return InvalidArgument(source + ": \"__metadata__\" is a " + json::KindName(v.kind) + ", expected an object");
   for (const auto& [k, s] : v.object) {
     if (s.kind != json::Value::Kind::kString)
-      return InvalidArgument(source + ": metadata key '" + k + "' holds a " + json::KindName(s.kind) + ", expected a string");
+      return InvalidArgument(source + ": metadata key '" + k + "' holds a " + json::KindName(s.kind) +
+                             ", expected a string");
     (*out)[k] = s.text;
   }
   return Status::Ok();
@@ -156,14 +158,17 @@ bool IntArray(const json::Value* v, std::vector<int64_t>* out) {
 Status ParseEntry(const std::string& name, const json::Value& v, const std::string& source, uint64_t data_size,
                   Entry* e) {
   std::string where = source + ": tensor '" + name + "': ";
-  if (v.kind != json::Value::Kind::kObject) return InvalidArgument(where + "entry is a " + json::KindName(v.kind) + ", expected an object");
+  if (v.kind != json::Value::Kind::kObject)
+    return InvalidArgument(where + "entry is a " + json::KindName(v.kind) + ", expected an object");
   e->name = name;
   const json::Value* dtype = Field(v, "dtype");
-  if (!dtype || dtype->kind != json::Value::Kind::kString) return InvalidArgument(where + "missing string field \"dtype\"");
+  if (!dtype || dtype->kind != json::Value::Kind::kString)
+    return InvalidArgument(where + "missing string field \"dtype\"");
   StatusOr<DType> d = ParseSafetensorsDType(dtype->text);
   if (!d.ok()) return InvalidArgument(where + d.status().message());
   e->dtype = *d;
-  if (!IntArray(Field(v, "shape"), &e->shape)) return InvalidArgument(where + "\"shape\" must be an array of non-negative integers");
+  if (!IntArray(Field(v, "shape"), &e->shape))
+    return InvalidArgument(where + "\"shape\" must be an array of non-negative integers");
   std::vector<int64_t> offsets;
   if (!IntArray(Field(v, "data_offsets"), &offsets) || offsets.size() != 2)
     return InvalidArgument(where + "\"data_offsets\" must be [begin, end] with non-negative integers");
@@ -175,7 +180,8 @@ Status ParseEntry(const std::string& name, const json::Value& v, const std::stri
   }
   uint64_t bytes = static_cast<uint64_t>(ItemSize(e->dtype));
   for (int64_t s : e->shape) {
-    if (s != 0 && bytes > (uint64_t{1} << 62) / static_cast<uint64_t>(s)) return InvalidArgument(where + "shape is too large");
+    if (s != 0 && bytes > (uint64_t{1} << 62) / static_cast<uint64_t>(s))
+      return InvalidArgument(where + "shape is too large");
     bytes *= static_cast<uint64_t>(s);
   }
   if (bytes != e->end - e->begin) {
@@ -205,13 +211,16 @@ Status CheckLayout(std::vector<const Entry*> entries, const std::string& source,
     prev = e;
   }
   if (at != data_size)
-    return InvalidArgument(source + ": " + std::to_string(data_size - at) + " bytes after the last tensor's data belong to no tensor");
+    return InvalidArgument(source + ": " + std::to_string(data_size - at) +
+                           " bytes after the last tensor's data belong to no tensor");
   return Status::Ok();
 }
 
 StatusOr<std::string> ReadFile(const std::string& path) {
   FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) return errno == ENOENT ? NotFound(path + ": no such file") : Unavailable("cannot open " + path + ": " + ErrnoText());
+  if (!f)
+    return errno == ENOENT ? NotFound(path + ": no such file")
+                           : Unavailable("cannot open " + path + ": " + ErrnoText());
   std::string out;
   char buf[1 << 16];
   size_t n;
@@ -233,7 +242,8 @@ const char* SafetensorsDTypeName(DType dtype) {
 StatusOr<DType> ParseSafetensorsDType(std::string_view name) {
   for (const DTypeName& d : kDTypeNames)
     if (name == d.name) return d.dtype;
-  return InvalidArgument("unsupported dtype \"" + std::string(name) + "\" (supported: F32, F16, BF16, I32, I64, U8, BOOL)");
+  return InvalidArgument("unsupported dtype \"" + std::string(name) +
+                         "\" (supported: F32, F16, BF16, I32, I64, U8, BOOL)");
 }
 
 StatusOr<std::string> SerializeTensors(const NamedTensors& tensors, const Metadata& metadata) {
@@ -267,7 +277,9 @@ StatusOr<TensorFile> ParseTensors(std::string_view bytes, const std::string& sou
   }
   uint64_t n = 0;
   for (int i = 0; i < 8; ++i) n |= static_cast<uint64_t>(static_cast<unsigned char>(bytes[i])) << (8 * i);
-  if (n > kMaxSafetensorsHeader) return InvalidArgument(source + ": header length " + std::to_string(n) + " exceeds the limit of " + std::to_string(kMaxSafetensorsHeader));
+  if (n > kMaxSafetensorsHeader)
+    return InvalidArgument(source + ": header length " + std::to_string(n) + " exceeds the limit of " +
+                           std::to_string(kMaxSafetensorsHeader));
   if (n > bytes.size() - 8) {
     return InvalidArgument(source + ": truncated: header length " + std::to_string(n) + " but only " +
                            std::to_string(bytes.size() - 8) + " bytes follow");

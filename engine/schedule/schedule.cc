@@ -45,6 +45,9 @@ class Scheduler {
   explicit Scheduler(const std::vector<NodeRef>& roots) {
     for (const NodeRef& r : roots) CountConsumers(r.get());
   }
+  // FailedPrecondition when the graph reads a buffer that was overwritten in place after the
+  // graph was built (it would see the new contents, not the ones it was built on).
+  const Status& stale() const { return stale_; }
 
   Status Schedule(const NodeRef& n);
   std::vector<ScheduleItem> TakeItems() { return std::move(items_); }
@@ -63,7 +66,13 @@ class Scheduler {
 
  private:
   void CountConsumers(const Node* n) {
-    if (!visited_.insert(n).second || IsAvailable(n)) return;
+    if (!visited_.insert(n).second) return;
+    if (n->op == Op::kBuffer && n->Arg<BufferArg>().version != n->buffer()->version() && stale_.ok()) {
+      stale_ = FailedPrecondition("a tensor of shape " + ShapeToString(n->shape) +
+                                  " was overwritten in place (assign) after this graph was built on it; "
+                                  "realize the graph before the update, or rebuild it");
+    }
+    if (IsAvailable(n)) return;
     for (const NodeRef& s : n->srcs) {
       consumers_[s.get()].push_back(n);
       CountConsumers(s.get());
@@ -73,6 +82,7 @@ class Scheduler {
   Status ScheduleCopy(const NodeRef& n);
 
   std::unordered_map<const Node*, std::vector<const Node*>> consumers_;
+  Status stale_;
   std::unordered_set<const Node*> visited_;
   std::unordered_set<const Node*> done_;
   std::vector<ScheduleItem> items_;
@@ -309,6 +319,7 @@ Status Scheduler::Schedule(const NodeRef& n) {
 
 StatusOr<std::vector<ScheduleItem>> CreateSchedule(const std::vector<NodeRef>& roots) {
   Scheduler sched(roots);
+  PB_RETURN_IF_ERROR(sched.stale());
   for (const NodeRef& r : roots) PB_RETURN_IF_ERROR(sched.Schedule(r));
   return sched.TakeItems();
 }

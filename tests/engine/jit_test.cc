@@ -11,13 +11,15 @@ namespace {
 StatusOr<std::vector<Tensor>> SgdStep(Tensor& w, Tensor& b, const std::vector<Tensor>& in) {
   Tensor loss = (in[0].Matmul(w) + b - in[1]).Pow(2).Mean();
   PB_RETURN_IF_ERROR(loss.Backward());
-  w.Assign(w - w.grad() * 0.1);
-  b.Assign(b - b.grad() * 0.1);
+  // Everything that reads w and b is computed before either is overwritten.
+  Tensor gw = w.grad(), gb = b.grad();
+  PB_RETURN_IF_ERROR(RealizeAll({&loss, &gw, &gb}));
+  w.Assign(w - gw * 0.1);
+  b.Assign(b - gb * 0.1);
   w.ZeroGrad();
   b.ZeroGrad();
   if (!w.ok()) return w.status();
   if (!b.ok()) return b.status();
-  PB_RETURN_IF_ERROR(loss.Realize());
   return std::vector<Tensor>{loss};
 }
 

@@ -28,8 +28,10 @@ Status Adam::Update(size_t i, const Tensor& grad) {
   Tensor w = p->Detach();
   Tensor g = grad;
   if (o.weight_decay != 0) {
-    if (o.decoupled_weight_decay) w = w.Mul(scalar(decay_id_, dev));
-    else g = g.Add(w.Mul(o.weight_decay));
+    if (o.decoupled_weight_decay)
+      w = w.Mul(scalar(decay_id_, dev));
+    else
+      g = g.Add(w.Mul(o.weight_decay));
   }
   PB_RETURN_IF_ERROR(AssignInPlace(m_[i], m_[i]->Mul(o.beta1).Add(g.Mul(1 - o.beta1))));
   PB_RETURN_IF_ERROR(AssignInPlace(v_[i], v_[i]->Mul(o.beta2).Add(g.Mul(g).Mul(1 - o.beta2))));

@@ -29,9 +29,9 @@ class Adam : public Optimizer {
 
  private:
   AdamOptions options_;
-  int step_size_id_;    // lr / (1 - beta1^t)
-  int inv_sqrt_bc2_id_; // 1 / sqrt(1 - beta2^t)
-  int decay_id_;        // 1 - lr * weight_decay (AdamW)
+  int step_size_id_;     // lr / (1 - beta1^t)
+  int inv_sqrt_bc2_id_;  // 1 / sqrt(1 - beta2^t)
+  int decay_id_;         // 1 - lr * weight_decay (AdamW)
   std::vector<Tensor*> m_, v_;
 };
 

@@ -26,7 +26,8 @@ Status WriteHost(Tensor& t, const void* data, size_t bytes) {
 }
 
 bool IsUninitialized(const Tensor& t) {
-  return !t.node() && t.status().code() == StatusCode::kFailedPrecondition && t.status().message() == "uninitialized tensor";
+  return !t.node() && t.status().code() == StatusCode::kFailedPrecondition &&
+         t.status().message() == "uninitialized tensor";
 }
 
 }  // namespace

@@ -57,7 +57,8 @@ class Optimizer {
   Status LoadState(const NamedTensors& values, const std::string& source);
 
  protected:
-  // params: (name, tensor) pairs, usually Module::NamedParameters().
+  // params: (name, tensor) pairs, usually Module::NamedParameters(); the tensors must
+  // outlive the optimizer (it updates them through these pointers).
   Optimizer(NamedTensorPtrs params, double lr);
 
   // A zero buffer per parameter (same shape, dtype and device), listed in NamedState as

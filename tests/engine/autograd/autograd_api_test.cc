@@ -239,10 +239,31 @@ TEST(AutogradApiTest, BackwardAfterRealizingPartOfBuiltGraph) {
   Tensor h = t.Exp();
   Tensor loss = (h * ToTensor(r)).Sum();
   ASSERT_TRUE(h.Realize().ok());
-  ASSERT_TRUE(loss.Realize().ok());
   Status s = loss.Backward();
   ASSERT_TRUE(s.ok()) << s.ToString();
   ExpectClose(t.grad(), Zip(a, r, [](double v, double w) { return std::exp(v) * w; }));
+}
+
+// Reading the loss (to log it) and then differentiating it.
+TEST(AutogradApiTest, BackwardAfterReadingLoss) {
+  HostArray a = RandomHost({2, 3});
+  Tensor t = Leaf(a);
+  Tensor loss = t.Exp().Sum();
+  ASSERT_TRUE(loss.Item().ok());
+  Status s = loss.Backward();
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  ExpectClose(t.grad(), Map(a, [](double v) { return std::exp(v); }));
+}
+
+// Realizing the loss itself, then differentiating it.
+TEST(AutogradApiTest, BackwardAfterRealizingLoss) {
+  HostArray a = RandomHost({2, 3});
+  Tensor t = Leaf(a);
+  Tensor loss = t.Exp().Sum();
+  ASSERT_TRUE(loss.Realize().ok());
+  Status s = loss.Backward();
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  ExpectClose(t.grad(), Map(a, [](double v) { return std::exp(v); }));
 }
 
 // Gradients are lazy tensors: they can be differentiated again (second derivative).

@@ -2,6 +2,7 @@
 // and binary primitives (EXP2, LOG2, SIN, SQRT, RECIP, NEG, CAST, ADD, MUL, MAX, WHERE) and
 // the math composed from them (sub, div, pow, exp, log, sigmoid, tanh, gelu, relu, abs, ...),
 // including broadcasting (EXPAND in the forward, a SUM in the backward) and MAX ties.
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <string>
@@ -35,6 +36,16 @@ InputFn AwayFromZero(double lo, double hi) {
   return [lo, hi](const Shape& s) { return RandomAwayFromZero(s, lo, hi); };
 }
 
+// For clip(2x, -1, 1): |x| in [0.1, 0.45) or [0.65, 1), random sign, so 2x is never within
+// 0.3 of the kinks at +-1 (and some values lie on each side of them).
+HostArray AwayFromClipKinks(const Shape& s) {
+  HostArray x = RandomAwayFromZero(s, 0.1, 0.8);
+  return Map(x, [](double v) {
+    double m = std::fabs(v) < 0.45 ? std::fabs(v) : std::fabs(v) + 0.2;
+    return static_cast<double>(static_cast<float>(v < 0 ? -m : m));
+  });
+}
+
 struct UnaryCase {
   const char* name;
   InputFn input;
@@ -64,7 +75,7 @@ const UnaryCase kUnary[] = {
     {"Relu", AwayFromZero(0.1, 2), [](const Tensor& x) { return x.Relu(); },
      [](double v) { return std::max(v, 0.0); }},
     {"Abs", AwayFromZero(0.1, 2), [](const Tensor& x) { return x.Abs(); }, [](double v) { return std::fabs(v); }},
-    {"Clip", AwayFromZero(0.1, 0.9), [](const Tensor& x) { return x.Mul(2).Clip(-1, 1); },
+    {"Clip", AwayFromClipKinks, [](const Tensor& x) { return x.Mul(2).Clip(-1, 1); },
      [](double v) { return std::clamp(2 * v, -1.0, 1.0); }},
     {"Square", Uniform(-2, 2), [](const Tensor& x) { return x.Pow(2); }, [](double v) { return v * v; }},
     {"PowNegativeBaseOddExponent", AwayFromZero(0.25, 2), [](const Tensor& x) { return x.Pow(3); },
@@ -203,7 +214,7 @@ TEST(GradChainTest, ComposedExpression) {
 // gradient of a float16 leaf is float16.
 TEST(GradCastTest, Float32ThroughFloat16) {
   HostArray x = RandomHost({3, 4}, NextSeed(), -2, 2);
-  // Through float16 the value is rounded: the forward matches to float16 precision.
+  // The gradient passes through float16 too (cast back in the backward), so it is rounded.
   ExpectGradient(
       x, [](const Tensor& t) { return t.Cast(DType::kFloat16).Cast(DType::kFloat32).Mul(3.0); },
       [](const HostArray& h) { return Map(h, [](double v) { return 3 * v; }); }, {2e-3, 2e-3});

@@ -1,15 +1,16 @@
 // nn layers and Module: naming and modes, forward against the naive reference
 // (tests/engine/tensor/reference.h), BatchNorm statistics, Dropout, initialisation
 // statistics, and errors.
+#include "engine/nn/layers.h"
+
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include <gtest/gtest.h>
-
 #include "engine/nn/init.h"
-#include "engine/nn/layers.h"
 #include "engine/nn/module.h"
 #include "tests/engine/nn/nn_test_util.h"
 #include "tests/engine/tensor/reference.h"
@@ -106,7 +107,7 @@ TEST_P(LayerConv2dTest, ForwardMatchesReference) {
   Rng rng(4);
   Conv2d conv(c.cin, c.cout, c.k, rng, c.options);
   HostArray x = RandomHost({2, c.cin, 7, 6});
-  Conv2dParams p{c.options.stride, c.options.stride, c.options.padding, c.options.padding,
+  Conv2dParams p{c.options.stride,   c.options.stride,   c.options.padding, c.options.padding,
                  c.options.dilation, c.options.dilation, c.options.groups};
   HostArray b = c.options.bias ? HostOf(conv.bias()) : HostArray{};
   ExpectClose(conv(ToTensor(x)), testref::Conv2d(x, HostOf(conv.weight()), c.options.bias ? &b : nullptr, p));
@@ -114,7 +115,8 @@ TEST_P(LayerConv2dTest, ForwardMatchesReference) {
 
 INSTANTIATE_TEST_SUITE_P(
     Cases, LayerConv2dTest,
-    ::testing::Values(ConvCase{"Plain3x3", 3, 4, 3, {}}, ConvCase{"Stride2Pad1NoBias", 3, 4, 3, {.stride = 2, .padding = 1, .bias = false}},
+    ::testing::Values(ConvCase{"Plain3x3", 3, 4, 3, {}},
+                      ConvCase{"Stride2Pad1NoBias", 3, 4, 3, {.stride = 2, .padding = 1, .bias = false}},
                       ConvCase{"Groups2Dilation2", 4, 6, 3, {.padding = 2, .dilation = 2, .groups = 2}}),
     [](const auto& info) { return std::string(info.param.name); });
 
@@ -133,7 +135,8 @@ TEST(LayerSequentialTest, AppliesLayersInOrder) {
   Linear& fc = seq.Emplace<Linear>(6, 3, rng);
   seq.Emplace<ReLU>();
   HostArray x = RandomHost({4, 6});
-  HostArray lin = Zip(Matmul(x, Transpose(HostOf(fc.weight()))), HostOf(fc.bias()), [](double a, double b) { return a + b; });
+  HostArray lin =
+      Zip(Matmul(x, Transpose(HostOf(fc.weight()))), HostOf(fc.bias()), [](double a, double b) { return a + b; });
   ExpectClose(seq(ToTensor(x)), Map(lin, [](double v) { return v > 0 ? v : 0; }));
   EXPECT_EQ(seq.size(), 2u);
 }

@@ -2,6 +2,7 @@
 // vectors, and a per-test temporary directory. Test-only.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -9,8 +10,6 @@
 #include <filesystem>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "engine/tensor.h"
 #include "tests/engine/tensor/reference.h"

@@ -104,3 +104,20 @@ TEST(ScheduleTest, CopyBetweenVirtualDevices) {
 
 }  // namespace
 }  // namespace petabox
+
+namespace petabox {
+namespace {
+
+TEST(ScheduleTest, ReadingABufferOverwrittenAfterTheGraphWasBuiltIsAnError) {
+  Tensor w = Tensor::Rand({4}, 21);
+  ASSERT_TRUE(w.Realize().ok());
+  Tensor stale = w * 2.0;  // built on w's current contents
+  w.Assign(w + 1.0);
+  ASSERT_TRUE(w.ok());
+  Status s = stale.Realize();
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition) << s.ToString();
+  EXPECT_TRUE((w * 2.0).Realize().ok());  // a graph built after the update is fine
+}
+
+}  // namespace
+}  // namespace petabox

@@ -1,0 +1,157 @@
+// Job spec parsing: the example specs parse; every invalid case names the key path and
+// the reason; syntax errors give line and column.
+#include "daemon/worker/job_spec.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/daemon/worker/test_util.h"
+
+namespace petabox::worker {
+namespace {
+
+using testutil::Contains;
+
+TEST(JobSpec, ExampleMlpSpecParses) {
+  StatusOr<JobSpec> spec = LoadJobSpec(std::string(PETABOX_SOURCE_DIR) + "/configs/jobs/fashion-mnist-mlp.yaml");
+  ASSERT_TRUE(spec.ok()) << spec.status().ToString();
+  EXPECT_EQ(spec->model, "mlp");
+  EXPECT_EQ(spec->epochs, 2);
+  EXPECT_EQ(spec->global_batch_size, 128);
+  EXPECT_EQ(spec->optimizer.name, "adam");
+  EXPECT_DOUBLE_EQ(spec->optimizer.lr, 1e-3);
+  EXPECT_EQ(spec->devices, std::vector<std::string>{"CPU:0"});
+}
+
+TEST(JobSpec, ExampleCnnSpecParses) {
+  StatusOr<JobSpec> spec = LoadJobSpec(std::string(PETABOX_SOURCE_DIR) + "/configs/jobs/fashion-mnist-cnn.yaml");
+  ASSERT_TRUE(spec.ok()) << spec.status().ToString();
+  EXPECT_EQ(spec->model, "cnn");
+  EXPECT_EQ(spec->epochs, 1);
+}
+
+TEST(JobSpec, EmptyDocumentGivesDefaults) {
+  StatusOr<JobSpec> spec = ParseJobSpec("");
+  ASSERT_TRUE(spec.ok()) << spec.status().ToString();
+  EXPECT_EQ(spec->model, "mlp");
+  EXPECT_EQ(spec->precision, "float32");
+  EXPECT_TRUE(spec->devices.empty());
+}
+
+TEST(JobSpec, EveryKeyParses) {
+  StatusOr<JobSpec> spec = ParseJobSpec(R"(
+name: all
+model: cnn
+dataset: {name: fashion-mnist, dir: /tmp/x, train_limit: 100, test_limit: 10}
+epochs: 3
+global_batch_size: 64
+optimizer: {name: sgd, lr: 0.1, momentum: 0.9, nesterov: true, weight_decay: 5.0e-4,
+            betas: [0.8, 0.99], eps: 1.0e-6, trust_coefficient: 0.002}
+schedule: {name: warmup_cosine, warmup_epochs: 0.5, power: 1, end_lr: 0.001}
+precision: float32
+seed: 42
+checkpoint: {interval_steps: 100, dir: /tmp/ckpt}
+eval: {interval_steps: 50, per_epoch: false}
+devices: [CPU:0, CPU:1]
+label_smoothing: 0.1
+max_steps: 7
+)");
+  ASSERT_TRUE(spec.ok()) << spec.status().ToString();
+  EXPECT_EQ(spec->dataset.train_limit, 100);
+  EXPECT_TRUE(spec->optimizer.nesterov);
+  EXPECT_DOUBLE_EQ(spec->optimizer.betas[1], 0.99);
+  EXPECT_DOUBLE_EQ(spec->schedule.warmup_epochs, 0.5);
+  EXPECT_EQ(spec->seed, 42u);
+  EXPECT_EQ(spec->checkpoint.dir, "/tmp/ckpt");
+  EXPECT_FALSE(spec->eval.per_epoch);
+  EXPECT_EQ(spec->devices.size(), 2u);
+  EXPECT_DOUBLE_EQ(spec->label_smoothing, 0.1);
+  EXPECT_EQ(spec->max_steps, 7);
+}
+
+struct BadCase {
+  const char* yaml;
+  const char* message;  // must appear in the error
+  StatusCode code = StatusCode::kInvalidArgument;
+};
+
+TEST(JobSpec, InvalidSpecsNameTheKeyAndTheReason) {
+  const BadCase cases[] = {
+      {"optimizer: {lr: -1}", "optimizer.lr: must be > 0, got -1"},
+      {"optimizer: {lr: abc}", "optimizer.lr: must be a finite number, got 'abc'"},
+      {"optimizer: {lr: .nan}", "optimizer.lr: must be a finite number"},
+      {"optimizer: {momentun: 0.9}", "optimizer.momentun: unknown key"},
+      {"modle: mlp", "modle: unknown key (known keys: name, model,"},
+      {"model: resnet", "model: must be one of mlp, cnn, got 'resnet'"},
+      {"epochs: 0", "epochs: must be >= 1, got 0"},
+      {"epochs: 1.5", "epochs: must be an integer, got '1.5'"},
+      {"global_batch_size: -3", "global_batch_size: must be >= 1, got -3"},
+      {"precision: float16", "precision: float16 is not supported yet", StatusCode::kUnimplemented},
+      {"precision: bfloat16", "precision: bfloat16 is not supported yet", StatusCode::kUnimplemented},
+      {"precision: fp64", "precision: must be one of float32, float16, bfloat16, got 'fp64'"},
+      {"devices: [GPU:7]", "devices[0]: "},
+      {"devices: [CPU:0, cpu:0]", "devices[1]: 'cpu:0' is listed twice"},
+      {"devices: CPU:0", "devices: must be a list of strings"},
+      {"optimizer: {betas: [0.9]}", "optimizer.betas: must be a list of 2 numbers"},
+      {"optimizer: {betas: [0.9, 1.5]}", "optimizer.betas[1]: must be in [0, 1), got 1.5"},
+      {"optimizer: {betas: [0.9, x]}", "optimizer.betas[1]: must be a finite number, got 'x'"},
+      {"optimizer: {name: sgd, nesterov: true}", "optimizer.nesterov: needs"},
+      {"optimizer: {name: rmsprop}", "optimizer.name: must be one of sgd, adam, adamw, lars, got 'rmsprop'"},
+      {"optimizer: {weight_decay: -0.1}", "optimizer.weight_decay: must be >= 0, got -0.1"},
+      {"optimizer: 3", "optimizer: must be a mapping of keys to values, got '3'"},
+      {"schedule: {name: linear}", "schedule.name: must be one of constant, warmup_poly, warmup_cosine"},
+      {"schedule: {warmup_steps: 5, warmup_epochs: 1}", "schedule.warmup_epochs: give warmup_steps or"},
+      {"schedule: {end_lr: 1}", "schedule.end_lr: must be <= optimizer.lr"},
+      {"checkpoint: {interval_steps: 10}", "checkpoint.dir: must be set when checkpoint.interval_steps > 0"},
+      {"eval: {per_epoch: maybe}", "eval.per_epoch: must be true or false, got 'maybe'"},
+      {"eval: {interval_steps: -2}", "eval.interval_steps: must be >= 0, got -2"},
+      {"label_smoothing: 1", "label_smoothing: must be in [0, 1), got 1"},
+      {"seed: -1", "seed: must be a non-negative integer, got '-1'"},
+      {"dataset: {name: mnist}", "dataset.name: must be one of fashion-mnist, got 'mnist'"},
+      {"dataset: {extra: 1}", "dataset.extra: unknown key"},
+      {"max_steps: -1", "max_steps: must be >= 0, got -1"},
+  };
+  for (const BadCase& c : cases) {
+    StatusOr<JobSpec> spec = ParseJobSpec(c.yaml, "job.yaml");
+    ASSERT_FALSE(spec.ok()) << c.yaml;
+    EXPECT_EQ(spec.status().code(), c.code) << c.yaml << " -> " << spec.status().ToString();
+    EXPECT_TRUE(Contains(spec.status().message(), std::string("job.yaml: ") + c.message)) << c.yaml;
+  }
+}
+
+TEST(JobSpec, ValueErrorsGiveLineAndColumn) {
+  Status s = ParseJobSpec("model: mlp\noptimizer:\n  name: adam\n  lr: -1\n").status();
+  EXPECT_TRUE(Contains(s.message(), "optimizer.lr: must be > 0, got -1 (line 4, column 7)"));
+  s = ParseJobSpec("model: mlp\nfoo: 1\n").status();
+  EXPECT_TRUE(Contains(s.message(), "foo: unknown key")) << s.message();
+  EXPECT_TRUE(Contains(s.message(), "(line 2, column 1)"));
+}
+
+TEST(JobSpec, SyntaxErrorsGiveLineAndColumn) {
+  Status s = ParseJobSpec("model: mlp\noptimizer: {lr: 0.1\n", "bad.yaml").status();
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(Contains(s.message(), "bad.yaml: YAML syntax error at line ")) << s.message();
+  EXPECT_TRUE(Contains(s.message(), "column"));
+  s = ParseJobSpec("model: mlp\n  epochs: 2\n").status();
+  EXPECT_TRUE(Contains(s.message(), "YAML syntax error at line 2")) << s.message();
+}
+
+TEST(JobSpec, DocumentMustBeAMapping) {
+  Status s = ParseJobSpec("- a\n- b\n").status();
+  EXPECT_TRUE(Contains(s.message(), "<document>: must be a mapping")) << s.message();
+}
+
+TEST(JobSpec, MissingFileIsNotFound) {
+  Status s = LoadJobSpec("/nonexistent/job.yaml").status();
+  EXPECT_EQ(s.code(), StatusCode::kNotFound);
+  EXPECT_TRUE(Contains(s.message(), "/nonexistent/job.yaml"));
+}
+
+TEST(JobSpec, ValidateChecksSpecsBuiltInCode) {
+  JobSpec spec;
+  EXPECT_TRUE(ValidateJobSpec(spec).ok());
+  spec.optimizer.eps = 0;
+  EXPECT_TRUE(Contains(ValidateJobSpec(spec).message(), "optimizer.eps: must be > 0, got 0"));
+}
+
+}  // namespace
+}  // namespace petabox::worker
