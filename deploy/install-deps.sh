@@ -3,10 +3,24 @@
 # Idempotent: only missing packages are installed, and `apt-get update` runs only when
 # something is missing. Runs as root, or through sudo when not root.
 #
+#   deploy/install-deps.sh           the default set (what CI installs)
+#   deploy/install-deps.sh --bench   also the benchmark peers: python3-torch for
+#                                    `petabox-bench train-step` (python3-numpy, the op peer, is
+#                                    in the default set). Opt-in: torch is a large download.
+#
 # Later issues add the daemon's other dependencies here: libgrpc++-dev,
 # protobuf-compiler-grpc, libprotobuf-dev, protobuf-compiler, libsqlite3-dev, libboost-dev
 # (Asio) and prometheus-cpp.
 set -euo pipefail
+
+WITH_BENCH=0
+for arg in "$@"; do
+  case "$arg" in
+    --bench) WITH_BENCH=1 ;;
+    -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "install-deps: unknown argument '$arg' (known: --bench)" >&2; exit 2 ;;
+  esac
+done
 
 PACKAGES=(
   build-essential      # gcc, g++, make; the CPU device also compiles kernels with cc
@@ -20,6 +34,14 @@ PACKAGES=(
   libyaml-cpp-dev      # daemon/worker job specs
   dataset-fashion-mnist # /usr/share/datasets/fashion-mnist: the example jobs' data
 )
+
+# Benchmark peers, only with --bench (python3-numpy, the op peer, is in the default set).
+BENCH_PACKAGES=(
+  python3-torch        # training-step peer (tests/bench/torch_peer.py); pulls in numpy too
+)
+if [[ $WITH_BENCH -eq 1 ]]; then
+  PACKAGES+=("${BENCH_PACKAGES[@]}")
+fi
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

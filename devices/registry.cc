@@ -75,6 +75,7 @@ StatusOr<Device*> DeviceRegistry::Get(std::string_view name) {
     return GetCpu(parsed.index);
   }
   if (parsed.kind == "CUDA") return GetCuda(parsed.index);
+  if (parsed.kind == "HIP") return GetHip(parsed.index);
   return NotFound("unknown device '" + parsed.kind + ":" + std::to_string(parsed.index) +
                   "' (available: " + AvailableSummary() + ")");
 }
@@ -95,18 +96,21 @@ std::vector<std::string> DeviceRegistry::Available() const {
   std::vector<std::string> names;
   for (int i = 0; i < kNumVirtualCpus; ++i) names.push_back("CPU:" + std::to_string(i));
   for (int i = 0; i < Cuda().count; ++i) names.push_back("CUDA:" + std::to_string(i));
+  for (int i = 0; i < Hip().count; ++i) names.push_back("HIP:" + std::to_string(i));
   return names;
 }
 
-// "CPU:0..CPU:7, CUDA:0..CUDA:1": one range per kind that has devices.
+// "CPU:0..CPU:7, CUDA:0..CUDA:1, HIP:0..HIP:5": one range per kind that has devices.
 std::string DeviceRegistry::AvailableSummary() const {
   std::string summary = "CPU:0..CPU:" + std::to_string(kNumVirtualCpus - 1);
   if (Cuda().count > 0) summary += ", CUDA:0..CUDA:" + std::to_string(Cuda().count - 1);
+  if (Hip().count > 0) summary += ", HIP:0..HIP:" + std::to_string(Hip().count - 1);
   return summary;
 }
 
 std::string DeviceRegistry::DefaultDevice() const {
-  return Cuda().count > 0 ? "CUDA:0" : "CPU:0";
+  if (Cuda().count > 0) return "CUDA:0";
+  return Hip().count > 0 ? "HIP:0" : "CPU:0";
 }
 
 // --- CUDA ---
@@ -153,6 +157,51 @@ StatusOr<Device*> DeviceRegistry::GetCuda(int index) {
   // not remembered: the next Get tries again.
   PB_ASSIGN_OR_RETURN(cudas_[index], CudaDevice::Create(cuda.api, index, device_options));
   return cudas_[index].get();
+}
+
+// --- HIP ---
+
+const DeviceRegistry::HipProbe& DeviceRegistry::Hip() const {
+  std::call_once(hip_probe_once_, [this] {
+    if (!options_.enable_gpus) {
+      hip_probe_.why_none = "GPUs disabled by RegistryOptions::enable_gpus";
+      return;
+    }
+    StatusOr<const HipApi*> api = LoadHipApi();
+    if (!api.ok()) {
+      hip_probe_.why_none = api.status().message();
+      return;
+    }
+    int count = 0;
+    if (Status s = HipCheck((*api)->hipGetDeviceCount(&count), "hipGetDeviceCount"); !s.ok()) {
+      hip_probe_.why_none = s.message();
+      return;
+    }
+    if (count <= 0) hip_probe_.why_none = "the HIP runtime reports no devices";
+    hip_probe_.api = *api;
+    hip_probe_.count = std::max(count, 0);
+  });
+  return hip_probe_;
+}
+
+StatusOr<Device*> DeviceRegistry::GetHip(int index) {
+  const HipProbe& hip = Hip();
+  if (index < 0 || index >= hip.count) {
+    std::string message = "unknown device 'HIP:" + std::to_string(index) +
+                          "' (available: " + AvailableSummary();
+    if (hip.count == 0) message += "; no HIP devices: " + hip.why_none;
+    return NotFound(message + ")");
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (hips_.empty()) hips_.resize(static_cast<size_t>(hip.count));
+  if (hips_[index] != nullptr) return hips_[index].get();
+  HipDeviceOptions device_options = options_.hip;
+  if (device_options.compiler.cache_dir.empty()) {
+    device_options.compiler.cache_dir = options_.compiler.cache_dir;
+  }
+  // A failure is returned and not remembered: the next Get tries again.
+  PB_ASSIGN_OR_RETURN(hips_[index], HipDevice::Create(hip.api, index, device_options));
+  return hips_[index].get();
 }
 
 }  // namespace petabox

@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "engine/realize.h"
 #include "engine/tensor_internal.h"
 
 namespace petabox {
@@ -220,13 +221,13 @@ Tensor& Tensor::RequiresGrad(bool enabled) {
     return *this;
   }
   if (!grad_state_) {
-    if (node_->op != Op::kBuffer) {
-      Tensor c = Contiguous();
-      if (Status s = c.Realize(); !s.ok()) {
+    if (node_->op != Op::kBuffer) {  // a leaf owns a buffer of its own, cut from any graph
+      NodeRef c = MakeNode(Op::kContiguous, dtype(), shape(), device(), {node_});
+      if (Status s = petabox::Realize({c}); !s.ok()) {
         *this = Error(s);
         return *this;
       }
-      node_ = c.node_;
+      node_ = MakeBufferNode(c->buffer(), device(), shape());
     }
     grad_state_ = std::make_shared<GradState>();
     grad_state_->buffer = node_->buffer();

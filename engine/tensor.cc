@@ -163,7 +163,7 @@ static NodeRef Rebase(const NodeRef& n) {
   return b ? MakeBufferNode(b, n->device, n->shape) : n;
 }
 
-static NodeRef RealizeRoot(const NodeRef& n) {
+NodeRef RealizeRootOf(const NodeRef& n) {
   const Node* base = Base(n.get());
   if (base->op == Op::kConst) return n;  // a view of a constant is materialized as a whole
   if (base == n.get()) return n;
@@ -176,7 +176,7 @@ Status RealizeAll(std::vector<Tensor*> tensors) {
   std::vector<NodeRef> roots;
   for (Tensor* t : tensors) {
     if (!t->ok()) return t->status();
-    roots.push_back(RealizeRoot(t->node()));
+    roots.push_back(RealizeRootOf(t->node()));
   }
   PB_RETURN_IF_ERROR(Realize(roots));
   // Realized tensors drop the graph behind them (so it can be freed), unless gradients
@@ -223,10 +223,16 @@ Tensor Tensor::Assign(const Tensor& value) {
 
 StatusOr<std::vector<double>> Tensor::ToDoubles() const {
   if (!ok()) return status();
-  Tensor c = *this;
-  if (Base(node_.get()) != node_.get() || Base(node_.get())->op == Op::kConst) c = Contiguous();
-  PB_RETURN_IF_ERROR(c.Realize());
-  std::shared_ptr<Buffer> b = c.node()->buffer();
+  // A tensor whose only views are DETACH reads its base's buffer as it is; any other view
+  // (or a constant) is copied into a contiguous buffer first.
+  const Node* n = node_.get();
+  while (n->op == Op::kDetach) n = n->srcs[0].get();
+  NodeRef root = node_;
+  if (IsMovement(n->op) || n->op == Op::kConst)
+    root = MakeNode(Op::kContiguous, dtype(), shape(), device(), {node_});
+  PB_RETURN_IF_ERROR(petabox::Realize({RealizeRootOf(root)}));
+  std::shared_ptr<Buffer> b = Base(root.get())->buffer();
+  if (!b) return Internal("tensor was not realized: " + GraphToString(root));
   std::vector<uint8_t> raw(b->bytes());
   PB_RETURN_IF_ERROR(b->CopyOut(raw.data(), raw.size()));
   std::vector<double> out(static_cast<size_t>(numel()));

@@ -18,6 +18,9 @@ StatusOr<Shape> BroadcastShapes(const Shape& a, const Shape& b, const char* op);
 Status FirstError(std::initializer_list<const Tensor*> tensors);
 // Reshape (prepending 1s) + expand of t to `shape`.
 Tensor Broadcast(const Tensor& t, const Shape& shape, const char* op);
+// The node to schedule so that n has a value: its base, or n itself when it is a view of a
+// constant (which is then materialized).
+NodeRef RealizeRootOf(const NodeRef& n);
 // Builds a node with the same device as `like`.
 Tensor MakeOp(Op op, DType dtype, const Shape& shape, const std::string& device, std::vector<NodeRef> srcs,
               NodeArg arg = {});

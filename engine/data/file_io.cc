@@ -21,9 +21,10 @@ using FilePtr = std::unique_ptr<std::FILE, FileCloser>;
 std::string ErrnoText() { return std::strerror(errno); }
 
 #ifndef PETABOX_HAVE_ZLIB
-Status NoZlib(const std::string& path) {
-  return Unimplemented(path + ": gzip-compressed, but this build has no zlib (install zlib1g-dev and "
-                       "reconfigure, or decompress the file)");
+// `what`: "is gzip-compressed" (reading) or "cannot be written gzip-compressed".
+Status NoZlib(const std::string& path, const char* what) {
+  return Unimplemented(path + ": " + what + ": this build has no zlib (install zlib1g-dev and reconfigure" +
+                       ", or use an uncompressed file)");
 }
 #endif
 
@@ -99,7 +100,7 @@ StatusOr<std::vector<uint8_t>> ReadFileBytes(const std::string& path) {
   f.reset();
   return ReadGzip(path);
 #else
-  return NoZlib(path);
+  return NoZlib(path, "is gzip-compressed");
 #endif
 }
 
@@ -108,7 +109,7 @@ Status WriteFileBytes(const std::string& path, const std::vector<uint8_t>& bytes
 #ifdef PETABOX_HAVE_ZLIB
     return WriteGzip(path, bytes);
 #else
-    return NoZlib(path);
+    return NoZlib(path, "cannot be written gzip-compressed");
 #endif
   }
   FilePtr f(std::fopen(path.c_str(), "wb"));

@@ -1,32 +1,48 @@
 // petabox-bench: times one op on the engine against a peer measured on the same machine in
 // the same run, checks the engine's result, and prints a JSON summary as the last line.
 //
-//   petabox-bench matmul --n N [--dtype float32] [--iters K]
-//   petabox-bench conv2d [--batch B] [--channels C] [--size S] [--dtype float32] [--iters K]
+//   petabox-bench matmul --n N [--dtype float32|float16|bfloat16] [--iters K] [--device NAME]
+//   petabox-bench conv2d [--batch B] [--channels C] [--size S] [--dtype float32] [--iters K] [--device NAME]
+//   petabox-bench conv2d --resnet50 [--batch 32] [--dtype float32] [--iters K] [--device NAME]
+//   petabox-bench bandwidth [--op axpb,sum_axis0,sum_axis1] [--numel N] [--rows R] [--iters K] [--device NAME]
+//   petabox-bench train-step --model mlp|cnn [--batch 128] [--steps 20] [--warmup 3] [--threads T] [--jit 1]
+//
+// train-step (tests/bench/train_step_cmd.h) times whole training steps against PyTorch;
+// the others time one op against NumPy on a CPU device and against PyTorch (cuBLAS/cuDNN,
+// tests/bench/torch_gpu_peer.py) on a CUDA device. --device defaults to the registry's
+// default (CUDA:0 on a GPU host). conv2d --resnet50 (tests/bench/conv_suite_cmd.h) and
+// bandwidth (tests/bench/bandwidth_cmd.h) print one report and JSON line per case.
 //
 // Exit status: 0 on success (also when the peer is unavailable), 1 when the engine fails or
 // computes a wrong result, 2 on a usage error.
 #include <cstdio>
-#include <cstdlib>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "tests/bench/bandwidth_cmd.h"
 #include "tests/bench/bench_ops.h"
+#include "tests/bench/bench_util.h"
+#include "tests/bench/conv_suite_cmd.h"
 #include "tests/bench/peer_runner.h"
+#include "tests/bench/train_step_cmd.h"
 
 namespace petabox::bench {
 namespace {
 
 struct Args {
   std::string op;
-  std::map<std::string, std::string> flags;  // "--n" -> "1024"
+  Flags flags;  // "--n" -> "1024"
 };
 
 constexpr char kUsage[] =
-    "usage: petabox-bench matmul --n N [--dtype float32] [--iters 5]\n"
-    "       petabox-bench conv2d [--batch 8] [--channels 64] [--size 56] [--dtype float32] [--iters 5]\n";
+    "usage: petabox-bench matmul --n N [--dtype float32|float16|bfloat16] [--iters 5] [--device NAME]\n"
+    "       petabox-bench conv2d [--batch 8] [--channels 64] [--size 56] [--dtype float32] [--iters 5] [--device NAME]\n"
+    "       petabox-bench conv2d --resnet50 [--batch 32] [--dtype float32] [--iters 5] [--device NAME]\n"
+    "       petabox-bench bandwidth [--op axpb,sum_axis0,sum_axis1 (a list of axpb, sum, sum_axis0, sum_axis1)]\n"
+    "                               [--numel 268435456] [--rows 1024] [--iters 10] [--device NAME]\n"
+    "       petabox-bench train-step --model mlp|cnn [--batch 128] [--steps 20] [--warmup 3] [--threads T] [--jit 1]\n";
 
 int Usage(const std::string& error) {
   std::fprintf(stderr, "petabox-bench: %s\n%s", error.c_str(), kUsage);
@@ -34,43 +50,22 @@ int Usage(const std::string& error) {
 }
 
 // Parses "--name value" pairs after the subcommand; returns an error message or "".
+// A switch (--resnet50) has no value: it gets "" when the next argument is another flag.
 std::string Parse(int argc, char** argv, Args* args) {
   if (argc < 2) return "missing subcommand";
   args->op = argv[1];
   for (int i = 2; i < argc; i += 2) {
     std::string name = argv[i];
     if (name.rfind("--", 0) != 0) return "unexpected argument '" + name + "'";
+    if (name == "--resnet50" && (i + 1 >= argc || std::string(argv[i + 1]).rfind("--", 0) == 0)) {
+      args->flags[name] = "";
+      --i;
+      continue;
+    }
     if (i + 1 >= argc) return "missing value for " + name;
     args->flags[name] = argv[i + 1];
   }
   return "";
-}
-
-// Positive integer flag `name` (or `fallback` when absent); nullopt when malformed.
-std::optional<int64_t> IntFlag(Args& args, const std::string& name, std::optional<int64_t> fallback) {
-  auto it = args.flags.find(name);
-  if (it == args.flags.end()) return fallback;
-  char* end = nullptr;
-  long long v = std::strtoll(it->second.c_str(), &end, 10);
-  args.flags.erase(it);
-  if (*end != '\0' || v <= 0) return std::nullopt;
-  return v;
-}
-
-std::string Num(std::optional<double> v) {
-  if (!v) return "null";
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%.6g", *v);
-  return buf;
-}
-
-std::string Quote(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (static_cast<unsigned char>(c) >= 0x20) out += c;
-  }
-  return out + "\"";
 }
 
 struct Report {
@@ -86,7 +81,7 @@ int Finish(const Report& r, const EngineRun& run, const PeerResult& peer) {
               r.op.c_str(), r.shape_text.c_str(), r.dtype.c_str(), run.device.c_str(), run.median_seconds, run.iters,
               gflops, static_cast<long long>(run.kernels_per_iter), run.kernel_seconds_per_iter);
   std::optional<double> ratio;
-  if (peer.available()) {
+  if (peer.available() && peer.gflops) {
     ratio = gflops / *peer.gflops;
     std::printf("peer    %s: median %.4g s -> %.4g GFLOP/s\n", peer.name.c_str(), *peer.seconds, *peer.gflops);
     std::printf("ratio   engine/peer = %.3g\n", *ratio);
@@ -115,28 +110,41 @@ int Main(int argc, char** argv) {
     return 0;
   }
   if (std::string error = Parse(argc, argv, &args); !error.empty()) return Usage(error);
+  if (args.op == "train-step") {
+    std::string usage_error;
+    int rc = TrainStepCommand(args.flags, &usage_error);
+    return usage_error.empty() ? rc : Usage(usage_error);
+  }
+  if (args.op == "bandwidth" || (args.op == "conv2d" && args.flags.count("--resnet50"))) {
+    std::string usage_error;
+    int rc = args.op == "bandwidth" ? BandwidthCommand(args.flags, &usage_error)
+                                    : ConvSuiteCommand(args.flags, &usage_error);
+    return usage_error.empty() ? rc : Usage(usage_error);
+  }
+  const std::string device = args.flags.count("--device") ? args.flags["--device"] : "";
+  args.flags.erase("--device");
   std::string dtype_name = args.flags.count("--dtype") ? args.flags["--dtype"] : "float32";
   args.flags.erase("--dtype");
   StatusOr<DType> dtype = ParseDType(dtype_name);
   if (!dtype.ok()) return Usage(dtype.status().message());
   dtype_name = Name(*dtype);
-  std::optional<int64_t> iters = IntFlag(args, "--iters", 5);
+  std::optional<int64_t> iters = IntFlag(args.flags, "--iters", 5);
   if (!iters) return Usage("--iters must be a positive integer");
 
   Report report{args.op, dtype_name, "", "", std::nullopt, 0};
   std::vector<std::string> peer_args = {args.op, "--dtype", dtype_name, "--iters", std::to_string(*iters)};
   std::optional<int64_t> n, batch, channels, size;
   if (args.op == "matmul") {
-    if (!(n = IntFlag(args, "--n", std::nullopt))) return Usage("matmul needs --n N (a positive integer)");
+    if (!(n = IntFlag(args.flags, "--n", std::nullopt))) return Usage("matmul needs --n N (a positive integer)");
     report.n = n;
     report.flops = 2.0 * *n * *n * *n;
     report.shape_json = "[" + std::to_string(*n) + "," + std::to_string(*n) + "," + std::to_string(*n) + "]";
     report.shape_text = std::to_string(*n) + "x" + std::to_string(*n) + "x" + std::to_string(*n);
     peer_args.insert(peer_args.end(), {"--n", std::to_string(*n)});
   } else if (args.op == "conv2d") {
-    batch = IntFlag(args, "--batch", 8);
-    channels = IntFlag(args, "--channels", 64);
-    size = IntFlag(args, "--size", 56);
+    batch = IntFlag(args.flags, "--batch", 8);
+    channels = IntFlag(args.flags, "--channels", 64);
+    size = IntFlag(args.flags, "--size", 56);
     if (!batch || !channels || !size) return Usage("--batch, --channels and --size must be positive integers");
     report.flops = 2.0 * *batch * *channels * *size * *size * *channels * 9;
     std::string b = std::to_string(*batch), c = std::to_string(*channels), s = std::to_string(*size);
@@ -149,13 +157,14 @@ int Main(int argc, char** argv) {
   }
   if (!args.flags.empty()) return Usage("unknown flag " + args.flags.begin()->first);
 
-  StatusOr<EngineRun> run = args.op == "matmul" ? BenchMatmul(*n, *dtype, static_cast<int>(*iters))
-                                                : BenchConv2d(*batch, *channels, *size, *dtype, static_cast<int>(*iters));
+  StatusOr<EngineRun> run =
+      args.op == "matmul" ? BenchMatmul(*n, *dtype, static_cast<int>(*iters), device)
+                          : BenchConv2d(ConvSpec{*batch, *channels, *channels, *size}, *dtype, static_cast<int>(*iters), device);
   if (!run.ok()) {
     std::fprintf(stderr, "petabox-bench: engine failed: %s\n", run.status().ToString().c_str());
     return 1;
   }
-  PeerResult peer = RunPeer(peer_args);
+  PeerResult peer = RunPeerForDevice(run->device, peer_args);
   return Finish(report, *run, peer);
 }
 

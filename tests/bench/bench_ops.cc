@@ -29,23 +29,43 @@ double ToleranceScale(DType dtype) { return dtype == DType::kFloat32 ? 1e-4 : 3e
 
 using BuildFn = std::function<Tensor(const std::vector<Tensor>&)>;
 
-// Builds fresh input tensors from `host` (untimed, realized first), then times building
-// and realizing the op. The first run is a warm-up, so kernel compilation is excluded.
-// On success `inputs_out`/`output_out` hold the last run's tensors for the check.
+// The canonical name of `device` ("" = the registry's default); NotFound when unknown.
+StatusOr<std::string> ResolveDevice(const std::string& device) {
+  DeviceRegistry& registry = DeviceRegistry::Global();
+  PB_ASSIGN_OR_RETURN(Device * d, registry.Get(device.empty() ? registry.DefaultDevice() : device));
+  return d->properties().name;
+}
+
+// Where and how Time() runs: the device, and whether each iteration gets fresh inputs
+// (true) or all reuse the first set (false: for inputs too large to re-upload each time).
+struct TimeOptions {
+  std::string device;  // canonical name, from ResolveDevice
+  bool fresh_inputs = true;
+};
+
+// Builds input tensors from `host` on the device (untimed, realized first), then times
+// building and realizing the op. The first run is a warm-up, so kernel compilation is
+// excluded. On success `inputs_out`/`output_out` hold the last run's tensors for the check.
 StatusOr<EngineRun> Time(const std::vector<std::vector<float>>& host, const std::vector<Shape>& shapes,
-                         DType dtype, int iters, const BuildFn& build, std::vector<Tensor>* inputs_out,
-                         Tensor* output_out) {
+                         DType dtype, int iters, const BuildFn& build, const TimeOptions& options,
+                         std::vector<Tensor>* inputs_out, Tensor* output_out) {
   EngineRun run;
-  run.device = DeviceRegistry::Global().DefaultDevice();
+  run.device = options.device;
   run.iters = iters;
   std::vector<double> times;
   ExecTotals timed;  // summed over the timed iterations only
+  std::vector<Tensor> inputs;
   for (int i = -1; i < iters; ++i) {
-    std::vector<Tensor> inputs;
-    for (size_t k = 0; k < host.size(); ++k) {
-      inputs.push_back(Tensor::FromVector(host[k], shapes[k], dtype));
-      PB_RETURN_IF_ERROR(inputs.back().Realize());
+    if (options.fresh_inputs || inputs.empty()) {
+      inputs.clear();
+      for (size_t k = 0; k < host.size(); ++k) {
+        inputs.push_back(Tensor::FromVector(host[k], shapes[k], dtype, options.device));
+        PB_RETURN_IF_ERROR(inputs.back().Realize());
+      }
     }
+    // Graph nodes are interned: while the last output lives, rebuilding the op on the same
+    // inputs would return that realized node and time nothing.
+    *output_out = Tensor();
     ExecTotals before = GetExecTotals();
     auto start = std::chrono::steady_clock::now();
     Tensor out = build(inputs);
@@ -87,13 +107,15 @@ int64_t SamplePosition(int k, int64_t count, Rng& rng) {
 
 }  // namespace
 
-StatusOr<EngineRun> BenchMatmul(int64_t n, DType dtype, int iters) {
+StatusOr<EngineRun> BenchMatmul(int64_t n, DType dtype, int iters, const std::string& device) {
+  PB_ASSIGN_OR_RETURN(std::string name, ResolveDevice(device));
   std::vector<std::vector<float>> host = {RandomHost(n * n, 1), RandomHost(n * n, 2)};
   std::vector<Tensor> inputs;
   Tensor out;
   PB_ASSIGN_OR_RETURN(EngineRun run,
                       Time(host, {{n, n}, {n, n}}, dtype, iters,
-                           [](const std::vector<Tensor>& in) { return in[0].Matmul(in[1]); }, &inputs, &out));
+                           [](const std::vector<Tensor>& in) { return in[0].Matmul(in[1]); }, {name, true}, &inputs,
+                           &out));
   // The check uses the inputs as the engine holds them (rounded for 16-bit dtypes).
   PB_ASSIGN_OR_RETURN(std::vector<float> a, inputs[0].ToFloats());
   PB_ASSIGN_OR_RETURN(std::vector<float> b, inputs[1].ToFloats());
@@ -112,37 +134,100 @@ StatusOr<EngineRun> BenchMatmul(int64_t n, DType dtype, int iters) {
   return run;
 }
 
-StatusOr<EngineRun> BenchConv2d(int64_t batch, int64_t channels, int64_t size, DType dtype, int iters) {
-  const int64_t bs = batch, ch = channels, s = size;
-  std::vector<std::vector<float>> host = {RandomHost(bs * ch * s * s, 1), RandomHost(ch * ch * 9, 2)};
+StatusOr<EngineRun> BenchConv2d(const ConvSpec& spec, DType dtype, int iters, const std::string& device) {
+  PB_ASSIGN_OR_RETURN(std::string name, ResolveDevice(device));
+  const int64_t bs = spec.batch, ci = spec.cin, co = spec.cout, s = spec.size, k = spec.kernel;
+  const int64_t st = spec.stride, pad = spec.pad, os = spec.out_size();
+  if (os <= 0) return InvalidArgument("conv2d: the kernel does not fit the padded input");
+  std::vector<std::vector<float>> host = {RandomHost(bs * ci * s * s, 1), RandomHost(co * ci * k * k, 2)};
   std::vector<Tensor> inputs;
   Tensor out;
-  PB_ASSIGN_OR_RETURN(EngineRun run, Time(host, {{bs, ch, s, s}, {ch, ch, 3, 3}}, dtype, iters,
-                                          [](const std::vector<Tensor>& in) {
-                                            return in[0].Conv2d(in[1], Tensor(), {1, 1}, {1, 1});
+  PB_ASSIGN_OR_RETURN(EngineRun run, Time(host, {{bs, ci, s, s}, {co, ci, k, k}}, dtype, iters,
+                                          [&](const std::vector<Tensor>& in) {
+                                            return in[0].Conv2d(in[1], Tensor(), {st, st}, {pad, pad});
                                           },
-                                          &inputs, &out));
+                                          {name, true}, &inputs, &out));
   PB_ASSIGN_OR_RETURN(std::vector<float> x, inputs[0].ToFloats());
   PB_ASSIGN_OR_RETURN(std::vector<float> w, inputs[1].ToFloats());
   PB_ASSIGN_OR_RETURN(std::vector<float> y, out.ToFloats());
-  if (out.shape() != Shape{bs, ch, s, s}) return Internal("conv2d returned shape " + ShapeToString(out.shape()));
+  if (out.shape() != Shape{bs, co, os, os}) return Internal("conv2d returned shape " + ShapeToString(out.shape()));
   Rng rng(3);
-  for (int k = 0; k < kSamples; ++k) {
-    int64_t pos = SamplePosition(k, bs * ch * s * s, rng);
-    int64_t b = pos / (ch * s * s), o = pos / (s * s) % ch, i = pos / s % s, j = pos % s;
+  for (int sample = 0; sample < kSamples; ++sample) {
+    int64_t pos = SamplePosition(sample, bs * co * os * os, rng);
+    int64_t b = pos / (co * os * os), o = pos / (os * os) % co, i = pos / os % os, j = pos % os;
     double want = 0, magnitude = 0;
-    for (int64_t c = 0; c < ch; ++c) {
-      for (int64_t kh = 0; kh < 3; ++kh) {
-        for (int64_t kw = 0; kw < 3; ++kw) {
-          int64_t yi = i + kh - 1, xj = j + kw - 1;
+    for (int64_t c = 0; c < ci; ++c) {
+      for (int64_t kh = 0; kh < k; ++kh) {
+        for (int64_t kw = 0; kw < k; ++kw) {
+          int64_t yi = i * st + kh - pad, xj = j * st + kw - pad;
           if (yi < 0 || yi >= s || xj < 0 || xj >= s) continue;
-          double p = static_cast<double>(x[((b * ch + c) * s + yi) * s + xj]) * w[((o * ch + c) * 3 + kh) * 3 + kw];
+          double p = static_cast<double>(x[((b * ci + c) * s + yi) * s + xj]) * w[((o * ci + c) * k + kh) * k + kw];
           want += p;
           magnitude += std::fabs(p);
         }
       }
     }
     Check(&run, y[pos], want, ToleranceScale(dtype) * magnitude + 1e-6);
+  }
+  return run;
+}
+
+double BandwidthSpec::bytes() const {
+  const double in = 4.0 * numel;
+  if (op == "axpb") return 2 * in;
+  if (op == "sum") return in + 4;
+  if (op == "sum_axis0") return in + 4.0 * (numel / rows);
+  return in + 4.0 * rows;  // sum_axis1
+}
+
+Shape BandwidthSpec::shape() const {
+  if (op == "sum_axis0" || op == "sum_axis1") return {rows, numel / rows};
+  return {numel};
+}
+
+StatusOr<EngineRun> BenchBandwidth(const BandwidthSpec& spec, int iters, const std::string& device) {
+  const std::string& op = spec.op;
+  if (op != "axpb" && op != "sum" && op != "sum_axis0" && op != "sum_axis1")
+    return InvalidArgument("bandwidth: unknown op '" + op + "' (axpb, sum, sum_axis0, sum_axis1)");
+  if ((op == "sum_axis0" || op == "sum_axis1") && (spec.rows <= 0 || spec.numel % spec.rows != 0))
+    return InvalidArgument("bandwidth: rows " + std::to_string(spec.rows) + " must divide numel " +
+                           std::to_string(spec.numel));
+  PB_ASSIGN_OR_RETURN(std::string name, ResolveDevice(device));
+  constexpr double kA = 0.75, kB = -0.25;
+  std::vector<std::vector<float>> host = {RandomHost(spec.numel, 1)};
+  std::vector<Tensor> inputs;
+  Tensor out;
+  BuildFn build = [&op](const std::vector<Tensor>& in) {
+    if (op == "axpb") return in[0].Mul(kA).Add(kB);
+    if (op == "sum") return in[0].Sum();
+    return in[0].Sum({op == "sum_axis0" ? 0 : 1});
+  };
+  PB_ASSIGN_OR_RETURN(EngineRun run,
+                      Time(host, {spec.shape()}, DType::kFloat32, iters, build, {name, false}, &inputs, &out));
+  PB_ASSIGN_OR_RETURN(std::vector<float> y, out.ToFloats());
+  const std::vector<float>& x = host[0];  // float32 inputs are held exactly
+  const int64_t rows = spec.shape()[0], cols = spec.numel / rows;
+  Rng rng(3);
+  for (int sample = 0; sample < kSamples; ++sample) {
+    double want = 0, magnitude = 0;
+    int64_t pos = 0;
+    if (op == "axpb") {
+      pos = SamplePosition(sample, spec.numel, rng);
+      want = kA * x[pos] + kB;
+      magnitude = std::fabs(kA * x[pos]) + std::fabs(kB);
+    } else if (op == "sum") {
+      if (sample > 0) break;  // one output: sum everything once
+      for (float v : x) want += v, magnitude += std::fabs(v);
+    } else if (op == "sum_axis0") {
+      pos = SamplePosition(sample, cols, rng);
+      for (int64_t r = 0; r < rows; ++r) want += x[r * cols + pos], magnitude += std::fabs(x[r * cols + pos]);
+    } else {
+      pos = SamplePosition(sample, rows, rng);
+      for (int64_t c = 0; c < cols; ++c) want += x[pos * cols + c], magnitude += std::fabs(x[pos * cols + c]);
+    }
+    if (pos >= static_cast<int64_t>(y.size())) return Internal("bandwidth: output has " + std::to_string(y.size()) +
+                                                               " elements, expected more than " + std::to_string(pos));
+    Check(&run, y[pos], want, ToleranceScale(DType::kFloat32) * magnitude + 1e-6);
   }
   return run;
 }

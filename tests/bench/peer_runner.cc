@@ -2,8 +2,11 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
+#include <mutex>
 #include <sstream>
 
 #ifndef PETABOX_SOURCE_DIR
@@ -45,30 +48,61 @@ std::optional<double> JsonNumber(const std::string& line, const std::string& key
   return d;
 }
 
-}  // namespace
-
-std::string FindPython() {
-  if (access("/usr/bin/python3", X_OK) == 0) return "/usr/bin/python3";
+// Interpreters to try, in order: PATH's python3s first (on the GPU machines that is the one
+// with PyTorch and NumPy; Debian's /usr/bin/python3 there has neither), then the usual
+// fixed places; duplicates removed.
+std::vector<std::string> PythonCandidates() {
+  std::vector<std::string> candidates;
   const char* path = std::getenv("PATH");
   std::stringstream dirs(path ? path : "");
-  for (std::string dir; std::getline(dirs, dir, ':');) {
-    std::string candidate = (dir.empty() ? "." : dir) + "/python3";
-    if (access(candidate.c_str(), X_OK) == 0) return candidate;
-  }
-  return "";
+  for (std::string dir; std::getline(dirs, dir, ':');) candidates.push_back((dir.empty() ? "." : dir) + "/python3");
+  for (const char* fixed : {"/usr/bin/python3", "/usr/local/bin/python3", "/opt/torch/.venv/bin/python3"})
+    candidates.push_back(fixed);
+  std::vector<std::string> unique;
+  for (const std::string& c : candidates)
+    if (std::find(unique.begin(), unique.end(), c) == unique.end()) unique.push_back(c);
+  return unique;
 }
 
-PeerResult RunPeer(const std::vector<std::string>& args) {
-  PeerResult result;
-  const std::string script = std::string(PETABOX_SOURCE_DIR) + "/tests/bench/peer.py";
-  const std::string python = FindPython();
+}  // namespace
+
+std::string FindPython(const std::string& module) {
+  // Probing imports each candidate's module (seconds for torch), so answers are kept.
+  static std::mutex mu;
+  static auto* found = new std::map<std::string, std::string>();  // GUARDED_BY(mu); never destroyed
+  std::lock_guard<std::mutex> lock(mu);
+  if (auto it = found->find(module); it != found->end()) return it->second;
+  std::string& python = (*found)[module];
+  for (const std::string& candidate : PythonCandidates()) {
+    if (access(candidate.c_str(), X_OK) != 0) continue;
+    std::string probe = ShellQuote(candidate) + " -c " + ShellQuote("import " + module) + " </dev/null >/dev/null 2>&1";
+    if (std::system(probe.c_str()) == 0) return python = candidate;
+  }
+  return python;
+}
+
+namespace {
+
+// The last JSON line a peer script printed, its exit status, and why it did not run.
+struct PeerOutput {
+  std::string line;    // empty when the script printed no JSON line
+  int exit_status = 0;
+  std::string reason;  // set when the script could not be started
+};
+
+// Runs `python3 <source dir>/tests/bench/<script> <args...>` with no stdin, with the first
+// python3 that can import `module`.
+PeerOutput RunScript(const std::string& script_name, const std::string& module, const std::vector<std::string>& args) {
+  PeerOutput out;
+  const std::string script = std::string(PETABOX_SOURCE_DIR) + "/tests/bench/" + script_name;
+  const std::string python = FindPython(module);
   if (python.empty()) {
-    result.reason = "python3 not found";
-    return result;
+    out.reason = "no python3 that can import " + module + " (tried PATH, /usr/bin, /usr/local/bin, /opt/torch/.venv/bin)";
+    return out;
   }
   if (access(script.c_str(), R_OK) != 0) {
-    result.reason = "peer script missing: " + script;
-    return result;
+    out.reason = "peer script missing: " + script;
+    return out;
   }
   std::string command = ShellQuote(python) + " " + ShellQuote(script);
   for (const std::string& a : args) command += " " + ShellQuote(a);
@@ -76,20 +110,34 @@ PeerResult RunPeer(const std::vector<std::string>& args) {
   std::fflush(stdout);
   FILE* pipe = popen(command.c_str(), "r");
   if (pipe == nullptr) {
-    result.reason = "could not start " + python;
-    return result;
+    out.reason = "could not start " + python;
+    return out;
   }
-  std::string last, line;
+  std::string line;
   char chunk[4096];
   while (std::fgets(chunk, sizeof(chunk), pipe) != nullptr) {
     line += chunk;
     if (!line.empty() && line.back() == '\n') {
-      if (line.size() > 1 && line[0] == '{') last = line;
+      if (line.size() > 1 && line[0] == '{') out.line = line;
       line.clear();
     }
   }
-  if (!line.empty() && line[0] == '{') last = line;
-  int rc = pclose(pipe);
+  if (!line.empty() && line[0] == '{') out.line = line;
+  out.exit_status = pclose(pipe);
+  return out;
+}
+
+}  // namespace
+
+PeerResult RunPeerScript(const std::string& script, const std::string& module, const std::vector<std::string>& args) {
+  PeerResult result;
+  PeerOutput out = RunScript(script, module, args);
+  if (!out.reason.empty()) {
+    result.reason = out.reason;
+    return result;
+  }
+  const std::string& last = out.line;
+  result.json = last;
   if (std::optional<std::string> name = JsonField(last, "peer")) result.name = *name;
   if (std::optional<std::string> error = JsonField(last, "error")) {
     result.reason = *error;
@@ -97,10 +145,54 @@ PeerResult RunPeer(const std::vector<std::string>& args) {
   }
   result.gflops = JsonNumber(last, "gflops");
   result.seconds = JsonNumber(last, "seconds");
-  if (rc != 0 || !result.gflops || !result.seconds) {
+  if (out.exit_status != 0 || !result.seconds) {
     result.gflops.reset();
     result.seconds.reset();
-    result.reason = "peer exited with status " + std::to_string(rc) + " without a result";
+    result.reason = "peer exited with status " + std::to_string(out.exit_status) + " without a result";
+  }
+  return result;
+}
+
+PeerResult RunPeer(const std::vector<std::string>& args) { return RunPeerScript("peer.py", "numpy", args); }
+
+PeerResult RunPeerForDevice(const std::string& device, const std::vector<std::string>& args) {
+  if (device.rfind("CUDA:", 0) != 0) return RunPeer(args);
+  std::vector<std::string> torch_args = args;
+  torch_args.insert(torch_args.end(), {"--device", "cuda:" + device.substr(5)});
+  PeerResult result = RunPeerScript("torch_gpu_peer.py", "torch", torch_args);
+  if (result.name == "numpy") result.name = "torch-cuda";  // it printed no name (PeerResult's default is NumPy's)
+  return result;
+}
+
+std::optional<double> PeerNumber(const PeerResult& peer, const std::string& key) { return JsonNumber(peer.json, key); }
+
+std::optional<std::string> PeerString(const PeerResult& peer, const std::string& key) {
+  return JsonField(peer.json, key);
+}
+
+TorchPeerResult RunTorchPeer(const std::vector<std::string>& args) {
+  TorchPeerResult result;
+  PeerOutput out = RunScript("torch_peer.py", "torch", args);
+  if (!out.reason.empty()) {
+    result.reason = out.reason;
+    return result;
+  }
+  const std::string& last = out.line;
+  if (std::optional<std::string> error = JsonField(last, "error")) {
+    result.reason = *error;
+    return result;
+  }
+  result.version = JsonField(last, "torch").value_or("");
+  if (std::optional<double> t = JsonNumber(last, "threads")) result.threads = static_cast<int>(*t);
+  result.seconds = JsonNumber(last, "seconds");
+  result.total_seconds = JsonNumber(last, "total_seconds");
+  result.samples_per_second = JsonNumber(last, "samples_per_second");
+  result.first_loss = JsonNumber(last, "first_loss");
+  result.last_loss = JsonNumber(last, "last_loss");
+  if (out.exit_status != 0 || !result.samples_per_second || !result.seconds) {
+    TorchPeerResult failed;
+    failed.reason = "peer exited with status " + std::to_string(out.exit_status) + " without a result";
+    return failed;
   }
   return result;
 }

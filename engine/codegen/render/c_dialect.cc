@@ -66,6 +66,7 @@ const Dialect& CDialect() {
 const Dialect* FindDialect(const std::string& name) {
   if (name == "c") return &CDialect();
   if (name == "cuda") return &CudaDialect();
+  if (name == "hip") return &HipDialect();
   return nullptr;
 }
 

@@ -42,6 +42,8 @@ struct Dialect {
 const Dialect& CDialect();
 // The CUDA dialect: CUDA C++ compiled by NVRTC.
 const Dialect& CudaDialect();
+// The HIP dialect: HIP C++ compiled by hiprtc (AMD GPUs).
+const Dialect& HipDialect();
 // Looks a dialect up by DeviceProperties::dialect.
 const Dialect* FindDialect(const std::string& name);
 

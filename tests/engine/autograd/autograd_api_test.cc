@@ -296,3 +296,34 @@ TEST(AutogradApiTest, GradientAfterAssignUpdate) {
 
 }  // namespace
 }  // namespace petabox
+
+namespace petabox {
+namespace {
+
+TEST(AutogradApiTest, ReadingValuesUnderNoGradWorks) {
+  Tensor w = Tensor::Randn({3, 4}, 31).RequiresGrad();
+  NoGradGuard guard;
+  Tensor hits = w.Argmax(1).Eq(0.0).Cast(DType::kFloat32).Sum();
+  ASSERT_TRUE(RealizeAll({&hits}).ok());
+  auto v = hits.Item();
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_GE(*v, 0.0);
+  EXPECT_LE(*v, 3.0);
+}
+
+TEST(AutogradApiTest, RequiresGradOnATensorDerivedFromALeafMakesANewLeaf) {
+  Tensor w = Tensor::Randn({4}, 32).RequiresGrad();
+  Tensor m = (w * 2.0).Contiguous();
+  ASSERT_TRUE(m.Realize().ok());
+  m.RequiresGrad();
+  ASSERT_EQ(m.node()->op, Op::kBuffer);
+  Tensor loss = (m * 3.0).Sum();
+  ASSERT_TRUE(loss.Backward().ok());
+  auto g = m.grad().ToFloats();
+  ASSERT_TRUE(g.ok());
+  for (float x : *g) EXPECT_FLOAT_EQ(x, 3.0f);
+  EXPECT_FALSE(w.grad().node());  // the old leaf is not reached through the new one
+}
+
+}  // namespace
+}  // namespace petabox

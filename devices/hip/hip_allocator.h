@@ -1,0 +1,108 @@
+// Device memory for the HIP backend: a caching allocator with pinned staging copies (the
+// design of devices/cuda/cuda_allocator.h, over the HIP runtime).
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "devices/device.h"
+#include "devices/hip/hip_context.h"
+
+namespace petabox {
+
+class HipDevice;
+
+struct HipAllocatorOptions {
+  // Largest pinned host buffer used to stage CopyIn/CopyOut (at least 1 MiB); larger
+  // copies move in chunks of this size. The buffer grows, in 1 MiB steps, as copies need.
+  size_t max_staging_bytes = size_t{64} << 20;
+};
+
+// Device memory of one HIP device, cached: a freed block goes to a free list keyed by its
+// block size and is handed out again for a request of the same block size, so a training
+// loop that allocates the same shapes every step stops calling hipMalloc. Requests are
+// rounded up to kSmallGranularity bytes, or to kLargeGranularity from kLargeThreshold up.
+// When the runtime is out of memory the cache is returned to it and the allocation
+// retried once.
+//
+// Every Launch and copy of the backend waits for completion, so a freed block is never
+// still in use by queued work when it is handed out again.
+// Thread-safe: every method may be called from any thread.
+class HipAllocator : public Allocator {
+ public:
+  static constexpr size_t kSmallGranularity = 512;
+  static constexpr size_t kLargeThreshold = size_t{2} << 20;
+  static constexpr size_t kLargeGranularity = size_t{2} << 20;
+
+  // The block size a request of `bytes` is served with (at least kSmallGranularity);
+  // 0 when rounding would overflow (such a request can never succeed).
+  static size_t BlockSize(size_t bytes);
+
+  HipAllocator(std::shared_ptr<HipContext> context, HipAllocatorOptions options);
+  // Returns cached blocks and the staging buffer to the runtime. Blocks still allocated
+  // are left to process teardown.
+  ~HipAllocator() override;
+
+  // A block of BlockSize(bytes) bytes, from the cache when one of that size is free.
+  // ResourceExhausted("HIP:<i> out of memory: requested N bytes (free F of T)") when the
+  // device has no room even after the cache was released; other runtime errors as
+  // HipCheck reports them.
+  StatusOr<void*> Alloc(size_t bytes) override;
+  // Puts the block back in the cache; `bytes` is the size it was allocated with.
+  void Free(void* ptr, size_t bytes) override;
+  // Host -> device and device -> host, through the pinned staging buffer (pageable memory
+  // directly if no pinned memory can be had), waiting for completion.
+  Status CopyIn(void* dst, const void* host_src, size_t bytes) override;
+  Status CopyOut(void* host_dst, const void* src, size_t bytes) override;
+  // Bytes in blocks handed out and not yet freed (block sizes, not request sizes).
+  int64_t BytesInUse() const override { return bytes_in_use_.load(); }
+
+  // Bytes held in the cache of free blocks.
+  int64_t BytesCached() const;
+  // Returns every cached block to the runtime. Returns the first hipFree error, after
+  // trying all blocks.
+  Status ReleaseCache();
+  // Capacity of the pinned staging buffer now (0 before the first copy, and always 0
+  // when the runtime has no pinned host memory).
+  size_t staging_bytes() const;
+
+  const HipContext& context() const { return *context_; }
+
+ private:
+  // A cached block of exactly `block` bytes, or null.
+  void* TakeCached(size_t block);
+  // hipMalloc, releasing the cache and retrying once when the device is full.
+  StatusOr<void*> AllocateFromRuntime(size_t block, size_t requested);
+  Status OutOfMemory(size_t requested) const;
+  // Grows the staging buffer towards min(bytes, max_staging_bytes); false when no pinned
+  // memory could be had (copies then go from pageable memory).
+  bool EnsureStaging(size_t bytes);  // REQUIRES(staging_mutex_)
+  Status CopyInChunks(char* dst, const char* src, size_t bytes);    // REQUIRES(staging_mutex_)
+  Status CopyOutChunks(char* dst, const char* src, size_t bytes);   // REQUIRES(staging_mutex_)
+
+  const std::shared_ptr<HipContext> context_;
+  const HipAllocatorOptions options_;
+  std::atomic<int64_t> bytes_in_use_{0};
+
+  mutable std::mutex cache_mutex_;
+  std::unordered_map<size_t, std::vector<void*>> free_blocks_;  // GUARDED_BY(cache_mutex_)
+  int64_t bytes_cached_ = 0;                                    // GUARDED_BY(cache_mutex_)
+
+  mutable std::mutex staging_mutex_;
+  void* staging_ = nullptr;   // GUARDED_BY(staging_mutex_): pinned host memory
+  size_t staging_bytes_ = 0;  // GUARDED_BY(staging_mutex_)
+};
+
+// Copies `bytes` from `src_ptr` on `src` to `dst_ptr` on `dst` and waits for it. Within one
+// device: hipMemcpyDtoD. Between devices that can reach each other
+// (hipDeviceCanAccessPeer): peer access is enabled once and the copy is hipMemcpyPeer.
+// Otherwise the bytes go through host memory in chunks. Errors as the runtime reports them.
+Status CopyDeviceToDevice(HipDevice& dst, void* dst_ptr, HipDevice& src, const void* src_ptr,
+                          size_t bytes);
+
+}  // namespace petabox
