@@ -1,10 +1,47 @@
 // Reductions: SUM and MAX are primitives; the rest are composed.
 #include <algorithm>
+#include <cmath>
 
 #include "engine/tensor.h"
 #include "engine/tensor_internal.h"
 
 namespace petabox {
+namespace {
+
+// One reduce primitive over `axis`, dropping it.
+Tensor ReduceAxis(Op op, const Tensor& t, int axis) {
+  Shape kept = t.shape(), dropped = t.shape();
+  kept[axis] = 1;
+  dropped.erase(dropped.begin() + axis);
+  return MakeOp(op, t.dtype(), kept, t.device(), {t.node()}, std::vector<int>{axis}).Reshape(dropped);
+}
+
+// How many interleaved partial results a big reduce with few outputs is split into (0: none).
+int64_t SplitGroups(int64_t outputs, int64_t reduce_size) {
+  if (reduce_size < 8192 || outputs >= 4096) return 0;
+  int64_t g = 16;
+  while (g * 2 * outputs <= 16384 && g * 2 <= 1024 && g * 2 * 64 <= reduce_size) g *= 2;
+  return g;
+}
+
+}  // namespace
+
+// A big reduction with few outputs runs as two kernels, so it is spread over cores/threads:
+// G partial results over interleaved elements (neighbouring threads read neighbouring
+// elements), then a reduce of the G partials. `x` is (outputs..., R) with R reduced.
+Tensor SplitReduce(Op op, const Tensor& x, int64_t groups) {
+  int64_t r = x.shape().back(), rows = (r + groups - 1) / groups;
+  Shape out(x.shape().begin(), x.shape().end() - 1);
+  std::vector<Range> pads(x.ndim(), {0, 0});
+  pads.back() = {0, rows * groups - r};
+  double identity = 0;
+  if (op == Op::kReduceMax) identity = IsFloat(x.dtype()) ? -INFINITY : (x.dtype() == DType::kInt64 ? -9.2e18 : -2147483648.0);
+  Shape split = out;
+  split.insert(split.end(), {rows, groups});
+  Tensor t = x.Pad(pads, identity).Reshape(split);
+  Tensor partial = ReduceAxis(op, t, t.ndim() - 2);
+  return ReduceAxis(op, partial, partial.ndim() - 1);
+}
 
 Tensor Tensor::Reduce(Op op, const std::vector<int>& axes, bool keepdim, const char* name) const {
   if (!ok()) return *this;
@@ -30,6 +67,18 @@ Tensor Tensor::Reduce(Op op, const std::vector<int>& axes, bool keepdim, const c
                                                       ShapeToString(shape())));
   // Sums of small ints accumulate in int32 (bool/uint8 would overflow).
   Tensor x = op == Op::kReduceSum && (dtype() == DType::kBool || dtype() == DType::kUInt8) ? Cast(DType::kInt32) : *this;
+  int64_t outputs = Product(dropped);
+  int64_t groups = numel() ? SplitGroups(outputs, numel() / outputs) : 0;
+  if (kept != shape() && groups > 0) {
+    std::vector<int> order;  // kept axes first, reduced axes last
+    for (int i = 0; i < ndim(); ++i)
+      if (!std::binary_search(norm.begin(), norm.end(), i)) order.push_back(i);
+    order.insert(order.end(), norm.begin(), norm.end());
+    Shape flat = dropped;
+    flat.push_back(numel() / outputs);
+    Tensor r = SplitReduce(op, x.Permute(order).Reshape(flat), groups);
+    return keepdim ? r.Reshape(kept) : r;
+  }
   Tensor r = x;
   if (kept != shape()) r = MakeOp(op, x.dtype(), kept, device(), {x.node_}, norm);
   return keepdim ? r : r.Reshape(dropped);

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "engine/exec_stats.h"
 #include "engine/tensor.h"
 
@@ -117,6 +119,29 @@ TEST(ScheduleTest, ReadingABufferOverwrittenAfterTheGraphWasBuiltIsAnError) {
   Status s = stale.Realize();
   EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition) << s.ToString();
   EXPECT_TRUE((w * 2.0).Realize().ok());  // a graph built after the update is fine
+}
+
+}  // namespace
+}  // namespace petabox
+
+namespace petabox {
+namespace {
+
+TEST(ScheduleTest, BigReduceWithFewOutputsSplitsInTwoKernels) {
+  const int64_t n = 100003;  // not a multiple of the group count: the pad must be neutral
+  std::vector<float> host(n);
+  Rng rng(41);
+  for (float& v : host) v = rng.Uniform() * 2 - 3;  // all negative: a zero pad would win a max
+  Tensor x = Tensor::FromVector(host, {n});
+  double sum = 0, max = -1e30;
+  for (float v : host) { sum += v; max = std::max<double>(max, v); }
+  Tensor s = x.Sum(), m = x.Max();
+  EXPECT_EQ(KernelsFor(s), 2);
+  EXPECT_NEAR(*s.Item(), sum, std::fabs(sum) * 1e-5);
+  EXPECT_FLOAT_EQ(static_cast<float>(*m.Item()), static_cast<float>(max));
+  Tensor rows = Tensor::FromVector(host, {1, n}).Sum({1}, true);
+  EXPECT_EQ(rows.shape(), (Shape{1, 1}));
+  EXPECT_NEAR(*rows.Item(), sum, std::fabs(sum) * 1e-5);
 }
 
 }  // namespace
