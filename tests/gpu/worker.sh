@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs on the lent GPU machine: builds petabox-worker (yaml-cpp and zlib headers carried in
+# .deps/sysroot, extracted from Debian's packages; Fashion-MNIST carried in
+# .deps/fashion-mnist) and trains the example job specs on CUDA:0.
+# Usage, from the repository root: bash tests/gpu/worker.sh [mlp|cnn ...]
+set -uo pipefail
+out=${OUT:-/tmp/pb-out}
+build=${BUILD_DIR:-/tmp/pb-worker-build}
+sys="$PWD/.deps/sysroot/usr"
+mkdir -p "$out"
+export PETABOX_CACHE_DIR=${PETABOX_CACHE_DIR:-/tmp/pb-cache}
+export LD_LIBRARY_PATH="$sys/lib/x86_64-linux-gnu:${LD_LIBRARY_PATH:-}"
+zlib=()
+if [[ ! -f /usr/include/zlib.h ]]; then
+  zlib=(-DZLIB_INCLUDE_DIR="$sys/include" -DZLIB_LIBRARY="$(ls /usr/lib/x86_64-linux-gnu/libz.so.1 /lib/x86_64-linux-gnu/libz.so.1 2>/dev/null | head -1)")
+fi
+cmake -S . -B "$build" -G Ninja -DPETABOX_BUILD_TESTS=OFF -Dyaml-cpp_DIR="$sys/lib/x86_64-linux-gnu/cmake/yaml-cpp" \
+  "${zlib[@]}" >"$out/worker-configure.log" 2>&1 || { tail -30 "$out/worker-configure.log"; exit 1; }
+cmake --build "$build" -j"$(nproc)" --target petabox-worker >"$out/worker-build.log" 2>&1 ||
+  { grep -m20 error "$out/worker-build.log"; exit 1; }
+for model in "${@:-mlp cnn}"; do
+  for m in $model; do
+    spec="$out/fashion-mnist-$m-cuda.yaml"
+    sed -e 's|devices: \["CPU:0"\]|devices: ["CUDA:0"]|' \
+        -e "s|^  name: fashion-mnist.*|  name: fashion-mnist\n  dir: $PWD/.deps/fashion-mnist|" \
+        "configs/jobs/fashion-mnist-$m.yaml" >"$spec"
+    start=$(date +%s)
+    "$build/bin/petabox-worker" --job "$spec" --json --events "$out/$m-events.jsonl" >"$out/$m.out" 2>&1
+    echo "$m on CUDA:0: exit $? in $(( $(date +%s) - start )) s: $(tail -1 "$out/$m.out")"
+  done
+done
