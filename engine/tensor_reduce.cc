@@ -27,8 +27,8 @@ int64_t SplitGroups(int64_t outputs, int64_t reduce_size) {
 }  // namespace
 
 // A big reduction with few outputs runs as two kernels, so it is spread over cores/threads:
-// G partial results over interleaved elements (neighbouring threads read neighbouring
-// elements), then a reduce of the G partials. `x` is (outputs..., R) with R reduced.
+// G partial results over contiguous chunks (each a reduce that a GPU kernel splits further
+// over a block's threads), then a reduce of the G partials. `x` is (outputs..., R), R reduced.
 Tensor SplitReduce(Op op, const Tensor& x, int64_t groups) {
   int64_t r = x.shape().back(), rows = (r + groups - 1) / groups;
   Shape out(x.shape().begin(), x.shape().end() - 1);
@@ -37,9 +37,9 @@ Tensor SplitReduce(Op op, const Tensor& x, int64_t groups) {
   double identity = 0;
   if (op == Op::kReduceMax) identity = IsFloat(x.dtype()) ? -INFINITY : (x.dtype() == DType::kInt64 ? -9.2e18 : -2147483648.0);
   Shape split = out;
-  split.insert(split.end(), {rows, groups});
+  split.insert(split.end(), {groups, rows});
   Tensor t = x.Pad(pads, identity).Reshape(split);
-  Tensor partial = ReduceAxis(op, t, t.ndim() - 2);
+  Tensor partial = ReduceAxis(op, t, t.ndim() - 1);
   return ReduceAxis(op, partial, partial.ndim() - 1);
 }
 

@@ -1,8 +1,10 @@
 // Kernel: a KernelAst plus its loop layout. Optimizations (opt/) reshape and permute the
 // layout; every view in the kernel moves with it, so the AST itself never changes.
 //
-// Axis order is always: global loops, reduce loops, upcast axes (non-reduce, expanded in
-// code), unroll axes (reduce, expanded in code). The last upcast axis may be vectorized.
+// Axis order is always: global loops, group axes (a reduce split over the threads of one
+// GPU block, combined through shared memory), reduce loops, upcast axes (non-reduce,
+// expanded in code), unroll axes (reduce, expanded in code). The last upcast axis may be
+// vectorized.
 #pragma once
 
 #include <map>
@@ -15,7 +17,7 @@
 
 namespace petabox {
 
-enum class AxisKind : uint8_t { kGlobal, kReduce, kUpcast, kUnroll };
+enum class AxisKind : uint8_t { kGlobal, kGroup, kReduce, kUpcast, kUnroll };
 
 class Kernel {
  public:

@@ -44,6 +44,7 @@ class Linearizer {
   int ScalarLoad(int buf, DType dtype, const sym::ExprRef& idx, const sym::ExprRef& valid);
   void OpenGlobalsCpu();
   void OpenGlobalsGpu();
+  void CombineGroup(double init);
 
   const Kernel& k_;
   LinearKernel out_;
@@ -126,6 +127,7 @@ std::vector<sym::ExprRef> Linearizer::AxisExprs(const Code& code) const {
     int64_t size = k_.shape()[i];
     if (kind == AxisKind::kGlobal) e.push_back(sym::Var("g" + std::to_string(i), 0, size - 1));
     else if (kind == AxisKind::kReduce) e.push_back(sym::Var("r" + std::to_string(i), 0, size - 1));
+    else if (kind == AxisKind::kGroup) e.push_back(sym::Var("l" + std::to_string(i), 0, size - 1));
     else if (code[i] == kVectorLane) e.push_back(sym::Var("v", 0, size - 1));
     else e.push_back(sym::Const(code[i]));
   }
@@ -242,26 +244,76 @@ void Linearizer::OpenGlobalsCpu() {
 // between neighbouring threads, so their loads and stores coalesce.
 void Linearizer::OpenGlobalsGpu() {
   const Shape& shape = k_.shape();
-  int64_t total = 1;
-  for (size_t a = 0; a < shape.size(); ++a)
+  int64_t total = 1, group = 1;
+  for (size_t a = 0; a < shape.size(); ++a) {
     if (k_.kinds()[a] == AxisKind::kGlobal) total *= shape[a];
+    if (k_.kinds()[a] == AxisKind::kGroup) group *= shape[a];
+  }
+  total *= group;
   UOp loop{UOpKind::kLoopBegin};
   loop.var = "gidx";
   loop.end = total;
   loop.parallel = true;
   out_.dims.global[0] = total;
-  out_.dims.local[0] = std::min<int64_t>(256, total);
+  // A group is one block: its threads share memory (total is a multiple of the group).
+  out_.dims.local[0] = group > 1 ? group : std::min<int64_t>(256, total);
   Open(loop);
   sym::ExprRef gidx = sym::Var("gidx", 0, total - 1);
   int64_t inner = 1;
   for (size_t a = shape.size(); a-- > 0;) {
-    if (k_.kinds()[a] != AxisKind::kGlobal) continue;
+    AxisKind kind = k_.kinds()[a];
+    if (kind != AxisKind::kGlobal && kind != AxisKind::kGroup) continue;
     UOp def{UOpKind::kDefine};
-    def.var = "g" + std::to_string(a);
+    def.var = (kind == AxisKind::kGroup ? "l" : "g") + std::to_string(a);
     def.index = sym::Render(sym::Mod(sym::Div(gidx, inner), shape[a]));
     Emit(def, false);
     inner *= shape[a];
   }
+}
+
+// With group axes, each thread holds a partial result: they meet in shared memory and the
+// block's first thread combines them (and goes on to the stores alone).
+void Linearizer::CombineGroup(double init) {
+  int64_t group = 1;
+  sym::ExprRef lidx = sym::Const(0);
+  for (size_t a = 0; a < k_.shape().size(); ++a) {
+    if (k_.kinds()[a] != AxisKind::kGroup) continue;
+    lidx = sym::Add(sym::Mul(lidx, k_.shape()[a]), sym::Var("l" + std::to_string(a), 0, k_.shape()[a] - 1));
+    group *= k_.shape()[a];
+  }
+  if (group == 1) return;
+  int acc = accs_.at(Key(Code(k_.shape().size(), 0), true));
+  DType dtype = out_.uops[acc].dtype;
+  UOp shared{UOpKind::kShared, dtype};
+  shared.var = "pb_partials";
+  shared.end = group;
+  Emit(shared, false);
+  UOp store{UOpKind::kSharedStore, dtype};
+  store.var = shared.var;
+  store.index = sym::Render(lidx);
+  store.srcs = {acc};
+  Emit(store, false);
+  Emit(UOp{UOpKind::kBarrier}, false);
+  UOp first{UOpKind::kIf};
+  first.index = sym::Render(lidx) + " == 0";
+  first.end = 1;
+  Open(first);
+  UOp total{UOpKind::kAccDefine, dtype};
+  total.value = init;
+  int combined = Emit(total, false);
+  UOp loop{UOpKind::kLoopBegin};
+  loop.var = "li";
+  loop.end = group;
+  Open(loop);
+  UOp part{UOpKind::kSharedLoad, dtype};
+  part.var = shared.var;
+  part.index = "li";
+  UOp upd{UOpKind::kAccUpdate, dtype};
+  upd.op = reduce_->op == Op::kReduceSum ? Op::kAdd : Op::kMax;
+  upd.srcs = {combined, Emit(part, false)};
+  Emit(upd, false);
+  Close();
+  accs_[Key(Code(k_.shape().size(), 0), true)] = combined;
 }
 
 LinearKernel Linearizer::Run() {
@@ -297,6 +349,7 @@ LinearKernel Linearizer::Run() {
     }
     for (size_t a = 0; a < shape.size(); ++a)
       if (k_.kinds()[a] == AxisKind::kReduce) Close();
+    CombineGroup(init);
   }
   for (const auto& u : Combos({AxisKind::kUpcast}, true)) {
     UOp st{UOpKind::kStore, k_.ast().buf_dtypes[0]};

@@ -24,6 +24,11 @@ enum class UOpKind : uint8_t {
   kAccUpdate,   // srcs[0] (accumulator) = op(srcs[0], srcs[1])
   kGather,      // builds a vector from scalar srcs
   kLane,        // lane `lane` of vector srcs[0]
+  kShared,      // var: a block-shared array of `end` elements of dtype
+  kSharedStore, // var[index] = srcs[0]
+  kSharedLoad,  // var[index]
+  kBarrier,     // all threads of the block reach this point
+  kIf,          // opens `if (index) {`; closed by a kLoopEnd
 };
 
 struct UOp {

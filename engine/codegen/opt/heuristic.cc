@@ -86,6 +86,19 @@ void UnrollReduce(Kernel& kernel) {
   kernel.Split(r, amount, AxisKind::kUnroll);
 }
 
+// GPU reduces with few outputs: the threads of one block split the innermost reduce axis
+// (neighbouring threads read neighbouring elements) and combine through shared memory.
+bool Group(Kernel& kernel) {
+  int64_t outputs = 1;
+  for (size_t a = 0; a < kernel.shape().size(); ++a)
+    if (kernel.kinds()[a] == AxisKind::kGlobal) outputs *= kernel.shape()[a];
+  int r = LastAxisOf(kernel, AxisKind::kReduce);
+  if (outputs >= 16384 || r < 0) return false;
+  for (int64_t threads : {256, 128, 64, 32})
+    if (kernel.shape()[r] >= 4 * threads && kernel.Split(r, threads, AxisKind::kGroup) >= 0) return true;
+  return false;
+}
+
 }  // namespace
 
 void ApplyHeuristics(Kernel& kernel) {
@@ -93,6 +106,7 @@ void ApplyHeuristics(Kernel& kernel) {
   const KNode* reduce = FindReduce(kernel.ast().root);
   if (!reduce) return;  // elementwise: the C compiler vectorizes the plain inner loop
   if (kernel.props().kind != "CPU") {
+    if (Group(kernel)) return;
     // GPUs: scalar threads with a 4x4 register tile over two reused axes.
     int first = UpcastReuseAxis(kernel, reduce, -1);
     if (first >= 0) UpcastReuseAxis(kernel, reduce, first);

@@ -92,6 +92,7 @@ std::string Renderer::Expr(int id, const UOp& u) {
       return Format(d_.gather, {{"vtype", TypeOf(u)}, {"elems", elems}});
     }
     case UOpKind::kLane: return Format(d_.lane, {{"src", names_[u.srcs[0]]}, {"lane", std::to_string(u.lane)}});
+    case UOpKind::kSharedLoad: return u.var + "[" + u.index + "]";
     default: return "";
   }
 }
@@ -113,6 +114,19 @@ std::string Renderer::Run() {
         break;
       case UOpKind::kDefine:
         Line(Format(d_.define, {{"var", u.var}, {"value", u.index}}));
+        break;
+      case UOpKind::kShared:
+        Line(Format(d_.shared, {{"type", Types(u.dtype).compute}, {"var", u.var}, {"size", std::to_string(u.end)}}));
+        break;
+      case UOpKind::kSharedStore:
+        Line(u.var + "[" + u.index + "] = " + names_[u.srcs[0]] + ";");
+        break;
+      case UOpKind::kBarrier:
+        Line(d_.barrier);
+        break;
+      case UOpKind::kIf:
+        Line("if (" + u.index + ") {");
+        ++depth_;
         break;
       case UOpKind::kStore: {
         std::string v = Format(Types(u.dtype).store, {{"0", names_[u.srcs[0]]}});

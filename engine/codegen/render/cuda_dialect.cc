@@ -34,6 +34,8 @@ Dialect MakeCuda() {
   d.inf = "__int_as_float(0x7f800000)";
   d.nan = "__int_as_float(0x7fc00000)";
   d.index_type = "int64_t";
+  d.shared = "__shared__ {type} {var}[{size}];";
+  d.barrier = "__syncthreads();";
   d.types = {{
       {"bool", "bool", "{0}", "{0}"},
       {"uint8_t", "uint8_t", "{0}", "{0}"},

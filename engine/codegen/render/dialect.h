@@ -28,6 +28,8 @@ struct Dialect {
   std::string serial_loop;       // {var} {begin} {end}
   std::string define;            // {var} {value}: an index variable derived from another
   std::string inf, nan;          // float literals
+  std::string shared;            // {type} {var} {size}: declares block-shared memory ("" = none)
+  std::string barrier;           // synchronizes the threads of a block
   std::string index_type;        // type of loop variables
   std::array<TypeSyntax, 7> types;       // by DType
   std::array<const char*, kNumOps> alu;  // by Op; {T} is the result's compute type
