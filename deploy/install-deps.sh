@@ -33,6 +33,14 @@ PACKAGES=(
   zlib1g-dev           # engine/data reads gzip-compressed datasets
   libyaml-cpp-dev      # daemon/worker job specs
   dataset-fashion-mnist # /usr/share/datasets/fashion-mnist: the example jobs' data
+  # HIP toolchain, for checks that need no AMD GPU (~45 MB download, ~260 MB installed):
+  # tests/engine/codegen/hip_compile_test.cc compiles the HIP dialect's kernels for gfx1100
+  # with clang-15 + lld-15 + the ROCm device libraries + libamdhip64-dev's headers, and
+  # runs Debian's hiprtc (ROCm 5.2, part of libamdhip64-5, pulled in by the -dev package).
+  clang-15
+  lld-15
+  rocm-device-libs
+  libamdhip64-dev
 )
 
 # Benchmark peers, only with --bench (python3-numpy, the op peer, is in the default set).

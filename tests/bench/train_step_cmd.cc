@@ -174,14 +174,15 @@ void PrintText(const TrainArgs& a, const TrainRun& run, const TorchPeerResult& p
     std::printf("peer    torch unavailable: %s\n", peer.reason.c_str());
     return;
   }
-  std::printf("peer    torch %s (%d threads): median %.4g ms/step (total %.4g s) -> %.4g samples/s, "
+  std::printf("peer    torch %s (%d thread%s): median %.4g ms/step (total %.4g s) -> %.4g samples/s, "
               "nominal %.4g GFLOP/s\n",
-              peer.version.c_str(), peer.threads.value_or(0), *peer.seconds * 1e3, peer.total_seconds.value_or(0),
+              peer.version.c_str(), peer.threads.value_or(0), peer.threads.value_or(0) == 1 ? "" : "s",
+              *peer.seconds * 1e3, peer.total_seconds.value_or(0),
               *peer.samples_per_second, *d.peer_model_gflops);
   std::printf("ratio   engine/torch samples/s = %.3g\n", *d.ratio);
   if (peer.threads && *peer.threads != EngineThreads()) {
-    std::printf("note    torch ran on %d threads, the engine on %d (its pool size is fixed)\n", *peer.threads,
-                EngineThreads());
+    std::printf("note    torch ran on %d thread%s, the engine on %d (its pool size is fixed)\n", *peer.threads,
+                *peer.threads == 1 ? "" : "s", EngineThreads());
   }
 }
 

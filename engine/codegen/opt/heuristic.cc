@@ -93,7 +93,7 @@ bool Group(Kernel& kernel) {
   for (size_t a = 0; a < kernel.shape().size(); ++a)
     if (kernel.kinds()[a] == AxisKind::kGlobal) outputs *= kernel.shape()[a];
   int r = LastAxisOf(kernel, AxisKind::kReduce);
-  if (outputs >= 16384 || r < 0) return false;
+  if (outputs > 65536 || r < 0) return false;
   for (int64_t threads : {256, 128, 64, 32})
     if (kernel.shape()[r] >= 4 * threads && kernel.Split(r, threads, AxisKind::kGroup) >= 0) return true;
   return false;

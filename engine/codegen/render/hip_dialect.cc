@@ -48,6 +48,8 @@ Dialect MakeHip() {
   d.inf = "__builtin_inff()";
   d.nan = "__builtin_nanf(\"\")";
   d.index_type = "int64_t";
+  d.shared = "__shared__ {type} {var}[{size}];";
+  d.barrier = "__syncthreads();";
   d.types = {{
       {"bool", "bool", "{0}", "{0}"},
       {"uint8_t", "uint8_t", "{0}", "{0}"},

@@ -84,6 +84,12 @@ TEST(HipDialectTest, PreludeDeclaresIntegerTypesOnlyUnderHiprtc) {
   EXPECT_TRUE(Has(prelude.substr(0, end), "typedef unsigned short uint16_t;"));
 }
 
+TEST(HipDialectTest, GroupedReducesUseSharedMemoryAndBarriers) {
+  std::string src = HipSourceOf(CpuRand({4, 4096}, 8).Sum({1}));
+  EXPECT_TRUE(Has(src, "__shared__ float ")) << src;
+  EXPECT_TRUE(Has(src, "__syncthreads();")) << src;
+}
+
 TEST(HipDialectTest, MatmulIsRegisterTiledWithASerialReduceLoop) {
   std::string src = HipSourceOf(CpuRand({64, 64}, 6).Matmul(CpuRand({64, 64}, 7)));
   EXPECT_TRUE(Has(src, "acc")) << src;
