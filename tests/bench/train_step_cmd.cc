@@ -170,6 +170,8 @@ void PrintText(const TrainArgs& a, const TrainRun& run, const TorchPeerResult& p
               static_cast<long long>(run.kernels_per_step), run.captured_ops, run.kernel_seconds_per_step * 1e3,
               static_cast<double>(run.counted_flops_per_step) / 1e9, Num(d.kernel_gflops).c_str(), d.gflops,
               d.model_flops / 1e9, d.model_flops / run.median_seconds / 1e9, run.first_loss, run.last_loss);
+  if (run.device.rfind("CPU", 0) != 0)
+    std::printf("note    the engine ran on %s; the torch peer runs on the CPU\n", run.device.c_str());
   if (!peer.available()) {
     std::printf("peer    torch unavailable: %s\n", peer.reason.c_str());
     return;
