@@ -19,6 +19,9 @@ namespace petabox {
 struct LaunchDims {
   std::array<int64_t, 3> global{1, 1, 1};
   std::array<int64_t, 3> local{1, 1, 1};
+  // Estimated operations + bytes of the launch (0 = unknown). The CPU runs cheap launches
+  // on the calling thread: waking the pool costs more than they do.
+  int64_t cost = 0;
 };
 
 struct DeviceProperties {

@@ -125,6 +125,7 @@ Status RunKernel(const ScheduleItem& item) {
     op.buffers.push_back(b);
     op.bytes += static_cast<int64_t>(b->bytes());
   }
+  op.dims.cost = op.flops + op.bytes;
   PB_RETURN_IF_ERROR(Replay(op, op.buffers));
   if (item.assign_target) out->BumpVersion();
   Capture(std::move(op));

@@ -2,6 +2,7 @@
 // pooling are sliding-window views (zero-copy) + MUL/SUM or MAX.
 #include <cmath>
 
+#include "engine/schedule/schedule.h"
 #include "engine/tensor.h"
 #include "engine/tensor_internal.h"
 
@@ -12,14 +13,24 @@ using Pair = std::pair<int64_t, int64_t>;
 
 std::string PairStr(Pair p) { return "(" + std::to_string(p.first) + ", " + std::to_string(p.second) + ")"; }
 
-// On CPUs, walking down a column of a matrix whose rows are a multiple of 4 KiB apart hits
-// one cache set over and over (4K aliasing): the matmul then runs at a third of its speed.
-// A packed copy with rows padded by 64 bytes (as BLAS libraries pack panels) avoids that;
-// the copy is O(k*m) against the O(n*k*m) product, so it is only made for big operands.
-Tensor PadRowsForCache(const Tensor& b, int64_t n) {
+// True when b's rows are contiguous in memory (stride 1 along its last axis), so the matmul
+// kernel reads them as whole vectors.
+bool RowsContiguous(const Tensor& b) {
+  const ShapeTracker st = ViewFromBase(b.node().get());
+  if (st.views().size() != 1 || st.HasMask()) return false;
+  return b.shape().back() == 1 || st.views()[0].strides.back() == 1;
+}
+
+// The right-hand operand as the CPU matmul kernel wants it: rows contiguous (a transposed
+// weight, as Linear's x @ W^T has, would turn every vector load into a gather), and rows not
+// a multiple of 4 KiB apart (walking down a column would then hit one cache set over and
+// over: 4K aliasing). A packed copy, rows padded by 64 bytes as BLAS libraries pack panels,
+// fixes both; it is O(k*m) against the O(n*k*m) product, so it is only made for big operands.
+Tensor PackForMatmul(const Tensor& b, int64_t n) {
   int64_t k = b.shape()[b.ndim() - 2], m = b.shape().back();
-  int64_t row_bytes = m * ItemSize(b.dtype());
-  if (b.device().rfind("CPU", 0) != 0 || row_bytes % 4096 != 0 || n < 64 || k < 64) return b;
+  bool aliased = m * ItemSize(b.dtype()) % 4096 == 0;
+  if (b.device().rfind("CPU", 0) != 0 || n < 16 || k * m < 4096 || (!aliased && RowsContiguous(b))) return b;
+  if (!aliased) return b.Contiguous();
   int64_t pad = 64 / ItemSize(b.dtype());
   std::vector<Range> pads(b.ndim(), {0, 0}), keep;
   pads.back() = {0, pad};
@@ -41,7 +52,7 @@ Tensor Tensor::Matmul(const Tensor& o) const {
                                  ": inner dimensions " + std::to_string(k) + " and " + std::to_string(kb) + " differ"));
   }
   // a: (..., n, 1, k), b^T: (..., 1, m, k); the product summed over k.
-  Tensor bt = PadRowsForCache(b, a.shape()[a.ndim() - 2]).Transpose(-1, -2).Unsqueeze(-3);
+  Tensor bt = PackForMatmul(b, a.shape()[a.ndim() - 2]).Transpose(-1, -2).Unsqueeze(-3);
   Tensor prod = a.Unsqueeze(-2).Mul(bt);
   if (!prod.ok()) {
     return Error(InvalidArgument("matmul: batch dimensions of " + ShapeToString(shape()) + " and " +

@@ -35,8 +35,13 @@ class CpuProgram : public Program {
     void* const* arg_data = args.data();
     const CpuKernelFn fn = fn_;
     const auto start = std::chrono::steady_clock::now();
-    pool_->ParallelFor(dims.global[0],
-                       [arg_data, fn](int64_t begin, int64_t end) { fn(arg_data, begin, end); });
+    constexpr int64_t kInlineCost = 1 << 17;  // about 20-50 us of work
+    if (dims.cost > 0 && dims.cost < kInlineCost) {
+      fn(arg_data, 0, dims.global[0]);
+    } else {
+      pool_->ParallelFor(dims.global[0],
+                         [arg_data, fn](int64_t begin, int64_t end) { fn(arg_data, begin, end); });
+    }
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   }
 

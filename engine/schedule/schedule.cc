@@ -114,6 +114,7 @@ class KernelBuilder {
   NodeRef root_;
   const Scheduler& sched_;
   const Node* reduce_ = nullptr;
+  const Node* start_ = nullptr;  // the node whose value the kernel stores
   Shape full_shape_, out_shape_;
   std::vector<NodeRef> deps_, inputs_;
   std::map<std::string, KRef> memo_;
@@ -123,6 +124,7 @@ const Node* KernelBuilder::FindReduce() {
   std::set<std::pair<const Node*, bool>> seen;
   std::map<const Node*, bool> reduces;  // reduce -> every path to it is fusable
   const Node* start = root_->op == Op::kContiguous || root_->op == Op::kAssign ? root_->srcs.back().get() : root_.get();
+  start_ = start;
   CollectReduces(start, true, seen, reduces);
   for (auto& [r, fusable] : reduces) {
     bool is_start = r == start;
@@ -141,6 +143,8 @@ void KernelBuilder::CollectReduces(const Node* n, bool fusable, std::set<std::pa
   }
   if (!IsElementwise(n->op) && !IsMovement(n->op)) return;
   bool next = fusable && (!IsMovement(n->op) || n->op == Op::kReshape || n->op == Op::kDetach);
+  // A node that other kernels also compute would recompute the reduce in each of them.
+  if (n != start_ && IsElementwise(n->op) && sched_.Consumers(n) > 1) next = false;
   for (const NodeRef& s : n->srcs) CollectReduces(s.get(), next, seen, reduces);
 }
 
@@ -316,6 +320,14 @@ Status Scheduler::Schedule(const NodeRef& n) {
 }
 
 }  // namespace
+
+ShapeTracker ViewFromBase(const Node* n) {
+  std::vector<const Node*> chain;
+  for (; IsMovement(n->op); n = n->srcs[0].get()) chain.push_back(n);
+  ShapeTracker st = ShapeTracker::FromShape(n->shape);
+  for (auto it = chain.rbegin(); it != chain.rend(); ++it) st = ApplyMovement(st, *it);
+  return st;
+}
 
 StatusOr<std::vector<ScheduleItem>> CreateSchedule(const std::vector<NodeRef>& roots) {
   Scheduler sched(roots);

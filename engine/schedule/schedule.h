@@ -21,6 +21,9 @@ struct ScheduleItem {
   NodeRef assign_target;        // ASSIGN: the buffer node written in place (else null)
 };
 
+// How n reads the buffer of its base (Base(n)): the movement ops above it, as one tracker.
+ShapeTracker ViewFromBase(const Node* n);
+
 // Roots are nodes that must hold a buffer afterwards: computed bases, or a view over a CONST
 // (which then gets materialized). Nodes already realized are not scheduled again.
 StatusOr<std::vector<ScheduleItem>> CreateSchedule(const std::vector<NodeRef>& roots);
