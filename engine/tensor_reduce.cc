@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "engine/schedule/schedule.h"
 #include "engine/tensor.h"
 #include "engine/tensor_internal.h"
 
@@ -69,14 +70,13 @@ Tensor Tensor::Reduce(Op op, const std::vector<int>& axes, bool keepdim, const c
   Tensor x = op == Op::kReduceSum && (dtype() == DType::kBool || dtype() == DType::kUInt8) ? Cast(DType::kInt32) : *this;
   int64_t outputs = Product(dropped);
   int64_t groups = numel() ? SplitGroups(outputs, numel() / outputs) : 0;
-  if (kept != shape() && groups > 0) {
-    std::vector<int> order;  // kept axes first, reduced axes last
-    for (int i = 0; i < ndim(); ++i)
-      if (!std::binary_search(norm.begin(), norm.end(), i)) order.push_back(i);
-    order.insert(order.end(), norm.begin(), norm.end());
+  // Split only trailing reduce axes of a plainly laid out tensor: regrouping a permuted or
+  // windowed view would turn every load into div/mod index arithmetic.
+  bool trailing = !norm.empty() && norm.front() == ndim() - static_cast<int>(norm.size());
+  if (kept != shape() && groups > 0 && trailing && ViewFromBase(x.node().get()).views().size() == 1) {
     Shape flat = dropped;
     flat.push_back(numel() / outputs);
-    Tensor r = SplitReduce(op, x.Permute(order).Reshape(flat), groups);
+    Tensor r = SplitReduce(op, x.Reshape(flat), groups);
     return keepdim ? r.Reshape(kept) : r;
   }
   Tensor r = x;
