@@ -162,10 +162,19 @@ Tensor Tensor::Conv2d(const Tensor& weight, const Tensor& bias, Pair stride, Pai
   if (padding.first || padding.second) x = x.Contiguous();
   x = x.Pool({kh, kw}, stride, dilation, "conv2d");  // (N, C, OH, OW, KH, KW)
   if (!x.ok()) return x;
+  bool cpu = device().rfind("CPU", 0) == 0;
+  // On the CPU the windows are materialized once (im2col), laid out (N, OH, OW, C, KH, KW):
+  // the forward and the weight gradient then read contiguous patches as vectors instead of
+  // windowed views; the copy is O(input*KH*KW) against the conv's O(input*KH*KW*Cout).
+  if (cpu && kh * kw > 1) x = x.Permute({0, 2, 3, 1, 4, 5}).Contiguous().Permute({0, 3, 1, 2, 4, 5});
   int64_t oh = x.shape()[2], ow = x.shape()[3];
   // (N, G, 1, OH, OW, Cin, KH, KW) * (1, G, rcout, 1, 1, Cin, KH, KW), summed over the last three.
   x = x.Reshape({n, groups, cin, oh, ow, kh, kw}).Permute({0, 1, 3, 4, 2, 5, 6}).Unsqueeze(2);
-  Tensor w = weight.Reshape({1, groups, rcout, 1, 1, cin, kh, kw});
+  // On the CPU the (small) weight is packed with output channels innermost, so the kernel
+  // can use them as its vector lanes.
+  Tensor packed = weight;
+  if (cpu && rcout % 16 == 0) packed = weight.Permute({1, 2, 3, 0}).Contiguous().Permute({3, 0, 1, 2});
+  Tensor w = packed.Reshape({1, groups, rcout, 1, 1, cin, kh, kw});
   Tensor out = x.Mul(w).Sum({-1, -2, -3}).Reshape({n, cout, oh, ow});
   if (!bias.ok() && bias.status().code() == StatusCode::kFailedPrecondition && !bias.node()) return out;
   if (!bias.ok()) return bias;

@@ -45,6 +45,7 @@ class Linearizer {
   void OpenGlobalsCpu();
   void OpenGlobalsGpu();
   void CombineGroup(double init);
+  int ReduceLanes(int acc, DType dtype);
 
   const Kernel& k_;
   LinearKernel out_;
@@ -199,6 +200,7 @@ int Linearizer::Eval(const KNode* k, const Code& code) {
     case KKind::kReduce: {
       int acc = accs_.at(Key(code, true));
       if (out_.uops[acc].vcount == 1) return acc;
+      if (k_.kinds()[vaxis_] == AxisKind::kUnroll) return ReduceLanes(acc, k->dtype);
       UOp lane{UOpKind::kLane, k->dtype};
       lane.srcs = {acc};
       lane.lane = static_cast<int>(code[vaxis_]);
@@ -314,6 +316,26 @@ void Linearizer::CombineGroup(double init) {
   Emit(upd, false);
   Close();
   accs_[Key(Code(k_.shape().size(), 0), true)] = combined;
+}
+
+// The lanes of a vector accumulator over a reduce axis, added up (or maxed) into one value.
+int Linearizer::ReduceLanes(int acc, DType dtype) {
+  int total = -1;
+  for (int l = 0; l < width_; ++l) {
+    UOp lane{UOpKind::kLane, dtype};
+    lane.srcs = {acc};
+    lane.lane = l;
+    int v = Emit(lane, true);
+    if (total < 0) {
+      total = v;
+      continue;
+    }
+    UOp alu{UOpKind::kAlu, dtype};
+    alu.op = reduce_->op == Op::kReduceSum ? Op::kAdd : Op::kMax;
+    alu.srcs = {total, v};
+    total = Emit(alu, true);
+  }
+  return total;
 }
 
 LinearKernel Linearizer::Run() {

@@ -1,6 +1,7 @@
 #include "engine/codegen/opt/heuristic.h"
 
 #include <functional>
+#include <optional>
 
 namespace petabox {
 namespace {
@@ -49,19 +50,42 @@ int LastAxisOf(const Kernel& kernel, AxisKind kind) {
   return -1;
 }
 
-// Returns the global axis the vector was split from (-1 when not vectorized).
+// True when every load along `axis` is contiguous (stride 1) or constant (stride 0), and
+// one at least is contiguous: vector loads then need no per-lane gathers.
+bool VectorFriendly(const Kernel& kernel, const KNode* body, int axis) {
+  bool ok = true, any = false;
+  ForEachLoad(body, [&](const KNode* l) {
+    std::optional<int64_t> s = kernel.StrideOf(l, axis);
+    ok &= s == 0 || s == 1;
+    any |= s == 1;
+  });
+  return ok && any;
+}
+
+// The widest vector (at most `width` lanes, at least 4) that divides `size`; 0 if none.
+int64_t FitWidth(int64_t size, int64_t width) {
+  while (width > 4 && size % width != 0) width /= 2;  // narrower vectors fit more shapes
+  return size % width == 0 ? width : 0;
+}
+
+// Vectorizes a global axis along which the loads need no gathers; failing that, the
+// innermost reduce axis (lanes then hold partial sums, added up after the loop). Returns the
+// global axis the vector was split from (-1 otherwise).
 int Vectorize(Kernel& kernel, const KNode* reduce) {
-  int width = kernel.props().vector_bytes / 4;
+  int64_t width = kernel.props().vector_bytes / 4;
   if (width < 2 || reduce->op != Op::kReduceSum || !VectorSafe(reduce)) return -1;
   for (int a = static_cast<int>(kernel.shape().size()) - 1; a >= 0; --a) {
-    if (kernel.kinds()[a] != AxisKind::kGlobal || kernel.StrideOf(nullptr, a) != 1) continue;
-    while (width > 4 && kernel.shape()[a] % width != 0) width /= 2;  // narrower vectors fit more shapes
-    if (kernel.shape()[a] % width != 0) continue;
-    int v = kernel.Split(a, width, AxisKind::kUpcast);
-    kernel.SetVectorAxis(v);
+    if (kernel.kinds()[a] != AxisKind::kGlobal || !VectorFriendly(kernel, reduce, a)) continue;
+    int64_t w = FitWidth(kernel.shape()[a], width);
+    if (w == 0) continue;
+    kernel.SetVectorAxis(kernel.Split(a, w, AxisKind::kUpcast));
     // More vectors along the same axis: a wider tile reuses the other operand.
     if (kernel.shape()[a] % 4 == 0) kernel.Split(a, 4, AxisKind::kUpcast);
     return a;
+  }
+  int r = LastAxisOf(kernel, AxisKind::kReduce);
+  if (r >= 0 && VectorFriendly(kernel, reduce, r)) {
+    if (int64_t w = FitWidth(kernel.shape()[r], width); w > 0) kernel.SetVectorAxis(kernel.Split(r, w, AxisKind::kUnroll));
   }
   return -1;
 }
@@ -114,7 +138,8 @@ void ApplyHeuristics(Kernel& kernel) {
     return;
   }
   int vector_parent = Vectorize(kernel, reduce);
-  UpcastReuseAxis(kernel, reduce, vector_parent);
+  // A register tile as large as the registers allow (kMaxUpcastElements).
+  while (UpcastReuseAxis(kernel, reduce, vector_parent) >= 0) {}
   UnrollReduce(kernel);
   // Loop over the vector operand's blocks outermost: each block then stays in cache while
   // the inner global loops reuse it (for a matmul: a column panel of B across all rows).
