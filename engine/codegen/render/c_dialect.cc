@@ -38,14 +38,8 @@ Dialect MakeC() {
       {"uint16_t", "float", "pb_bf2f({0})", "pb_f2bf({0})"},
       {"float", "float", "{0}", "{0}"},
   }};
-  d.alu = {
-      "exp2f({0})", "log2f({0})", "sinf({0})", "sqrtf({0})", "(1.0f/{0})", "(-{0})", "(({T})({0}))",
-      "({ {T} pb_b_; __typeof__({0}) pb_a_ = {0}; __builtin_memcpy(&pb_b_, &pb_a_, sizeof(pb_b_)); pb_b_; })",
-      "({0}+{1})", "({0}*{1})", "({0}>{1}?{0}:{1})", "({0}%{1})", "({0}/{1})", "({0}<{1})", "({0}!={1})",
-      "({0}^{1})", "({0}&{1})", "({0}|{1})", "({0}?{1}:{2})",
-      nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,  // reduce, movement
-      nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,                             // buffer ops
-  };
+  d.alu = CStyleAlu(
+      "({ {T} pb_b_; __typeof__({0}) pb_a_ = {0}; __builtin_memcpy(&pb_b_, &pb_a_, sizeof(pb_b_)); pb_b_; })");
   d.vector_typedef =
       "typedef {scalar} {vtype} __attribute__((vector_size({bytes})));\n"
       "typedef {scalar} {vtype}u __attribute__((vector_size({bytes}), aligned({align})));\n";
@@ -57,6 +51,16 @@ Dialect MakeC() {
 }
 
 }  // namespace
+
+std::array<const char*, kNumOps> CStyleAlu(const char* bitcast) {
+  return {
+      "exp2f({0})", "log2f({0})", "sinf({0})", "sqrtf({0})", "(1.0f/{0})", "(-{0})", "(({T})({0}))", bitcast,
+      "({0}+{1})", "({0}*{1})", "({0}>{1}?{0}:{1})", "({0}%{1})", "({0}/{1})", "({0}<{1})", "({0}!={1})",
+      "({0}^{1})", "({0}&{1})", "({0}|{1})", "({0}?{1}:{2})",
+      nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,  // reduce, movement
+      nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,                             // buffer ops
+  };
+}
 
 const Dialect& CDialect() {
   static const Dialect* d = new Dialect(MakeC());

@@ -40,6 +40,14 @@ struct Dialect {
   std::string lane;              // {src} {lane}
 };
 
+// The ALU formats every C-style dialect shares; `bitcast` is the one that differs.
+std::array<const char*, kNumOps> CStyleAlu(const char* bitcast);
+// What the CUDA and HIP dialects share: one thread per global index, kernels as
+// `extern "C" __global__` functions taking their buffers as parameters, block-shared
+// memory, half types stored as 16-bit and computed in float. Name, prelude and the float
+// literals are each dialect's own.
+Dialect GpuDialectBase();
+
 // The CPU dialect: GNU C11 with vector extensions, compiled by the system C compiler.
 const Dialect& CDialect();
 // The CUDA dialect: CUDA C++ compiled by NVRTC.
