@@ -21,7 +21,7 @@ Tensor Broadcast(const Tensor& t, const Shape& shape, const char* op);
 // The node to schedule so that n has a value: its base, or n itself when it is a view of a
 // constant (which is then materialized).
 NodeRef RealizeRootOf(const NodeRef& n);
-// Builds a node with the same device as `like`.
+// Builds (interns) a node and wraps it; under NoGradGuard the result is detached.
 Tensor MakeOp(Op op, DType dtype, const Shape& shape, const std::string& device, std::vector<NodeRef> srcs,
               NodeArg arg = {});
 

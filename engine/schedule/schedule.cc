@@ -151,7 +151,7 @@ void KernelBuilder::CollectReduces(const Node* n, bool fusable, std::set<std::pa
 int KernelBuilder::InputIndex(const Node* n) {
   for (size_t i = 0; i < inputs_.size(); ++i)
     if (inputs_[i].get() == n) return static_cast<int>(i) + 1;
-  // Find the owning reference among the sources we walked: nodes are kept alive by root_.
+  // An aliasing pointer: n is reachable from root_, so root_ keeps it alive.
   inputs_.push_back(std::shared_ptr<const Node>(root_, n));  // aliasing ctor: keeps root_ alive
   return static_cast<int>(inputs_.size());
 }
