@@ -27,13 +27,6 @@ CudaAllocatorOptions ResolveOptions(CudaAllocatorOptions options) {
 
 }  // namespace
 
-size_t CudaAllocator::BlockSize(size_t bytes) {
-  constexpr size_t kMax = std::numeric_limits<size_t>::max() - kLargeGranularity;
-  if (bytes > kMax) return 0;
-  if (bytes < kLargeThreshold) return RoundUp(std::max<size_t>(bytes, 1), kSmallGranularity);
-  return RoundUp(bytes, kLargeGranularity);
-}
-
 CudaAllocator::CudaAllocator(std::shared_ptr<CudaContext> context, CudaAllocatorOptions options)
     : context_(std::move(context)), options_(ResolveOptions(options)) {}
 
@@ -44,20 +37,10 @@ CudaAllocator::~CudaAllocator() {
   }
 }
 
-CUdeviceptr CudaAllocator::TakeCached(size_t block) {
-  std::lock_guard<std::mutex> lock(cache_mutex_);
-  auto it = free_blocks_.find(block);
-  if (it == free_blocks_.end() || it->second.empty()) return 0;
-  CUdeviceptr ptr = it->second.back();
-  it->second.pop_back();
-  bytes_cached_ -= static_cast<int64_t>(block);
-  return ptr;
-}
-
 StatusOr<void*> CudaAllocator::Alloc(size_t bytes) {
   const size_t block = BlockSize(bytes);
   if (block == 0) return OutOfMemory(bytes);
-  CUdeviceptr ptr = TakeCached(block);
+  CUdeviceptr ptr = static_cast<CUdeviceptr>(cache_.Take(block));
   if (ptr == 0) {
     PB_ASSIGN_OR_RETURN(ptr, AllocateFromDriver(block, bytes));
   }
@@ -94,34 +77,22 @@ Status CudaAllocator::OutOfMemory(size_t requested) const {
 void CudaAllocator::Free(void* ptr, size_t bytes) {
   if (ptr == nullptr) return;
   const size_t block = BlockSize(bytes);
-  {
-    std::lock_guard<std::mutex> lock(cache_mutex_);
-    free_blocks_[block].push_back(ToDevicePtr(ptr));
-    bytes_cached_ += static_cast<int64_t>(block);
-  }
+  cache_.Put(block, static_cast<uintptr_t>(ToDevicePtr(ptr)));
   bytes_in_use_.fetch_sub(static_cast<int64_t>(block));
 }
 
 int64_t CudaAllocator::BytesCached() const {
-  std::lock_guard<std::mutex> lock(cache_mutex_);
-  return bytes_cached_;
+  return cache_.bytes_cached();
 }
 
 Status CudaAllocator::ReleaseCache() {
-  std::unordered_map<size_t, std::vector<CUdeviceptr>> blocks;
-  {
-    std::lock_guard<std::mutex> lock(cache_mutex_);
-    blocks.swap(free_blocks_);
-    bytes_cached_ = 0;
-  }
+  std::vector<uintptr_t> blocks = cache_.TakeAll();
   if (blocks.empty()) return Status::Ok();
   PB_RETURN_IF_ERROR(context_->MakeCurrent());
   Status first_error;
-  for (const auto& [block, ptrs] : blocks) {
-    for (CUdeviceptr ptr : ptrs) {
-      Status status = CudaCheck(context_->api().cuMemFree_v2(ptr), "cuMemFree");
-      if (first_error.ok()) first_error = status;
-    }
+  for (uintptr_t address : blocks) {
+    Status status = CudaCheck(context_->api().cuMemFree_v2(static_cast<CUdeviceptr>(address)), "cuMemFree");
+    if (first_error.ok()) first_error = status;
   }
   return first_error;
 }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "devices/cuda/cuda_context.h"
+#include "devices/block_cache.h"
 #include "devices/device.h"
 
 namespace petabox {
@@ -25,8 +26,7 @@ struct CudaAllocatorOptions {
 // Device memory of one CUDA device, cached: a freed block goes to a free list keyed by its
 // block size and is handed out again for a request of the same block size, so a training
 // loop that allocates the same shapes every step stops calling cuMemAlloc (which also
-// synchronizes the device). Requests are rounded up to kSmallGranularity bytes, or to
-// kLargeGranularity from kLargeThreshold up. When the driver is out of memory the cache
+// synchronizes the device). Requests are rounded up to BlockCache block sizes. When the driver is out of memory the cache
 // is returned to it and the allocation retried once.
 //
 // Every Launch and copy of the backend waits for completion, so a freed block is never
@@ -34,13 +34,9 @@ struct CudaAllocatorOptions {
 // Thread-safe: every method may be called from any thread.
 class CudaAllocator : public Allocator {
  public:
-  static constexpr size_t kSmallGranularity = 512;
-  static constexpr size_t kLargeThreshold = size_t{2} << 20;
-  static constexpr size_t kLargeGranularity = size_t{2} << 20;
 
-  // The block size a request of `bytes` is served with (at least kSmallGranularity);
-  // 0 when rounding would overflow (such a request can never succeed).
-  static size_t BlockSize(size_t bytes);
+  // The block size a request of `bytes` is served with (BlockCache::BlockSize).
+  static size_t BlockSize(size_t bytes) { return BlockCache::BlockSize(bytes); }
 
   CudaAllocator(std::shared_ptr<CudaContext> context, CudaAllocatorOptions options);
   // Returns cached blocks and the staging buffer to the driver. Blocks still allocated
@@ -72,8 +68,6 @@ class CudaAllocator : public Allocator {
   const CudaContext& context() const { return *context_; }
 
  private:
-  // A cached block of exactly `block` bytes, or 0.
-  CUdeviceptr TakeCached(size_t block);
   // cuMemAlloc, releasing the cache and retrying once when the device is full.
   StatusOr<CUdeviceptr> AllocateFromDriver(size_t block, size_t requested);
   Status OutOfMemory(size_t requested) const;
@@ -87,9 +81,7 @@ class CudaAllocator : public Allocator {
   const CudaAllocatorOptions options_;
   std::atomic<int64_t> bytes_in_use_{0};
 
-  mutable std::mutex cache_mutex_;
-  std::unordered_map<size_t, std::vector<CUdeviceptr>> free_blocks_;  // GUARDED_BY(cache_mutex_)
-  int64_t bytes_cached_ = 0;                                          // GUARDED_BY(cache_mutex_)
+  BlockCache cache_;
 
   mutable std::mutex staging_mutex_;
   void* staging_ = nullptr;   // GUARDED_BY(staging_mutex_): pinned host memory

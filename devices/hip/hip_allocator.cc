@@ -25,13 +25,6 @@ HipAllocatorOptions ResolveOptions(HipAllocatorOptions options) {
 
 }  // namespace
 
-size_t HipAllocator::BlockSize(size_t bytes) {
-  constexpr size_t kMax = std::numeric_limits<size_t>::max() - kLargeGranularity;
-  if (bytes > kMax) return 0;
-  if (bytes < kLargeThreshold) return RoundUp(std::max<size_t>(bytes, 1), kSmallGranularity);
-  return RoundUp(bytes, kLargeGranularity);
-}
-
 HipAllocator::HipAllocator(std::shared_ptr<HipContext> context, HipAllocatorOptions options)
     : context_(std::move(context)), options_(ResolveOptions(options)) {}
 
@@ -40,20 +33,10 @@ HipAllocator::~HipAllocator() {
   if (staging_ != nullptr && context_->MakeCurrent().ok()) context_->api().hipHostFree(staging_);
 }
 
-void* HipAllocator::TakeCached(size_t block) {
-  std::lock_guard<std::mutex> lock(cache_mutex_);
-  auto it = free_blocks_.find(block);
-  if (it == free_blocks_.end() || it->second.empty()) return nullptr;
-  void* ptr = it->second.back();
-  it->second.pop_back();
-  bytes_cached_ -= static_cast<int64_t>(block);
-  return ptr;
-}
-
 StatusOr<void*> HipAllocator::Alloc(size_t bytes) {
   const size_t block = BlockSize(bytes);
   if (block == 0) return OutOfMemory(bytes);
-  void* ptr = TakeCached(block);
+  void* ptr = reinterpret_cast<void*>(cache_.Take(block));
   if (ptr == nullptr) {
     PB_ASSIGN_OR_RETURN(ptr, AllocateFromRuntime(block, bytes));
   }
@@ -90,34 +73,23 @@ Status HipAllocator::OutOfMemory(size_t requested) const {
 void HipAllocator::Free(void* ptr, size_t bytes) {
   if (ptr == nullptr) return;
   const size_t block = BlockSize(bytes);
-  {
-    std::lock_guard<std::mutex> lock(cache_mutex_);
-    free_blocks_[block].push_back(ptr);
-    bytes_cached_ += static_cast<int64_t>(block);
-  }
+  cache_.Put(block, reinterpret_cast<uintptr_t>(ptr));
   bytes_in_use_.fetch_sub(static_cast<int64_t>(block));
 }
 
 int64_t HipAllocator::BytesCached() const {
-  std::lock_guard<std::mutex> lock(cache_mutex_);
-  return bytes_cached_;
+  return cache_.bytes_cached();
 }
 
 Status HipAllocator::ReleaseCache() {
-  std::unordered_map<size_t, std::vector<void*>> blocks;
-  {
-    std::lock_guard<std::mutex> lock(cache_mutex_);
-    blocks.swap(free_blocks_);
-    bytes_cached_ = 0;
-  }
+  std::vector<uintptr_t> blocks = cache_.TakeAll();
   if (blocks.empty()) return Status::Ok();
   PB_RETURN_IF_ERROR(context_->MakeCurrent());
   Status first_error;
-  for (const auto& [block, ptrs] : blocks) {
-    for (void* ptr : ptrs) {
-      Status status = HipCheckWith(&context_->api(), context_->api().hipFree(ptr), "hipFree");
-      if (first_error.ok()) first_error = status;
-    }
+  for (uintptr_t address : blocks) {
+    void* ptr = reinterpret_cast<void*>(address);
+    Status status = HipCheckWith(&context_->api(), context_->api().hipFree(ptr), "hipFree");
+    if (first_error.ok()) first_error = status;
   }
   return first_error;
 }

@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "devices/block_cache.h"
 #include "devices/device.h"
 #include "devices/hip/hip_context.h"
 
@@ -26,7 +27,7 @@ struct HipAllocatorOptions {
 // Device memory of one HIP device, cached: a freed block goes to a free list keyed by its
 // block size and is handed out again for a request of the same block size, so a training
 // loop that allocates the same shapes every step stops calling hipMalloc. Requests are
-// rounded up to kSmallGranularity bytes, or to kLargeGranularity from kLargeThreshold up.
+// rounded up to BlockCache block sizes.
 // When the runtime is out of memory the cache is returned to it and the allocation
 // retried once.
 //
@@ -35,13 +36,9 @@ struct HipAllocatorOptions {
 // Thread-safe: every method may be called from any thread.
 class HipAllocator : public Allocator {
  public:
-  static constexpr size_t kSmallGranularity = 512;
-  static constexpr size_t kLargeThreshold = size_t{2} << 20;
-  static constexpr size_t kLargeGranularity = size_t{2} << 20;
 
-  // The block size a request of `bytes` is served with (at least kSmallGranularity);
-  // 0 when rounding would overflow (such a request can never succeed).
-  static size_t BlockSize(size_t bytes);
+  // The block size a request of `bytes` is served with (BlockCache::BlockSize).
+  static size_t BlockSize(size_t bytes) { return BlockCache::BlockSize(bytes); }
 
   HipAllocator(std::shared_ptr<HipContext> context, HipAllocatorOptions options);
   // Returns cached blocks and the staging buffer to the runtime. Blocks still allocated
@@ -89,9 +86,7 @@ class HipAllocator : public Allocator {
   const HipAllocatorOptions options_;
   std::atomic<int64_t> bytes_in_use_{0};
 
-  mutable std::mutex cache_mutex_;
-  std::unordered_map<size_t, std::vector<void*>> free_blocks_;  // GUARDED_BY(cache_mutex_)
-  int64_t bytes_cached_ = 0;                                    // GUARDED_BY(cache_mutex_)
+  BlockCache cache_;
 
   mutable std::mutex staging_mutex_;
   void* staging_ = nullptr;   // GUARDED_BY(staging_mutex_): pinned host memory
