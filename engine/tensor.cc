@@ -154,13 +154,12 @@ Tensor Tensor::Randn(const Shape& shape, uint64_t seed, DType dtype) {
 // A realized tensor is rebuilt as (buffer node + its views) so the graph behind it can be freed.
 static NodeRef Rebase(const NodeRef& n) {
   if (n->op == Op::kBuffer) return n;
-  if (IsMovement(n->op)) {
-    NodeRef src = Rebase(n->srcs[0]);
-    if (src == n->srcs[0]) return n;
-    return MakeNode(n->op, n->dtype, n->shape, n->device, {src}, n->arg);
-  }
-  std::shared_ptr<Buffer> b = n->realized();
-  return b ? MakeBufferNode(b, n->device, n->shape) : n;
+  // Anything realized itself (a base, or a materialized view of a constant) is its buffer.
+  if (std::shared_ptr<Buffer> b = n->realized()) return MakeBufferNode(b, n->device, n->shape);
+  if (!IsMovement(n->op)) return n;
+  NodeRef src = Rebase(n->srcs[0]);
+  if (src == n->srcs[0]) return n;
+  return MakeNode(n->op, n->dtype, n->shape, n->device, {src}, n->arg);
 }
 
 NodeRef RealizeRootOf(const NodeRef& n) {
@@ -223,16 +222,18 @@ Tensor Tensor::Assign(const Tensor& value) {
 
 StatusOr<std::vector<double>> Tensor::ToDoubles() const {
   if (!ok()) return status();
-  // A tensor whose only views are DETACH reads its base's buffer as it is; any other view
-  // (or a constant) is copied into a contiguous buffer first.
-  const Node* n = node_.get();
-  while (n->op == Op::kDetach) n = n->srcs[0].get();
-  NodeRef root = node_;
-  if (IsMovement(n->op) || n->op == Op::kConst)
-    root = MakeNode(Op::kContiguous, dtype(), shape(), device(), {node_});
-  PB_RETURN_IF_ERROR(petabox::Realize({RealizeRootOf(root)}));
-  std::shared_ptr<Buffer> b = Base(root.get())->buffer();
-  if (!b) return Internal("tensor was not realized: " + GraphToString(root));
+  std::shared_ptr<Buffer> b = node_->buffer();  // a buffer, or a node computed already
+  if (!b) {
+    // A tensor whose only views are DETACH reads its base's buffer as it is; any other view
+    // (or a constant) is copied into a contiguous buffer first.
+    const Node* n = node_.get();
+    while (n->op == Op::kDetach) n = n->srcs[0].get();
+    NodeRef root = node_;
+    if (IsMovement(n->op) || n->op == Op::kConst) root = MakeNode(Op::kContiguous, dtype(), shape(), device(), {node_});
+    PB_RETURN_IF_ERROR(petabox::Realize({RealizeRootOf(root)}));
+    b = Base(root.get())->buffer();
+    if (!b) return Internal("tensor was not realized: " + GraphToString(root));
+  }
   std::vector<uint8_t> raw(b->bytes());
   PB_RETURN_IF_ERROR(b->CopyOut(raw.data(), raw.size()));
   std::vector<double> out(static_cast<size_t>(numel()));

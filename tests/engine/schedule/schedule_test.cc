@@ -146,3 +146,22 @@ TEST(ScheduleTest, BigReduceWithFewOutputsSplitsInTwoKernels) {
 
 }  // namespace
 }  // namespace petabox
+
+namespace petabox {
+namespace {
+
+TEST(ScheduleTest, ARealizedConstantIsReadWithoutRecomputing) {
+  Tensor t = Tensor::Full({3, 5}, 2.5);
+  int64_t first = GetExecTotals().kernels;
+  ASSERT_TRUE(t.Realize().ok());
+  EXPECT_EQ(GetExecTotals().kernels - first, 1);  // materialized once
+  EXPECT_EQ(t.node()->op, Op::kBuffer);
+  int64_t before = GetExecTotals().kernels;
+  auto v = t.ToFloats();
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(GetExecTotals().kernels, before);
+  EXPECT_EQ(*v, std::vector<float>(15, 2.5f));
+}
+
+}  // namespace
+}  // namespace petabox
