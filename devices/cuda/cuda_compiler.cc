@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "devices/cpu/cpu_compiler.h"
+#include "devices/binary_cache.h"
 #include "engine/util/sha256.h"
 
 namespace petabox {
@@ -35,29 +36,6 @@ NvrtcTarget TargetFor(const CudaApi* api, int sm) {
 
 std::string ResolveCacheDir(const std::string& cache_dir) {
   return (cache_dir.empty() ? DefaultCacheDir() : cache_dir) + "/cuda";
-}
-
-// The whole file, or nothing when it cannot be read (a cache miss). Entries appear only
-// through rename(), so a file that exists is complete.
-std::optional<std::string> ReadWholeFile(const std::string& path) {
-  std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
-  if (file == nullptr) return std::nullopt;
-  std::string data;
-  char buffer[1 << 16];
-  size_t n = 0;
-  while ((n = std::fread(buffer, 1, sizeof(buffer), file.get())) > 0) data.append(buffer, n);
-  if (std::ferror(file.get()) || data.empty()) return std::nullopt;
-  return data;
-}
-
-bool WriteWholeFd(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return true;
 }
 
 // Destroys an NVRTC program when it goes out of scope.
@@ -150,13 +128,13 @@ StatusOr<std::string> CudaCompiler::Compile(const std::string& source) {
     return Unavailable("cannot compile CUDA kernels: NVRTC unavailable: " + api_->nvrtc_error);
   }
   const std::string path = CachePath(source);
-  if (std::optional<std::string> cached = ReadWholeFile(path)) {
+  if (std::optional<std::string> cached = ReadCacheEntry(path)) {
     cache_hits_.fetch_add(1);
     return std::move(*cached);
   }
   compiles_.fetch_add(1);
   PB_ASSIGN_OR_RETURN(std::string image, RunNvrtc(source));
-  Store(path, image);
+  StoreCacheEntry(kernel_dir_, path, image);
   return image;
 }
 
@@ -181,16 +159,5 @@ StatusOr<std::string> CudaCompiler::RunNvrtc(const std::string& source) const {
   return ProgramImage(api, program, target_.cubin);
 }
 
-void CudaCompiler::Store(const std::string& path, const std::string& image) const {
-  std::error_code error;
-  std::filesystem::create_directories(kernel_dir_, error);
-  if (error) return;
-  std::string temp = path + ".XXXXXX";
-  int fd = ::mkostemp(temp.data(), O_CLOEXEC);
-  if (fd < 0) return;
-  const bool written = WriteWholeFd(fd, image);
-  const bool closed = ::close(fd) == 0;
-  if (!written || !closed || ::rename(temp.c_str(), path.c_str()) != 0) ::unlink(temp.c_str());
-}
 
 }  // namespace petabox

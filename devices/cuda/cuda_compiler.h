@@ -68,8 +68,6 @@ class CudaCompiler : public Compiler {
 
  private:
   StatusOr<std::string> RunNvrtc(const std::string& source) const;
-  // Writes `image` to `path` through a temporary file and rename(); best effort.
-  void Store(const std::string& path, const std::string& image) const;
 
   const CudaApi* const api_;
   const NvrtcTarget target_;

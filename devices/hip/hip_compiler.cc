@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "devices/cpu/cpu_compiler.h"
+#include "devices/binary_cache.h"
 #include "engine/util/sha256.h"
 
 namespace petabox {
@@ -19,43 +20,6 @@ namespace {
 
 std::string ResolveCacheDir(const std::string& cache_dir) {
   return (cache_dir.empty() ? DefaultCacheDir() : cache_dir) + "/hip";
-}
-
-// The whole file, or nothing when it cannot be read (a cache miss). Entries appear only
-// through rename(), so a file that exists is complete. (The same protocol as the CUDA
-// compiler's cache; the two can share a devices/ helper once one exists.)
-std::optional<std::string> ReadWholeFile(const std::string& path) {
-  std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
-  if (file == nullptr) return std::nullopt;
-  std::string data;
-  char buffer[1 << 16];
-  size_t n = 0;
-  while ((n = std::fread(buffer, 1, sizeof(buffer), file.get())) > 0) data.append(buffer, n);
-  if (std::ferror(file.get()) || data.empty()) return std::nullopt;
-  return data;
-}
-
-bool WriteWholeFd(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return true;
-}
-
-// Writes `data` to `path` through a temporary file and rename(); best effort.
-void StoreWholeFile(const std::string& dir, const std::string& path, const std::string& data) {
-  std::error_code error;
-  std::filesystem::create_directories(dir, error);
-  if (error) return;
-  std::string temp = path + ".XXXXXX";
-  int fd = ::mkostemp(temp.data(), O_CLOEXEC);
-  if (fd < 0) return;
-  const bool written = WriteWholeFd(fd, data);
-  const bool closed = ::close(fd) == 0;
-  if (!written || !closed || ::rename(temp.c_str(), path.c_str()) != 0) ::unlink(temp.c_str());
 }
 
 // Destroys a hiprtc program when it goes out of scope.
@@ -126,13 +90,13 @@ StatusOr<std::string> HipCompiler::Compile(const std::string& source) {
     return Unavailable("cannot compile HIP kernels: hiprtc unavailable: " + api_->hiprtc_error);
   }
   const std::string path = CachePath(source);
-  if (std::optional<std::string> cached = ReadWholeFile(path)) {
+  if (std::optional<std::string> cached = ReadCacheEntry(path)) {
     cache_hits_.fetch_add(1);
     return std::move(*cached);
   }
   compiles_.fetch_add(1);
   PB_ASSIGN_OR_RETURN(std::string code, RunHiprtc(source));
-  StoreWholeFile(kernel_dir_, path, code);
+  StoreCacheEntry(kernel_dir_, path, code);
   return code;
 }
 
