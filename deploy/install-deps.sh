@@ -7,10 +7,6 @@
 #   deploy/install-deps.sh --bench   also the benchmark peers: python3-torch for
 #                                    `petabox-bench train-step` (python3-numpy, the op peer, is
 #                                    in the default set). Opt-in: torch is a large download.
-#
-# Later issues add the daemon's other dependencies here: libgrpc++-dev,
-# protobuf-compiler-grpc, libprotobuf-dev, protobuf-compiler, libsqlite3-dev, libboost-dev
-# (Asio) and prometheus-cpp.
 set -euo pipefail
 
 WITH_BENCH=0
@@ -31,7 +27,16 @@ PACKAGES=(
   python3-numpy        # benchmark peer
   libopenblas0-pthread # makes NumPy's BLAS OpenBLAS (the matmul peer)
   zlib1g-dev           # engine/data reads gzip-compressed datasets
-  libyaml-cpp-dev      # daemon/worker job specs
+  libyaml-cpp-dev      # job specs and the daemon config
+  # petaboxd and the petabox CLI:
+  libgrpc++-dev        # gRPC (with reflection and the health service)
+  protobuf-compiler-grpc # grpc_cpp_plugin
+  libprotobuf-dev
+  protobuf-compiler    # protoc
+  libsqlite3-dev       # the job store
+  libboost-dev         # Boost.Asio (header-only): the daemon's event loop
+  prometheus-cpp-dev   # /metrics
+  libcli11-dev         # the CLI's argument parser
   dataset-fashion-mnist # /usr/share/datasets/fashion-mnist: the example jobs' data
   # HIP toolchain, for checks that need no AMD GPU (~45 MB download, ~260 MB installed):
   # tests/engine/codegen/hip_compile_test.cc compiles the HIP dialect's kernels for gfx1100

@@ -19,6 +19,7 @@ namespace {
 void ReadDataset(YamlMapReader& r, DatasetSpec* d) {
   r.Read("name", &d->name);
   r.Read("dir", &d->dir);
+  r.Read("source", &d->source);
   r.Read("train_limit", &d->train_limit);
   r.Read("test_limit", &d->test_limit);
 }
@@ -61,6 +62,8 @@ void ReadJob(YamlMapReader& r, JobSpec* j) {
     m.Read("per_epoch", &j->eval.per_epoch);
   });
   r.Read("devices", &j->devices);
+  r.Read("device_count", &j->device_count);
+  r.Read("max_restarts", &j->max_restarts);
   r.Read("label_smoothing", &j->label_smoothing);
   r.Read("max_steps", &j->max_steps);
 }
@@ -157,6 +160,12 @@ std::optional<SpecError> Check(const JobSpec& j) {
             "must be set when checkpoint.interval_steps > 0");
   c.NonNegative(static_cast<double>(j.eval.interval_steps), "eval.interval_steps");
   CheckDevices(j.devices, &c);
+  c.NonNegative(static_cast<double>(j.device_count), "device_count");
+  c.Require(j.device_count == 0 || j.devices.empty() || j.device_count == static_cast<int64_t>(j.devices.size()),
+            "device_count", "must match the length of devices when both are given");
+  c.NonNegative(static_cast<double>(j.max_restarts), "max_restarts");
+  c.Require(j.dataset.source.empty() || j.dataset.source.rfind("datasets/", 0) == 0, "dataset.source",
+            "must be 'datasets/NAME', got '" + j.dataset.source + "'");
   c.Fraction(j.label_smoothing, "label_smoothing");
   c.NonNegative(static_cast<double>(j.max_steps), "max_steps");
   return c.error;
@@ -172,6 +181,11 @@ Status ToStatus(const SpecError& e, const std::string& source, const KeyLocation
 }
 
 }  // namespace
+
+int64_t DeviceCount(const JobSpec& spec) {
+  if (spec.device_count > 0) return spec.device_count;
+  return spec.devices.empty() ? 1 : static_cast<int64_t>(spec.devices.size());
+}
 
 Status ValidateJobSpec(const JobSpec& spec) {
   std::optional<SpecError> error = Check(spec);

@@ -20,9 +20,12 @@ namespace petabox::worker {
 struct DatasetSpec {
   // Which dataset: "fashion-mnist" (the only one so far).
   std::string name = "fashion-mnist";
-  // Directory with its files; empty means the Debian package's location
+  // Directory with its files; empty means `source`, or else the Debian package's location
   // (/usr/share/datasets/fashion-mnist).
   std::string dir;
+  // A dataset uploaded to petaboxd ("datasets/NAME"); the daemon resolves it to a directory
+  // (petabox-worker --dataset-dir). Empty: none.
+  std::string source;
   // Train / evaluate on only the first N examples of the split; 0 means all. For quick
   // runs and tests.
   int64_t train_limit = 0;
@@ -97,13 +100,23 @@ struct JobSpec {
   CheckpointSpec checkpoint;
   EvalSpec eval;
   // Devices to train on, by registry name ("CPU:0", "CUDA:1"); each must exist. Empty
-  // means the engine's default device.
+  // means the engine's default device. petaboxd ignores the names: it assigns free devices
+  // (petabox-worker --devices) and counts them for device_count.
   std::vector<std::string> devices;
+  // Devices the job asks petaboxd for; 0 means the length of `devices`, or 1 when that is
+  // empty. See DeviceCount().
+  int64_t device_count = 0;
+  // Times petaboxd restarts the job from its last checkpoint after the worker crashed;
+  // >= 0.
+  int64_t max_restarts = 0;
   // Cross-entropy label smoothing, in [0, 1).
   double label_smoothing = 0.0;
   // Stop after this many steps in total even if epochs remain; 0: no limit.
   int64_t max_steps = 0;
 };
+
+// The number of devices `spec` asks for (device_count, else devices.size(), else 1).
+int64_t DeviceCount(const JobSpec& spec);
 
 // Parses and validates a spec from YAML text. `source` names it in messages (a path or
 // "<string>"). InvalidArgument for syntax errors, unknown keys, wrong types, bad values

@@ -115,6 +115,10 @@ StatusOr<std::unique_ptr<Runner>> Runner::Create(const JobSpec& spec, RunnerOpti
 }
 
 Status Runner::LoadData() {
+  if (spec_.dataset.dir.empty() && !spec_.dataset.source.empty()) {
+    return FailedPrecondition("dataset.source '" + spec_.dataset.source +
+                              "' is an uploaded dataset: run the job through petaboxd, or give dataset.dir");
+  }
   const std::string dir = spec_.dataset.dir.empty() ? data::kFashionMnistDir : spec_.dataset.dir;
   PB_ASSIGN_OR_RETURN(train_, data::LoadMnistFamily(dir, data::Split::kTrain));
   PB_ASSIGN_OR_RETURN(test_, data::LoadMnistFamily(dir, data::Split::kTest));

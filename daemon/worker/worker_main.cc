@@ -1,17 +1,22 @@
 // petabox-worker: trains one job spec in this process (daemon/worker/runner.h).
 //
 //   petabox-worker --job SPEC.yaml [--json] [--resume CHECKPOINT] [--events FILE|-] [--no-jit]
+//                  [--devices D1,D2,...] [--checkpoint-dir DIR] [--dataset-dir DIR]
 //
+// --devices, --checkpoint-dir and --dataset-dir replace the spec's devices, checkpoint.dir
+// and dataset.dir (petaboxd passes the devices it assigned and the job's own directories).
 // Events (JSON lines) go to stderr, or to --events (a file, or "-" for stdout). Without
 // --json, readable progress lines go to stdout; with --json, stdout's last line is the
 // result object (or {"error": ...}). SIGTERM checkpoints at the next step boundary and
 // exits 0 with a "preempted" event. Exit codes: 0 done or preempted, 1 the job failed,
 // 2 bad usage or an invalid spec.
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "daemon/worker/events.h"
 #include "daemon/worker/job_spec.h"
@@ -20,6 +25,7 @@
 namespace {
 
 using petabox::Status;
+using petabox::StatusOr;
 using petabox::worker::EventWriter;
 using petabox::worker::JsonObject;
 
@@ -33,12 +39,16 @@ struct Args {
   std::string job;
   std::string resume;
   std::string events;  // "" = stderr
+  std::string devices;         // comma-separated; "" keeps the spec's
+  std::string checkpoint_dir;  // "" keeps the spec's
+  std::string dataset_dir;     // "" keeps the spec's
   bool json = false;
   bool jit = true;
 };
 
 constexpr char kUsage[] =
-    "usage: petabox-worker --job SPEC.yaml [--json] [--resume CHECKPOINT] [--events FILE|-] [--no-jit]\n";
+    "usage: petabox-worker --job SPEC.yaml [--json] [--resume CHECKPOINT] [--events FILE|-] [--no-jit]\n"
+    "                      [--devices D1,D2,...] [--checkpoint-dir DIR] [--dataset-dir DIR]\n";
 
 // Parses argv into *args; returns false (after printing why) on bad usage.
 bool ParseArgs(int argc, char** argv, Args* args) {
@@ -50,6 +60,9 @@ bool ParseArgs(int argc, char** argv, Args* args) {
     else if (a == "--job" && has_value) args->job = argv[++i];
     else if (a == "--resume" && has_value) args->resume = argv[++i];
     else if (a == "--events" && has_value) args->events = argv[++i];
+    else if (a == "--devices" && has_value) args->devices = argv[++i];
+    else if (a == "--checkpoint-dir" && has_value) args->checkpoint_dir = argv[++i];
+    else if (a == "--dataset-dir" && has_value) args->dataset_dir = argv[++i];
     else {
       std::fprintf(stderr, "petabox-worker: unexpected argument '%s'\n%s", a.c_str(), kUsage);
       return false;
@@ -67,8 +80,32 @@ int Fail(const Args& args, EventWriter* events, const Status& status, int code) 
   return code;
 }
 
+std::vector<std::string> SplitCommas(const std::string& list) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= list.size()) {
+    const size_t end = std::min(list.find(',', start), list.size());
+    if (end > start) out.push_back(list.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+// The spec with the command line's overrides applied, validated again.
+StatusOr<petabox::worker::JobSpec> LoadSpec(const Args& args) {
+  PB_ASSIGN_OR_RETURN(petabox::worker::JobSpec spec, petabox::worker::LoadJobSpec(args.job));
+  if (!args.devices.empty()) {
+    spec.devices = SplitCommas(args.devices);
+    spec.device_count = 0;
+  }
+  if (!args.checkpoint_dir.empty()) spec.checkpoint.dir = args.checkpoint_dir;
+  if (!args.dataset_dir.empty()) spec.dataset.dir = args.dataset_dir;
+  PB_RETURN_IF_ERROR(petabox::worker::ValidateJobSpec(spec));
+  return spec;
+}
+
 int Run(const Args& args, EventWriter* events) {
-  auto spec = petabox::worker::LoadJobSpec(args.job);
+  auto spec = LoadSpec(args);
   if (!spec.ok()) return Fail(args, events, spec.status(), 2);
   petabox::worker::RunnerOptions options;
   options.resume_from = args.resume;

@@ -1,0 +1,67 @@
+// WorkerProcess: one child process (petabox-worker) started and supervised on the daemon's
+// Boost.Asio event loop. The child gets a pipe as file descriptor 3 for its JSON-lines
+// events (petabox-worker --events /dev/fd/3) and pipes for stdout and stderr, whose lines
+// become the job's log; its stdin is /dev/null. The child starts its own process group, so
+// signals reach the compilers it runs too.
+//
+// All callbacks run on the io_context's thread. Calls must come from that thread too
+// (post to it). on_exit runs exactly once, after the child exited and its output was read
+// to the end (or 2 s after it exited, if a grandchild keeps a pipe open).
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+
+#include "engine/util/status.h"
+
+namespace petabox::daemon {
+
+struct ExitInfo {
+  bool signaled = false;  // killed by a signal (then `signal` says which)
+  int exit_code = 0;      // when !signaled
+  int signal = 0;
+  // "exit code 1", "killed by signal 9 (Killed)".
+  std::string ToString() const;
+};
+
+struct WorkerCallbacks {
+  std::function<void(const std::string& line)> on_event;  // one line from fd 3, without '\n'
+  std::function<void(const std::string& line)> on_log;    // one stdout or stderr line
+  std::function<void(const ExitInfo& exit)> on_exit;
+};
+
+class WorkerProcess {
+ public:
+  // Starts argv[0] (a path) with argv[1..] and the environment of the daemon plus `env`
+  // ("KEY=VALUE" entries that override). Unavailable (with errno's text) when the process
+  // cannot be started; an executable that does not exist is reported by Start as NotFound.
+  static StatusOr<std::unique_ptr<WorkerProcess>> Start(boost::asio::io_context& io,
+                                                        const std::vector<std::string>& argv,
+                                                        const std::vector<std::string>& env,
+                                                        WorkerCallbacks callbacks);
+  // Kills the process group (SIGKILL) if still running; callbacks do not run afterwards.
+  ~WorkerProcess();
+  WorkerProcess(const WorkerProcess&) = delete;
+  WorkerProcess& operator=(const WorkerProcess&) = delete;
+
+  // SIGTERM to the process group now, SIGKILL after `grace` if it has not exited.
+  void RequestStop(std::chrono::milliseconds grace);
+  // SIGKILL to the process group now.
+  void Kill();
+  pid_t pid() const;
+  bool exited() const;
+
+ private:
+  WorkerProcess() = default;
+  struct State;
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace petabox::daemon
