@@ -2,9 +2,11 @@
 //
 //   petabox-worker --job SPEC.yaml [--json] [--resume CHECKPOINT] [--events FILE|-] [--no-jit]
 //                  [--devices D1,D2,...] [--checkpoint-dir DIR] [--dataset-dir DIR]
+//                  [--default-checkpoint-interval N]
 //
 // --devices, --checkpoint-dir and --dataset-dir replace the spec's devices, checkpoint.dir
-// and dataset.dir (petaboxd passes the devices it assigned and the job's own directories).
+// and dataset.dir (petaboxd passes the devices it assigned and the job's own directories);
+// --default-checkpoint-interval sets checkpoint.interval_steps when the spec sets none.
 // Events (JSON lines) go to stderr, or to --events (a file, or "-" for stdout). Without
 // --json, readable progress lines go to stdout; with --json, stdout's last line is the
 // result object (or {"error": ...}). SIGTERM checkpoints at the next step boundary and
@@ -14,6 +16,7 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -42,13 +45,15 @@ struct Args {
   std::string devices;         // comma-separated; "" keeps the spec's
   std::string checkpoint_dir;  // "" keeps the spec's
   std::string dataset_dir;     // "" keeps the spec's
+  int64_t default_checkpoint_interval = 0;
   bool json = false;
   bool jit = true;
 };
 
 constexpr char kUsage[] =
     "usage: petabox-worker --job SPEC.yaml [--json] [--resume CHECKPOINT] [--events FILE|-] [--no-jit]\n"
-    "                      [--devices D1,D2,...] [--checkpoint-dir DIR] [--dataset-dir DIR]\n";
+    "                      [--devices D1,D2,...] [--checkpoint-dir DIR] [--dataset-dir DIR]\n"
+    "                      [--default-checkpoint-interval N]\n";
 
 // Parses argv into *args; returns false (after printing why) on bad usage.
 bool ParseArgs(int argc, char** argv, Args* args) {
@@ -63,6 +68,7 @@ bool ParseArgs(int argc, char** argv, Args* args) {
     else if (a == "--devices" && has_value) args->devices = argv[++i];
     else if (a == "--checkpoint-dir" && has_value) args->checkpoint_dir = argv[++i];
     else if (a == "--dataset-dir" && has_value) args->dataset_dir = argv[++i];
+    else if (a == "--default-checkpoint-interval" && has_value) args->default_checkpoint_interval = std::atoll(argv[++i]);
     else {
       std::fprintf(stderr, "petabox-worker: unexpected argument '%s'\n%s", a.c_str(), kUsage);
       return false;
@@ -100,6 +106,7 @@ StatusOr<petabox::worker::JobSpec> LoadSpec(const Args& args) {
   }
   if (!args.checkpoint_dir.empty()) spec.checkpoint.dir = args.checkpoint_dir;
   if (!args.dataset_dir.empty()) spec.dataset.dir = args.dataset_dir;
+  if (spec.checkpoint.interval_steps == 0) spec.checkpoint.interval_steps = args.default_checkpoint_interval;
   PB_RETURN_IF_ERROR(petabox::worker::ValidateJobSpec(spec));
   return spec;
 }
