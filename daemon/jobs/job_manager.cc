@@ -1,0 +1,431 @@
+#include "daemon/jobs/job_manager.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <random>
+
+#include <boost/asio/post.hpp>
+#include <google/protobuf/util/time_util.h>
+
+#include "daemon/jobs/worker_events.h"
+#include "daemon/scheduler/scheduler.h"
+#include "daemon/worker/checkpoint.h"
+
+namespace petabox::daemon {
+
+namespace fs = std::filesystem;
+using google::protobuf::util::TimeUtil;
+
+// A job whose worker process is alive.
+struct JobManager::Running {
+  std::shared_ptr<WorkerProcess> process;
+  std::vector<std::string> devices;
+  bool done = false;       // saw "done"
+  bool preempted = false;  // saw "preempted"
+  std::string error;       // the "error" event's message
+  v1::JobResult result;
+};
+
+namespace {
+
+google::protobuf::Timestamp Now() { return TimeUtil::GetCurrentTime(); }
+
+std::string JoinComma(const std::vector<std::string>& items) {
+  std::string out;
+  for (const std::string& s : items) out += (out.empty() ? "" : ",") + s;
+  return out;
+}
+
+v1::JobEvent StateEvent(const v1::Job& job, const std::string& reason) {
+  v1::JobEvent event;
+  auto* change = event.mutable_state_change();
+  change->set_state(job.state());
+  change->set_reason(reason);
+  for (const std::string& d : job.devices()) change->add_devices(d);
+  if (job.state() == v1::Job::SUCCEEDED) *change->mutable_result() = job.result();
+  return event;
+}
+
+Status WriteFileAtomically(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.flush();
+    if (!out) return Unavailable("cannot write " + tmp);
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  return ec ? Unavailable("cannot write " + path + ": " + ec.message()) : Status::Ok();
+}
+
+// True when `path` (resolved) lies inside one of `dirs`.
+bool InsideAny(const std::string& path, const std::vector<std::string>& dirs) {
+  std::error_code ec;
+  const fs::path p = fs::weakly_canonical(path, ec);
+  if (ec) return false;
+  for (const std::string& d : dirs) {
+    const fs::path base = fs::weakly_canonical(d, ec);
+    if (ec) continue;
+    auto [b, q] = std::mismatch(base.begin(), base.end(), p.begin(), p.end());
+    if (b == base.end()) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string NewJobName() {
+  static thread_local std::mt19937_64 gen{std::random_device{}()};
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id = "jobs/j-";
+  for (int i = 0; i < 12; ++i) id += kHex[gen() & 15];
+  return id;
+}
+
+bool IsTerminal(v1::Job::State state) {
+  return state == v1::Job::CANCELLED || state == v1::Job::SUCCEEDED || state == v1::Job::FAILED;
+}
+
+JobManager::JobManager(boost::asio::io_context& io, JobStore* store, JobManagerOptions options)
+    : io_(io), store_(store), options_(std::move(options)) {}
+
+JobManager::~JobManager() = default;
+
+template <typename T>
+T JobManager::OnLoop(std::function<T()> fn) {
+  std::promise<T> promise;
+  std::future<T> result = promise.get_future();
+  boost::asio::post(io_, [&] { promise.set_value(fn()); });
+  return result.get();
+}
+
+// ---- any thread
+
+StatusOr<worker::JobSpec> JobManager::CheckSpec(const v1::Job& job) {
+  if (job.spec_yaml().empty()) return InvalidArgument("job.spec_yaml is required (the job spec as YAML)");
+  if (static_cast<int64_t>(job.spec_yaml().size()) > options_.max_spec_bytes) {
+    return InvalidArgument("job.spec_yaml is " + std::to_string(job.spec_yaml().size()) + " bytes; the limit is " +
+                           std::to_string(options_.max_spec_bytes));
+  }
+  if (job.priority() < -1000 || job.priority() > 1000) return InvalidArgument("job.priority must be in [-1000, 1000]");
+  PB_ASSIGN_OR_RETURN(worker::JobSpec spec, worker::ParseJobSpec(job.spec_yaml(), "spec"));
+  const int64_t want = worker::DeviceCount(spec);
+  if (want > static_cast<int64_t>(options_.devices.size())) {
+    return ResourceExhausted("spec: device_count: the job asks for " + std::to_string(want) +
+                             " devices; this box has " + std::to_string(options_.devices.size()));
+  }
+  if (!spec.dataset.dir.empty() && !InsideAny(spec.dataset.dir, options_.dataset_dirs)) {
+    return InvalidArgument("spec: dataset.dir: '" + spec.dataset.dir +
+                           "' is outside the directories this daemon lets jobs read (config dataset_dirs: " +
+                           JoinComma(options_.dataset_dirs) + ")");
+  }
+  if (!spec.dataset.source.empty() && !store_->GetDataset(spec.dataset.source).ok()) {
+    return FailedPrecondition("spec: dataset.source: " + spec.dataset.source +
+                              " does not exist on this box (petabox upload PATH --name NAME)");
+  }
+  return spec;
+}
+
+StatusOr<v1::Job> JobManager::CreateJob(v1::Job job, const std::string& request_id) {
+  if (request_id.size() > 128) return InvalidArgument("request_id is longer than 128 characters");
+  PB_ASSIGN_OR_RETURN(worker::JobSpec spec, CheckSpec(job));
+  job.set_display_name(spec.name);
+  job.set_device_count(static_cast<int32_t>(worker::DeviceCount(spec)));
+  job.set_max_restarts(static_cast<int32_t>(spec.max_restarts));
+  return OnLoop<StatusOr<v1::Job>>([&]() { return Queue(std::move(job), request_id); });
+}
+
+StatusOr<v1::Job> JobManager::CancelJob(const std::string& name) {
+  return OnLoop<StatusOr<v1::Job>>([&]() { return CancelOnLoop(name); });
+}
+
+std::vector<DeviceAssignment> JobManager::Devices() {
+  return OnLoop<std::vector<DeviceAssignment>>([this]() {
+    std::vector<DeviceAssignment> out;
+    for (const std::string& d : options_.devices) {
+      auto it = holder_.find(d);
+      out.push_back({d, it == holder_.end() ? "" : it->second});
+    }
+    return out;
+  });
+}
+
+int JobManager::QueueLength() {
+  auto queued = store_->JobsInStates({v1::Job::QUEUED});
+  return queued.ok() ? static_cast<int>(queued->size()) : 0;
+}
+
+int JobManager::RunningJobs() {
+  return OnLoop<int>([this]() { return static_cast<int>(running_.size()); });
+}
+
+bool JobManager::DatasetInUse(const std::string& dataset_name) {
+  auto jobs = store_->JobsInStates({v1::Job::QUEUED, v1::Job::STARTING, v1::Job::RUNNING, v1::Job::CANCELLING});
+  if (!jobs.ok()) return true;  // when unsure, keep the data
+  for (const v1::Job& job : *jobs) {
+    auto spec = worker::ParseJobSpec(job.spec_yaml());
+    if (spec.ok() && spec->dataset.source == dataset_name) return true;
+  }
+  return false;
+}
+
+uint64_t JobManager::EventVersion() const {
+  std::lock_guard<std::mutex> lock(watch_mu_);
+  return event_version_;
+}
+
+void JobManager::WaitForEvents(uint64_t seen, std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(watch_mu_);
+  watch_cv_.wait_for(lock, timeout, [&] { return event_version_ != seen || shut_down_; });
+}
+
+void JobManager::Shutdown() {
+  std::lock_guard<std::mutex> lock(watch_mu_);
+  shut_down_ = true;
+  watch_cv_.notify_all();
+}
+
+bool JobManager::shut_down() const {
+  std::lock_guard<std::mutex> lock(watch_mu_);
+  return shut_down_;
+}
+
+void JobManager::Notify() {
+  std::lock_guard<std::mutex> lock(watch_mu_);
+  ++event_version_;
+  watch_cv_.notify_all();
+}
+
+std::string JobManager::JobDir(const std::string& name) const {
+  return options_.data_dir + "/jobs/" + name.substr(name.find('/') + 1);
+}
+
+// ---- loop thread: recording
+
+void JobManager::Record(const v1::Job& job, v1::JobEvent event) {
+  *event.mutable_time() = Now();
+  auto stored = store_->UpdateJobWithEvent(job, std::move(event));
+  if (!stored.ok()) std::fprintf(stderr, "petaboxd: %s: cannot store event: %s\n", job.name().c_str(), stored.status().ToString().c_str());
+  Notify();
+}
+
+void JobManager::Append(const std::string& name, v1::JobEvent event) {
+  *event.mutable_time() = Now();
+  auto stored = store_->AppendEvent(name, std::move(event));
+  if (!stored.ok()) std::fprintf(stderr, "petaboxd: %s: cannot store event: %s\n", name.c_str(), stored.status().ToString().c_str());
+  Notify();
+}
+
+void JobManager::SetState(v1::Job* job, v1::Job::State state, const std::string& reason) {
+  job->set_state(state);
+  if (state == v1::Job::FAILED || state == v1::Job::CANCELLED) job->set_failure_reason(reason);
+  if (IsTerminal(state)) *job->mutable_end_time() = Now();
+  if (state == v1::Job::QUEUED || IsTerminal(state)) job->clear_devices();
+  Record(*job, StateEvent(*job, reason));
+}
+
+// ---- loop thread: queue, schedule, start
+
+StatusOr<v1::Job> JobManager::Queue(v1::Job job, const std::string& request_id) {
+  if (draining_) return Unavailable("petaboxd is shutting down; submit again when it is back");
+  PB_ASSIGN_OR_RETURN(std::vector<v1::Job> queued, store_->JobsInStates({v1::Job::QUEUED}));
+  if (static_cast<int64_t>(queued.size()) >= options_.max_queued_jobs) {
+    return ResourceExhausted(std::to_string(queued.size()) + " jobs are queued (config limits.max_queued_jobs); try later");
+  }
+  job.set_name(NewJobName());
+  job.set_state(v1::Job::QUEUED);
+  *job.mutable_create_time() = Now();
+  std::error_code ec;
+  fs::create_directories(JobDir(job.name()) + "/checkpoints", ec);
+  if (ec) return Unavailable("cannot create " + JobDir(job.name()) + ": " + ec.message());
+  PB_RETURN_IF_ERROR(WriteFileAtomically(JobDir(job.name()) + "/spec.yaml", job.spec_yaml()));
+  bool created = false;
+  PB_ASSIGN_OR_RETURN(v1::Job stored, store_->CreateJob(job, request_id, &created));
+  if (!created) {
+    fs::remove_all(JobDir(job.name()), ec);
+    return stored;
+  }
+  Append(stored.name(), StateEvent(stored, "queued"));
+  Schedule();
+  return stored;
+}
+
+void JobManager::Schedule() {
+  if (draining_) return;
+  auto queued = store_->JobsInStates({v1::Job::QUEUED});
+  if (!queued.ok() || queued->empty()) return;
+  std::vector<QueuedJob> queue;
+  for (size_t i = 0; i < queued->size(); ++i) {
+    const v1::Job& j = (*queued)[i];
+    queue.push_back({j.name(), j.priority(), static_cast<int64_t>(i), std::max(1, j.device_count())});
+  }
+  std::vector<std::string> free;
+  for (const std::string& d : options_.devices) {
+    if (!holder_.count(d)) free.push_back(d);
+  }
+  for (const Placement& p : PlaceJobs(std::move(queue), std::move(free))) {
+    auto job = std::find_if(queued->begin(), queued->end(), [&](const v1::Job& j) { return j.name() == p.name; });
+    StartWorker(*job, p.devices);
+  }
+}
+
+std::vector<std::string> JobManager::WorkerArgs(const v1::Job& job, const worker::JobSpec& spec,
+                                                const std::vector<std::string>& devices) const {
+  const std::string dir = JobDir(job.name());
+  std::vector<std::string> argv = {options_.worker_binary, "--job", dir + "/spec.yaml", "--events", "/dev/fd/3",
+                                   "--devices", JoinComma(devices), "--checkpoint-dir", dir + "/checkpoints",
+                                   "--default-checkpoint-interval", std::to_string(options_.default_checkpoint_interval)};
+  if (!spec.dataset.source.empty()) {
+    argv.insert(argv.end(), {"--dataset-dir", options_.data_dir + "/" + spec.dataset.source});
+  }
+  auto latest = worker::LatestCheckpoint(dir + "/checkpoints");
+  if (latest.ok()) argv.insert(argv.end(), {"--resume", *latest});
+  return argv;
+}
+
+void JobManager::StartWorker(v1::Job job, const std::vector<std::string>& devices) {
+  auto spec = worker::ParseJobSpec(job.spec_yaml(), "spec");
+  if (!spec.ok()) return SetState(&job, v1::Job::FAILED, spec.status().ToString());
+  const std::string name = job.name();
+  WorkerCallbacks callbacks;
+  callbacks.on_event = [this, name](const std::string& line) { OnWorkerEvent(name, line); };
+  callbacks.on_log = [this, name](const std::string& line) { OnWorkerLog(name, line); };
+  callbacks.on_exit = [this, name](const ExitInfo& exit) { OnWorkerExit(name, exit); };
+  auto process = WorkerProcess::Start(io_, WorkerArgs(job, *spec, devices), options_.worker_env, callbacks);
+  if (!process.ok()) return SetState(&job, v1::Job::FAILED, "cannot start petabox-worker: " + process.status().ToString());
+  auto run = std::make_unique<Running>();
+  run->process = std::move(*process);
+  run->devices = devices;
+  for (const std::string& d : devices) holder_[d] = name;
+  running_[name] = std::move(run);
+  job.clear_devices();
+  for (const std::string& d : devices) job.add_devices(d);
+  if (!job.has_start_time()) *job.mutable_start_time() = Now();
+  SetState(&job, v1::Job::STARTING, "starting on " + JoinComma(devices));
+}
+
+// ---- loop thread: what the worker says
+
+void JobManager::OnWorkerEvent(const std::string& name, const std::string& line) {
+  auto it = running_.find(name);
+  auto event = ParseWorkerEvent(line);
+  auto job = store_->GetJob(name);
+  if (it == running_.end() || !event.ok() || !job.ok()) return;
+  Running& run = *it->second;
+  v1::JobEvent out;
+  if (event->type == "started" && job->state() == v1::Job::STARTING) {
+    SetState(&*job, v1::Job::RUNNING, "running on " + JoinComma(run.devices));
+  } else if (event->type == "progress") {
+    *out.mutable_progress() = ToProgress(*event);
+    *job->mutable_progress() = out.progress();
+    Record(*job, std::move(out));
+  } else if (event->type == "eval") {
+    *out.mutable_eval() = ToEval(*event);
+    Append(name, std::move(out));
+  } else if (event->type == "checkpoint") {
+    out.mutable_checkpoint()->set_step(static_cast<int64_t>(event->Number("step")));
+    out.mutable_checkpoint()->set_epoch(static_cast<int64_t>(event->Number("epoch")));
+    job->set_has_checkpoint(true);
+    Record(*job, std::move(out));
+  } else if (event->type == "resumed") {
+    out.mutable_log()->set_text("resumed from the checkpoint at step " +
+                                std::to_string(static_cast<int64_t>(event->Number("step"))));
+    Append(name, std::move(out));
+  } else if (event->type == "done") {
+    run.done = true;
+    run.result = ToResult(*event);
+  } else if (event->type == "preempted") {
+    run.preempted = true;
+  } else if (event->type == "error") {
+    run.error = event->String("message");
+  }
+}
+
+void JobManager::OnWorkerLog(const std::string& name, const std::string& line) {
+  (void)store_->AppendLogs(name, {line});
+  v1::JobEvent event;
+  event.mutable_log()->set_text(line);
+  Append(name, std::move(event));
+}
+
+void JobManager::OnWorkerExit(const std::string& name, const ExitInfo& exit) {
+  auto it = running_.find(name);
+  if (it == running_.end()) return;
+  std::unique_ptr<Running> run = std::move(it->second);
+  running_.erase(it);
+  for (const std::string& d : run->devices) holder_.erase(d);
+  // The process object is inside the callback that is running now: destroy it later.
+  boost::asio::post(io_, [process = run->process] {});
+  auto job = store_->GetJob(name);
+  if (job.ok()) Finish(std::move(*job), *run, exit);
+  if (draining_) {
+    if (running_.empty() && drain_done_) std::exchange(drain_done_, nullptr)();
+    return;
+  }
+  Schedule();
+}
+
+void JobManager::Finish(v1::Job job, const Running& run, const ExitInfo& exit) {
+  const bool clean = !exit.signaled && exit.exit_code == 0;
+  if (job.state() == v1::Job::CANCELLING) return SetState(&job, v1::Job::CANCELLED, "cancelled by request");
+  if (clean && run.done) {
+    *job.mutable_result() = run.result;
+    return SetState(&job, v1::Job::SUCCEEDED, "finished");
+  }
+  if (draining_) return SetState(&job, v1::Job::QUEUED, "petaboxd stopped; the job resumes from its last checkpoint");
+  if (clean && run.preempted) return SetState(&job, v1::Job::QUEUED, "the worker was stopped from outside; requeued");
+  const std::string why = run.error.empty() ? "worker " + exit.ToString() : run.error + " (worker " + exit.ToString() + ")";
+  const bool retryable = !(!exit.signaled && exit.exit_code == 2);  // 2: the spec itself is bad
+  if (retryable && job.restarts() < job.max_restarts()) {
+    job.set_restarts(job.restarts() + 1);
+    return SetState(&job, v1::Job::QUEUED, why + "; restart " + std::to_string(job.restarts()) + " of " +
+                                               std::to_string(job.max_restarts()) + " from the last checkpoint");
+  }
+  SetState(&job, v1::Job::FAILED, why);
+}
+
+// ---- loop thread: cancel, drain, recover
+
+StatusOr<v1::Job> JobManager::CancelOnLoop(const std::string& name) {
+  PB_ASSIGN_OR_RETURN(v1::Job job, store_->GetJob(name));
+  if (IsTerminal(job.state())) {
+    return FailedPrecondition(name + " already ended (" + v1::Job::State_Name(job.state()) + ")");
+  }
+  if (job.state() == v1::Job::QUEUED) {
+    SetState(&job, v1::Job::CANCELLED, "cancelled by request while queued");
+    return job;
+  }
+  if (job.state() == v1::Job::CANCELLING) return job;
+  auto it = running_.find(name);
+  if (it != running_.end()) it->second->process->RequestStop(options_.stop_grace);
+  SetState(&job, v1::Job::CANCELLING, "cancel requested: stopping at the next step");
+  return job;
+}
+
+void JobManager::Drain(std::function<void()> done) {
+  boost::asio::post(io_, [this, done = std::move(done)]() mutable {
+    draining_ = true;
+    if (running_.empty()) return done();
+    drain_done_ = std::move(done);
+    for (auto& [name, run] : running_) run->process->RequestStop(options_.stop_grace);
+  });
+}
+
+bool JobManager::draining() const { return draining_.load(); }
+
+Status JobManager::Recover() {
+  return OnLoop<Status>([this]() -> Status {
+    PB_ASSIGN_OR_RETURN(auto jobs, store_->JobsInStates({v1::Job::STARTING, v1::Job::RUNNING, v1::Job::CANCELLING}));
+    for (v1::Job& job : jobs) {
+      if (job.state() == v1::Job::CANCELLING) SetState(&job, v1::Job::CANCELLED, "cancelled (petaboxd restarted)");
+      else SetState(&job, v1::Job::QUEUED, "petaboxd restarted; the job resumes from its last checkpoint");
+    }
+    Schedule();
+    return Status::Ok();
+  });
+}
+
+}  // namespace petabox::daemon

@@ -1,0 +1,138 @@
+// JobManager: the life of every job on the box. It validates and queues new jobs, places
+// queued jobs on free devices (daemon/scheduler), runs each in its own petabox-worker
+// process (daemon/supervisor), turns the worker's events into job state and events in the
+// store (daemon/store), restarts crashed workers from their last checkpoint up to the
+// spec's max_restarts, cancels, drains on shutdown, and requeues jobs a previous daemon
+// left running.
+//
+// Threading: all job state changes run on the io_context's thread (the daemon's event
+// loop). The public methods may be called from any other thread (gRPC handlers): they post
+// to the loop and wait. Never call them from the loop thread itself.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+
+#include "daemon/store/job_store.h"
+#include "daemon/supervisor/worker_process.h"
+#include "daemon/worker/job_spec.h"
+#include "engine/util/status.h"
+#include "petabox/v1/box.pb.h"
+#include "petabox/v1/job.pb.h"
+
+namespace petabox::daemon {
+
+struct JobManagerOptions {
+  std::string data_dir;                   // jobs' files go to data_dir/jobs/{id}/
+  std::vector<std::string> devices;       // the box's devices, in order
+  std::vector<std::string> dataset_dirs;  // where a spec's dataset.dir may point
+  std::string worker_binary;              // petabox-worker
+  std::vector<std::string> worker_env;    // extra "KEY=VALUE" for workers
+  std::chrono::milliseconds stop_grace{30000};
+  int64_t default_checkpoint_interval = 200;
+  int64_t max_queued_jobs = 1000;
+  int64_t max_spec_bytes = 1 << 20;
+};
+
+// Devices as GetBox shows them (without telemetry).
+struct DeviceAssignment {
+  std::string device;
+  std::string job;  // "" when idle
+};
+
+class JobManager {
+ public:
+  JobManager(boost::asio::io_context& io, JobStore* store, JobManagerOptions options);
+  ~JobManager();
+
+  // Requeues the jobs a previous daemon left STARTING or RUNNING (they resume from their
+  // last checkpoint), finishes the CANCELLING ones, and starts what fits.
+  Status Recover();
+
+  // Validates the spec and queues the job; with a request_id seen before, returns that
+  // job. InvalidArgument naming the spec field; ResourceExhausted when the job asks for
+  // more devices than the box has or the queue is full; FailedPrecondition for a missing
+  // uploaded dataset; Unavailable while draining.
+  StatusOr<v1::Job> CreateJob(v1::Job job, const std::string& request_id);
+  // See JobService.CancelJob. NotFound, FailedPrecondition when the job already ended.
+  StatusOr<v1::Job> CancelJob(const std::string& name);
+
+  // Devices and who holds them; queue length and running jobs.
+  std::vector<DeviceAssignment> Devices();
+  int QueueLength();
+  int RunningJobs();
+  // True when a job that has not ended uses datasets/{id} (dataset.source).
+  bool DatasetInUse(const std::string& dataset_name);
+
+  // Stops starting jobs and asks every worker to checkpoint and stop (SIGKILL after the
+  // grace period); running jobs go back to QUEUED. `done` runs on the loop once all have
+  // exited (at once when none runs).
+  void Drain(std::function<void()> done);
+  bool draining() const;
+
+  // Where a job's checkpoints are (daemon/worker/checkpoint.h names the files).
+  std::string CheckpointDir(const std::string& name) const { return JobDir(name) + "/checkpoints"; }
+
+  // Watch support: a counter that grows whenever any job gets an event, and a wait for it
+  // to pass `seen` (or for `timeout`, or Shutdown()).
+  uint64_t EventVersion() const;
+  void WaitForEvents(uint64_t seen, std::chrono::milliseconds timeout);
+  // Wakes all waiters for good (the server is going away).
+  void Shutdown();
+  bool shut_down() const;
+
+ private:
+  struct Running;
+
+  template <typename T>
+  T OnLoop(std::function<T()> fn);
+  StatusOr<worker::JobSpec> CheckSpec(const v1::Job& job);
+  StatusOr<v1::Job> Queue(v1::Job job, const std::string& request_id);
+  StatusOr<v1::Job> CancelOnLoop(const std::string& name);
+  void Schedule();
+  void StartWorker(v1::Job job, const std::vector<std::string>& devices);
+  std::vector<std::string> WorkerArgs(const v1::Job& job, const worker::JobSpec& spec,
+                                      const std::vector<std::string>& devices) const;
+  void OnWorkerEvent(const std::string& name, const std::string& line);
+  void OnWorkerLog(const std::string& name, const std::string& line);
+  void OnWorkerExit(const std::string& name, const ExitInfo& exit);
+  void Finish(v1::Job job, const Running& run, const ExitInfo& exit);
+  // Sets the state, stores the job with a state_change event, and wakes watchers.
+  void SetState(v1::Job* job, v1::Job::State state, const std::string& reason);
+  void Record(const v1::Job& job, v1::JobEvent event);
+  void Append(const std::string& name, v1::JobEvent event);
+  void Notify();
+  std::string JobDir(const std::string& name) const;
+
+  boost::asio::io_context& io_;
+  JobStore* const store_;
+  const JobManagerOptions options_;
+
+  // Loop thread only.
+  std::map<std::string, std::unique_ptr<Running>> running_;  // by job name
+  std::map<std::string, std::string> holder_;                // device -> job name
+  std::function<void()> drain_done_;
+  std::atomic<bool> draining_{false};  // written on the loop, read anywhere
+
+  mutable std::mutex watch_mu_;
+  std::condition_variable watch_cv_;
+  uint64_t event_version_ = 0;  // GUARDED_BY(watch_mu_)
+  bool shut_down_ = false;      // GUARDED_BY(watch_mu_)
+};
+
+// A fresh job id's resource name: "jobs/j-" and 12 random hex digits.
+std::string NewJobName();
+// True for a terminal state (CANCELLED, SUCCEEDED, FAILED).
+bool IsTerminal(v1::Job::State state);
+
+}  // namespace petabox::daemon

@@ -1,0 +1,195 @@
+#include "daemon/server/daemon.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <thread>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include "daemon/auth/authenticator.h"
+#include "daemon/auth/token.h"
+#include "daemon/jobs/job_manager.h"
+#include "daemon/service/box_service.h"
+#include "daemon/service/dataset_service.h"
+#include "daemon/service/job_service.h"
+#include "daemon/store/dataset_files.h"
+#include "daemon/store/job_store.h"
+#include "devices/registry.h"
+
+namespace petabox::daemon {
+
+namespace fs = std::filesystem;
+
+struct Daemon::Parts {
+  DaemonConfig config;
+  boost::asio::io_context io;
+  std::unique_ptr<JobStore> store;
+  std::unique_ptr<Authenticator> auth;
+  std::vector<v1::Device> devices;
+  std::unique_ptr<JobManager> manager;
+  std::unique_ptr<JobServiceImpl> job_service;
+  std::unique_ptr<DatasetServiceImpl> dataset_service;
+  std::unique_ptr<BoxServiceImpl> box_service;
+};
+
+namespace {
+
+// The configured devices, or every GPU, or CPU:0; each described for GetBox.
+StatusOr<std::vector<v1::Device>> ResolveDevices(const std::vector<std::string>& configured) {
+  DeviceRegistry& registry = DeviceRegistry::Global();
+  std::vector<std::string> names = configured;
+  if (names.empty()) {
+    for (const std::string& n : registry.Available()) {
+      if (n.rfind("CPU", 0) != 0) names.push_back(n);
+    }
+    if (names.empty()) names.push_back("CPU:0");
+  }
+  std::vector<v1::Device> devices;
+  for (size_t i = 0; i < names.size(); ++i) {
+    auto device = registry.Get(names[i]);
+    if (!device.ok()) return InvalidArgument("devices[" + std::to_string(i) + "]: " + device.status().message());
+    const DeviceProperties& p = (*device)->properties();
+    v1::Device d;
+    d.set_name(p.name);
+    d.set_kind(p.kind == "CPU" ? "cpu" : p.kind == "CUDA" ? "cuda" : "hip");
+    d.set_description(p.kind + " " + p.arch + ", " + std::to_string(p.compute_units) +
+                      (p.kind == "CPU" ? " threads" : " compute units"));
+    d.set_memory_total_bytes(p.memory_bytes);
+    devices.push_back(std::move(d));
+  }
+  return devices;
+}
+
+// config.workers.binary, or petabox-worker beside this executable.
+StatusOr<std::string> WorkerBinary(const std::string& configured) {
+  std::string path = configured;
+  if (path.empty()) {
+    std::error_code ec;
+    path = (fs::read_symlink("/proc/self/exe", ec).parent_path() / "petabox-worker").string();
+  }
+  if (::access(path.c_str(), X_OK) != 0) return NotFound("workers.binary: cannot execute '" + path + "'");
+  return path;
+}
+
+Status MakeDataDir(const std::string& dir) {
+  std::error_code ec;
+  fs::create_directories(dir + "/datasets", ec);
+  if (ec) return Unavailable("data_dir: cannot create " + dir + ": " + ec.message());
+  ::chmod(dir.c_str(), 0700);
+  return Status::Ok();
+}
+
+}  // namespace
+
+Daemon::Daemon(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
+Daemon::~Daemon() = default;
+
+StatusOr<std::unique_ptr<Daemon>> Daemon::Create(const DaemonConfig& config) {
+  auto p = std::make_unique<Parts>();
+  p->config = config;
+  if (p->config.data_dir.empty()) p->config.data_dir = DefaultDataDir();
+  const std::string& dir = p->config.data_dir;
+  PB_RETURN_IF_ERROR(MakeDataDir(dir));
+  RemoveStaleUploads(dir + "/datasets");
+  PB_ASSIGN_OR_RETURN(p->store, JobStore::Open(dir + "/petabox.db"));
+  PB_ASSIGN_OR_RETURN(std::string token, LoadOrCreateOwnerToken(dir));
+  p->auth = std::make_unique<Authenticator>(token);
+  PB_ASSIGN_OR_RETURN(p->devices, ResolveDevices(config.devices));
+  JobManagerOptions options;
+  options.data_dir = dir;
+  for (const v1::Device& d : p->devices) options.devices.push_back(d.name());
+  options.dataset_dirs = config.dataset_dirs;
+  PB_ASSIGN_OR_RETURN(options.worker_binary, WorkerBinary(config.workers.binary));
+  if (!std::getenv("PETABOX_CACHE_DIR")) options.worker_env.push_back("PETABOX_CACHE_DIR=" + dir + "/kernel-cache");
+  options.stop_grace = std::chrono::milliseconds(static_cast<int64_t>(config.workers.stop_grace_seconds * 1000));
+  options.default_checkpoint_interval = config.workers.checkpoint_interval_steps;
+  options.max_queued_jobs = config.limits.max_queued_jobs;
+  options.max_spec_bytes = config.limits.max_spec_bytes;
+  p->manager = std::make_unique<JobManager>(p->io, p->store.get(), options);
+  p->job_service = std::make_unique<JobServiceImpl>(p->manager.get(), p->store.get(), p->auth.get());
+  p->dataset_service = std::make_unique<DatasetServiceImpl>(p->store.get(), p->manager.get(), p->auth.get(),
+                                                            dir + "/datasets", config.limits.max_dataset_bytes);
+  p->box_service = std::make_unique<BoxServiceImpl>(p->manager.get(), p->auth.get(), p->devices);
+  return std::unique_ptr<Daemon>(new Daemon(std::move(p)));
+}
+
+namespace {
+
+StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(const TlsConfig& tls) {
+  if (!tls.enabled()) return grpc::InsecureServerCredentials();
+  auto read = [](const std::string& path) -> StatusOr<std::string> {
+    std::ifstream in(path);
+    if (!in) return NotFound("tls: cannot read " + path);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  grpc::SslServerCredentialsOptions options;
+  grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
+  PB_ASSIGN_OR_RETURN(pair.cert_chain, read(tls.cert));
+  PB_ASSIGN_OR_RETURN(pair.private_key, read(tls.key));
+  options.pem_key_cert_pairs.push_back(pair);
+  return grpc::SslServerCredentials(options);
+}
+
+}  // namespace
+
+Status Daemon::Run() {
+  Parts& p = *parts_;
+  auto guard = boost::asio::make_work_guard(p.io);
+  std::thread loop([&p] { p.io.run(); });
+  auto stop_loop = [&] {
+    guard.reset();
+    p.io.stop();
+    loop.join();
+  };
+  if (Status s = p.manager->Recover(); !s.ok()) {
+    stop_loop();
+    return s;
+  }
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  auto credentials = Credentials(p.config.tls);
+  if (!credentials.ok()) {
+    stop_loop();
+    return credentials.status();
+  }
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(p.config.listen, *credentials, &port);
+  builder.RegisterService(p.job_service.get());
+  builder.RegisterService(p.dataset_service.get());
+  builder.RegisterService(p.box_service.get());
+  builder.SetMaxReceiveMessageSize(64 << 20);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (!server || port == 0) {
+    stop_loop();
+    return Unavailable("listen: cannot serve gRPC on " + p.config.listen + " (address in use, or not local?)");
+  }
+  std::fprintf(stderr, "petaboxd %s: serving on %s (port %d), data in %s, %zu device(s)\n", PETABOX_VERSION,
+               p.config.listen.c_str(), port, p.config.data_dir.c_str(), p.devices.size());
+  std::promise<void> drained;
+  boost::asio::signal_set signals(p.io, SIGTERM, SIGINT);
+  signals.async_wait([&](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    std::fprintf(stderr, "petaboxd: signal %d: draining (workers checkpoint and stop)\n", signal);
+    server->GetHealthCheckService()->SetServingStatus(false);
+    p.manager->Drain([&drained] { drained.set_value(); });
+  });
+  drained.get_future().wait();
+  p.manager->Shutdown();
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  stop_loop();
+  std::fprintf(stderr, "petaboxd: stopped\n");
+  return Status::Ok();
+}
+
+}  // namespace petabox::daemon

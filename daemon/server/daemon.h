@@ -1,0 +1,35 @@
+// Daemon: petaboxd assembled: the job store, the owner token, the devices, the JobManager
+// on a Boost.Asio event loop, and the gRPC server (JobService, DatasetService, BoxService,
+// the standard health service and reflection). Run() serves until SIGTERM or SIGINT, then
+// drains: the health service turns NOT_SERVING, workers checkpoint and stop, their jobs
+// return to QUEUED, open watches end with UNAVAILABLE, and Run returns.
+//
+// Threading: Create and Run on the main thread; the loop and gRPC have their own threads.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "daemon/config/config.h"
+#include "engine/util/status.h"
+
+namespace petabox::daemon {
+
+class Daemon {
+ public:
+  // Opens the data directory (creating it, mode 0700) and everything in it. Errors name
+  // what failed: an unusable data dir, a device that does not exist ("devices[1]: ..."), a
+  // missing petabox-worker.
+  static StatusOr<std::unique_ptr<Daemon>> Create(const DaemonConfig& config);
+  ~Daemon();
+
+  // Serves until a stop signal; Unavailable when the address cannot be bound.
+  Status Run();
+
+ private:
+  struct Parts;
+  explicit Daemon(std::unique_ptr<Parts> parts);
+  std::unique_ptr<Parts> parts_;
+};
+
+}  // namespace petabox::daemon
