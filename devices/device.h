@@ -80,6 +80,18 @@ class Device {
                                                          const std::string& function_name) = 0;
   // Waits for all work queued on the device.
   virtual Status Synchronize() = 0;
+
+  // Copies `bytes` from `src` (memory of `src_device`) to `dst` (memory of this device) and
+  // waits for it: a direct (peer) copy where the two devices can reach each other, else the
+  // backend's own path through host memory. Unimplemented when this backend cannot copy
+  // from src_device's kind at all; the caller then stages the bytes through the host with
+  // CopyOut and CopyIn. May run on one thread while another launches Programs on this
+  // device (a backend with queues uses a queue of its own for copies). Other errors as the
+  // backend reports them.
+  virtual Status CopyFromDevice(void* dst, Device& src_device, const void* src, size_t bytes) {
+    (void)dst, (void)src, (void)bytes;
+    return Unimplemented(properties().name + " cannot copy from " + src_device.properties().name + " directly");
+  }
 };
 
 }  // namespace petabox

@@ -29,7 +29,8 @@ ExecTotals GetExecTotals();
 void ResetExecTotals();
 // Adds a record to the totals, calls the observer, and prints it when the debug level is >= 2.
 void RecordKernel(const KernelRecord& record);
-// Called after every kernel (from the realizing thread); an empty function removes it.
+// Called after every kernel, from the thread that ran it (work on several devices runs on
+// one thread per device: engine/multi_exec.h); an empty function removes it.
 void SetKernelObserver(std::function<void(const KernelRecord&)> observer);
 
 // The PETABOX_DEBUG level, read once: 0 quiet, 2 one line per kernel, 4 also the source.

@@ -1,5 +1,7 @@
 #include "engine/jit.h"
 
+#include "engine/multi_exec.h"
+
 namespace petabox {
 namespace {
 
@@ -67,7 +69,8 @@ StatusOr<std::vector<Tensor>> Jit::ReplayAll(const std::vector<Tensor>& inputs) 
     for (const Slot& s : input_slots_[i]) buffers[s.op][s.buffer] = inputs[i].node()->buffer();
   // Buffer versions are not bumped: a replay repeats the captured step, whose in-place
   // writes already gave the tensors that own those buffers their current nodes.
-  for (size_t o = 0; o < ops_.size(); ++o) PB_RETURN_IF_ERROR(Replay(ops_[o], buffers[o]));
+  // Devices replay concurrently (ExecuteOps); on one device the ops run in captured order.
+  PB_RETURN_IF_ERROR(ExecuteOps(ops_, &buffers));
   std::vector<Tensor> outs;
   for (const Output& out : outputs_) outs.push_back(Tensor(MakeBufferNode(out.buffer, out.device, out.shape)));
   return outs;

@@ -11,6 +11,7 @@
 #include "engine/codegen/opt/heuristic.h"
 #include "engine/codegen/render/cstyle.h"
 #include "engine/exec_stats.h"
+#include "engine/multi_exec.h"
 
 namespace petabox {
 namespace {
@@ -102,7 +103,9 @@ StatusOr<std::shared_ptr<Buffer>> OutputBuffer(const ScheduleItem& item, Device*
   return Buffer::Allocate(device, item.output->dtype, item.output->numel());
 }
 
-Status RunKernel(const ScheduleItem& item) {
+// Compiles (or finds) the kernel, allocates its output and appends the launch to `ops`. The
+// output node is marked realized now: later items of the schedule look up its buffer.
+Status PrepareKernel(const ScheduleItem& item, std::vector<CapturedOp>* ops) {
   PB_ASSIGN_OR_RETURN(Device * device, DeviceRegistry::Global().Get(item.ast->device));
   if (item.output->numel() == 0) {  // nothing to compute (and a zero-sized GPU grid is invalid)
     PB_ASSIGN_OR_RETURN(std::shared_ptr<Buffer> out, OutputBuffer(item, device));
@@ -117,7 +120,7 @@ Status RunKernel(const ScheduleItem& item) {
   }
   const LaunchDims& dims = ck->linear.dims;
   PB_ASSIGN_OR_RETURN(std::shared_ptr<Buffer> out, OutputBuffer(item, device));
-  CapturedOp op{CapturedOp::Kind::kKernel, ck->program.get(), dims, {out}, ck->linear.name,
+  CapturedOp op{CapturedOp::Kind::kKernel, ck->program.get(), dims, {out}, 0, ck->linear.name,
                 device->properties().name, ck->linear.flops, static_cast<int64_t>(out->bytes())};
   for (const NodeRef& in : item.inputs) {
     std::shared_ptr<Buffer> b = in->buffer();
@@ -126,43 +129,70 @@ Status RunKernel(const ScheduleItem& item) {
     op.bytes += static_cast<int64_t>(b->bytes());
   }
   op.dims.cost = op.flops + op.bytes;
-  PB_RETURN_IF_ERROR(Replay(op, op.buffers));
-  if (item.assign_target) out->BumpVersion();
-  Capture(std::move(op));
+  if (item.assign_target) out->BumpVersion();  // the contents change when the op runs
+  ops->push_back(std::move(op));
   item.output->SetRealized(std::move(out));
   return Status::Ok();
 }
 
-Status RunCopy(const ScheduleItem& item) {
+Status PrepareCopy(const ScheduleItem& item, std::vector<CapturedOp>* ops) {
   std::shared_ptr<Buffer> src = item.inputs[0]->buffer();
+  if (!src) return Internal("copy source was not realized: " + GraphToString(item.inputs[0]));
   PB_ASSIGN_OR_RETURN(Device * device, DeviceRegistry::Global().Get(item.output->device));
   PB_ASSIGN_OR_RETURN(std::shared_ptr<Buffer> dst, Buffer::Allocate(device, item.output->dtype, item.output->numel()));
-  CapturedOp op{CapturedOp::Kind::kCopy, nullptr, {}, {dst, src}, "copy", device->properties().name, 0,
-                static_cast<int64_t>(src->bytes())};
-  PB_RETURN_IF_ERROR(Replay(op, op.buffers));
-  Capture(std::move(op));
+  const int64_t offset = item.copy_offset * ItemSize(src->dtype());
+  if (offset < 0 || offset + static_cast<int64_t>(dst->bytes()) > static_cast<int64_t>(src->bytes()))
+    return Internal("copy of " + std::to_string(dst->bytes()) + " bytes at offset " + std::to_string(offset) +
+                    " out of a buffer of " + std::to_string(src->bytes()));
+  ops->push_back(CapturedOp{CapturedOp::Kind::kCopy, nullptr, {}, {dst, src}, offset, "copy",
+                            device->properties().name, 0, static_cast<int64_t>(dst->bytes())});
   item.output->SetRealized(std::move(dst));
   return Status::Ok();
 }
 
-Status RunEmpty(const ScheduleItem& item) {
+Status PrepareEmpty(const ScheduleItem& item) {
   PB_ASSIGN_OR_RETURN(Device * device, DeviceRegistry::Global().Get(item.output->device));
   PB_ASSIGN_OR_RETURN(std::shared_ptr<Buffer> b, Buffer::Allocate(device, item.output->dtype, item.output->numel()));
   item.output->SetRealized(std::move(b));
   return Status::Ok();
 }
 
+Status Prepare(const std::vector<ScheduleItem>& items, std::vector<CapturedOp>* ops) {
+  for (const ScheduleItem& item : items) {
+    switch (item.kind) {
+      case ScheduleItem::Kind::kKernel: PB_RETURN_IF_ERROR(PrepareKernel(item, ops)); break;
+      case ScheduleItem::Kind::kCopy: PB_RETURN_IF_ERROR(PrepareCopy(item, ops)); break;
+      case ScheduleItem::Kind::kEmpty: PB_RETURN_IF_ERROR(PrepareEmpty(item)); break;
+    }
+  }
+  return Status::Ok();
+}
+
+// A copy between two buffers: device to device where the destination's backend can reach
+// the source, else staged through host memory.
+Status CopyBuffer(Buffer& dst, const Buffer& src, int64_t src_offset) {
+  const size_t bytes = dst.bytes();
+  if (bytes == 0) return Status::Ok();
+  const void* from = static_cast<const char*>(src.data()) + src_offset;
+  Status direct = dst.device()->CopyFromDevice(dst.data(), *src.device(), from, bytes);
+  if (direct.code() != StatusCode::kUnimplemented) return direct;
+  std::vector<uint8_t> staging(bytes);
+  PB_RETURN_IF_ERROR(src.device()->allocator().CopyOut(staging.data(), from, bytes));
+  return dst.device()->allocator().CopyIn(dst.data(), staging.data(), bytes);
+}
+
 }  // namespace
 
 Status Realize(const std::vector<NodeRef>& roots) {
   PB_ASSIGN_OR_RETURN(std::vector<ScheduleItem> items, CreateSchedule(roots));
-  for (const ScheduleItem& item : items) {
-    switch (item.kind) {
-      case ScheduleItem::Kind::kKernel: PB_RETURN_IF_ERROR(RunKernel(item)); break;
-      case ScheduleItem::Kind::kCopy: PB_RETURN_IF_ERROR(RunCopy(item)); break;
-      case ScheduleItem::Kind::kEmpty: PB_RETURN_IF_ERROR(RunEmpty(item)); break;
-    }
+  std::vector<CapturedOp> ops;
+  Status s = Prepare(items, &ops);
+  if (s.ok()) s = ExecuteOps(ops);
+  if (!s.ok()) {
+    for (const ScheduleItem& item : items) item.output->SetRealized(nullptr);
+    return s;
   }
+  for (CapturedOp& op : ops) Capture(std::move(op));
   return Status::Ok();
 }
 
@@ -170,11 +200,7 @@ CaptureScope::CaptureScope(std::vector<CapturedOp>* log) : previous_(capture_log
 CaptureScope::~CaptureScope() { capture_log = previous_; }
 
 Status Replay(const CapturedOp& op, const std::vector<std::shared_ptr<Buffer>>& buffers) {
-  if (op.kind == CapturedOp::Kind::kCopy) {
-    std::vector<uint8_t> staging(buffers[1]->bytes());
-    PB_RETURN_IF_ERROR(buffers[1]->CopyOut(staging.data(), staging.size()));
-    return buffers[0]->CopyIn(staging.data(), staging.size());
-  }
+  if (op.kind == CapturedOp::Kind::kCopy) return CopyBuffer(*buffers[0], *buffers[1], op.src_offset);
   std::vector<void*> args;
   for (const auto& b : buffers) args.push_back(b->data());
   PB_ASSIGN_OR_RETURN(double seconds, op.program->Launch(args, op.dims));

@@ -13,6 +13,9 @@ namespace petabox {
 
 // Computes every root (see CreateSchedule); afterwards each root's realized() is set.
 // Errors (out of memory, compile failure, unknown device) leave the roots unrealized.
+// Every kernel is compiled and every buffer allocated before the first op runs; the ops then
+// run through ExecuteOps (engine/multi_exec.h): in order on this thread when one device is
+// involved, concurrently across devices otherwise.
 Status Realize(const std::vector<NodeRef>& roots);
 
 // Kernel source for one scheduled kernel on its device (for tests and debugging).
@@ -25,7 +28,8 @@ struct CapturedOp {
   Program* program = nullptr;  // kKernel; owned by the process-wide program cache
   LaunchDims dims;
   std::vector<std::shared_ptr<Buffer>> buffers;  // kernel: [output, inputs...]; copy: [dst, src]
-  std::string name, device;
+  int64_t src_offset = 0;  // kCopy: byte offset into src of the bytes copied (dst's size)
+  std::string name, device;  // device: the kernel's, or the copy's destination
   int64_t flops = 0, bytes = 0;
 };
 
@@ -41,7 +45,9 @@ class CaptureScope {
   std::vector<CapturedOp>* previous_;
 };
 
-// Runs one captured op again with `buffers` in place of the captured ones.
+// Runs one captured op again with `buffers` in place of the captured ones, and waits for it.
+// A copy goes device to device where the destination's backend can (Device::CopyFromDevice),
+// through host memory otherwise.
 Status Replay(const CapturedOp& op, const std::vector<std::shared_ptr<Buffer>>& buffers);
 
 }  // namespace petabox

@@ -42,6 +42,9 @@ class CpuDevice : public Device {
                                                  const std::string& function_name) override;
   // Launch is synchronous, so there is never queued work.
   Status Synchronize() override { return Status::Ok(); }
+  // From another CPU device: memcpy (all CPU devices share host memory). Unimplemented for
+  // other kinds (their backends copy to the host themselves).
+  Status CopyFromDevice(void* dst, Device& src_device, const void* src, size_t bytes) override;
 
  private:
   const DeviceProperties properties_;

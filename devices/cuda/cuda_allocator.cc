@@ -172,12 +172,12 @@ Status CudaAllocator::CopyOutChunks(char* dst, CUdeviceptr src, size_t bytes) {
 
 namespace {
 
-// Within one device: one copy on its stream.
+// Within one device: one copy on its copy stream.
 Status CopyWithinDevice(CudaContext& context, CUdeviceptr dst, CUdeviceptr src, size_t bytes) {
   PB_RETURN_IF_ERROR(context.MakeCurrent());
   PB_RETURN_IF_ERROR(CudaCheck(
-      context.api().cuMemcpyDtoDAsync_v2(dst, src, bytes, context.stream()), "cuMemcpyDtoDAsync"));
-  return context.Synchronize();
+      context.api().cuMemcpyDtoDAsync_v2(dst, src, bytes, context.copy_stream()), "cuMemcpyDtoDAsync"));
+  return context.SynchronizeCopies();
 }
 
 // Between devices without peer access: through a bounded host buffer, chunk by chunk.
@@ -212,14 +212,15 @@ Status CopyDeviceToDevice(CudaDevice& dst, void* dst_ptr, CudaDevice& src, const
       "cuDeviceCanAccessPeer"));
   if (can_access == 0) return CopyThroughHost(dst, dst_ptr, src, src_ptr, bytes);
   PB_RETURN_IF_ERROR(dst_context.EnablePeerAccess(src_context));
-  // The copy runs on the destination's stream; the source has no queued work (every
-  // operation of the backend waits for completion).
+  // The copy runs on the destination's copy stream, so it may overlap a kernel on that
+  // device; the bytes it reads and writes are no kernel's (the engine orders dependent work,
+  // and every operation of the backend waits for completion).
   PB_RETURN_IF_ERROR(dst_context.MakeCurrent());
   PB_RETURN_IF_ERROR(CudaCheck(
       api.cuMemcpyPeerAsync(ToDevicePtr(dst_ptr), dst_context.context(), ToDevicePtr(src_ptr),
-                            src_context.context(), bytes, dst_context.stream()),
+                            src_context.context(), bytes, dst_context.copy_stream()),
       "cuMemcpyPeerAsync"));
-  return dst_context.Synchronize();
+  return dst_context.SynchronizeCopies();
 }
 
 }  // namespace petabox

@@ -90,7 +90,8 @@ class CudaAllocator : public Allocator {
 
 // Copies `bytes` from `src_ptr` on `src` to `dst_ptr` on `dst` and waits for it. Within one
 // device: cuMemcpyDtoD. Between devices that can reach each other
-// (cuDeviceCanAccessPeer): peer access is enabled once and the copy is cuMemcpyPeer.
+// (cuDeviceCanAccessPeer): peer access is enabled once and the copy is cuMemcpyPeer. Both
+// run on dst's copy stream, so they may overlap a kernel running on dst.
 // Otherwise the bytes go through host memory in chunks. Errors as the driver reports them.
 Status CopyDeviceToDevice(CudaDevice& dst, void* dst_ptr, CudaDevice& src, const void* src_ptr,
                           size_t bytes);

@@ -20,6 +20,8 @@ StatusOr<std::shared_ptr<CudaContext>> CudaContext::Create(const CudaApi* api, i
   // other libraries in the process may use.
   PB_RETURN_IF_ERROR(
       CudaCheck(api->cuStreamCreate(&context->stream_, kCuStreamNonBlocking), "cuStreamCreate"));
+  PB_RETURN_IF_ERROR(CudaCheck(api->cuStreamCreate(&context->copy_stream_, kCuStreamNonBlocking),
+                               "cuStreamCreate (copy stream)"));
   return context;
 }
 
@@ -29,6 +31,7 @@ CudaContext::~CudaContext() {
   // faulting kernel must still be released.
   api_->cuCtxSetCurrent(context_);
   if (stream_ != nullptr) api_->cuStreamDestroy_v2(stream_);
+  if (copy_stream_ != nullptr) api_->cuStreamDestroy_v2(copy_stream_);
   api_->cuDevicePrimaryCtxRelease_v2(device_);
 }
 
@@ -39,6 +42,11 @@ Status CudaContext::MakeCurrent() const {
 Status CudaContext::Synchronize() const {
   PB_RETURN_IF_ERROR(MakeCurrent());
   return CudaCheck(api_->cuStreamSynchronize(stream_), "cuStreamSynchronize");
+}
+
+Status CudaContext::SynchronizeCopies() const {
+  PB_RETURN_IF_ERROR(MakeCurrent());
+  return CudaCheck(api_->cuStreamSynchronize(copy_stream_), "cuStreamSynchronize (copy stream)");
 }
 
 Status CudaContext::EnablePeerAccess(const CudaContext& peer) {

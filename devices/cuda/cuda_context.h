@@ -11,7 +11,9 @@
 
 namespace petabox {
 
-// Owns a retained primary context and one non-blocking stream on it. Shared (shared_ptr)
+// Owns a retained primary context and two non-blocking streams on it: one for kernels and
+// host transfers, one for device-to-device copies (so a copy into this device can run while
+// a kernel does). Shared (shared_ptr)
 // by the device, its allocator and its programs, so the context outlives every module and
 // cached block that lives in it. The engine may call from any thread, so every public
 // entry point of the backend calls MakeCurrent() first. Thread-safe.
@@ -31,6 +33,8 @@ class CudaContext {
   CUdevice device() const { return device_; }
   CUcontext context() const { return context_; }
   CUstream stream() const { return stream_; }
+  // The stream device-to-device copies into this device run on.
+  CUstream copy_stream() const { return copy_stream_; }
   // "CUDA:<ordinal>", for messages.
   const std::string& name() const { return name_; }
 
@@ -38,6 +42,8 @@ class CudaContext {
   Status MakeCurrent() const;
   // Waits for everything queued on the stream; returns errors of earlier kernels too.
   Status Synchronize() const;
+  // Waits for everything queued on the copy stream.
+  Status SynchronizeCopies() const;
   // Lets this context read and write `peer`'s memory directly. Enabled once per peer;
   // later calls, and a driver answer of "already enabled", are OK. The caller checks
   // cuDeviceCanAccessPeer first.
@@ -52,6 +58,7 @@ class CudaContext {
   CUdevice device_ = 0;
   CUcontext context_ = nullptr;  // set by Create; null while not retained
   CUstream stream_ = nullptr;
+  CUstream copy_stream_ = nullptr;
 
   std::mutex peer_mutex_;
   std::vector<CUcontext> peers_;  // GUARDED_BY(peer_mutex_): peers already enabled

@@ -70,4 +70,10 @@ StatusOr<std::unique_ptr<Program>> CudaDevice::LoadProgram(const std::string& bi
   return std::unique_ptr<Program>(std::move(program));
 }
 
+Status CudaDevice::CopyFromDevice(void* dst, Device& src_device, const void* src, size_t bytes) {
+  auto* cuda = dynamic_cast<CudaDevice*>(&src_device);
+  if (cuda == nullptr) return Device::CopyFromDevice(dst, src_device, src, bytes);
+  return CopyDeviceToDevice(*this, dst, *cuda, src, bytes);
+}
+
 }  // namespace petabox

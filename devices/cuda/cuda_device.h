@@ -40,6 +40,9 @@ class CudaDevice : public Device {
                                                  const std::string& function_name) override;
   // cuStreamSynchronize on the device's stream.
   Status Synchronize() override { return context_->Synchronize(); }
+  // From another CUDA device (or this one): CopyDeviceToDevice (peer access where the
+  // GPUs allow it, host memory otherwise), on the copy stream. Unimplemented for other kinds.
+  Status CopyFromDevice(void* dst, Device& src_device, const void* src, size_t bytes) override;
 
   CudaAllocator& cuda_allocator() { return *allocator_; }
   CudaCompiler& cuda_compiler() { return *compiler_; }

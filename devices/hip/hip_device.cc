@@ -85,4 +85,10 @@ StatusOr<std::unique_ptr<Program>> HipDevice::LoadProgram(const std::string& bin
   return std::unique_ptr<Program>(std::move(program));
 }
 
+Status HipDevice::CopyFromDevice(void* dst, Device& src_device, const void* src, size_t bytes) {
+  auto* hip = dynamic_cast<HipDevice*>(&src_device);
+  if (hip == nullptr) return Device::CopyFromDevice(dst, src_device, src, bytes);
+  return CopyDeviceToDevice(*this, dst, *hip, src, bytes);
+}
+
 }  // namespace petabox

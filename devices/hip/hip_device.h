@@ -39,6 +39,8 @@ class HipDevice : public Device {
                                                  const std::string& function_name) override;
   // hipStreamSynchronize on the device's stream.
   Status Synchronize() override { return context_->Synchronize(); }
+  // From another HIP device (or this one): CopyDeviceToDevice. Unimplemented for other kinds.
+  Status CopyFromDevice(void* dst, Device& src_device, const void* src, size_t bytes) override;
 
   HipAllocator& hip_allocator() { return *allocator_; }
   HipCompiler& hip_compiler() { return *compiler_; }

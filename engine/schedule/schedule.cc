@@ -283,16 +283,38 @@ Status Scheduler::ScheduleKernel(const NodeRef& root) {
   return Status::Ok();
 }
 
+// When `view` (a chain of movement ops) reads one contiguous range of its base's buffer, in
+// order: the base (a node that gets a buffer) and the range's first element. Else null.
+std::pair<NodeRef, int64_t> ContiguousRange(const NodeRef& view) {
+  NodeRef base = view;
+  while (IsMovement(base->op)) base = base->srcs[0];
+  if (base->op == Op::kConst) return {nullptr, 0};
+  ShapeTracker st = ViewFromBase(view.get());
+  if (st.views().size() != 1) return {nullptr, 0};
+  const View& v = st.views()[0];
+  if (v.HasMask() || v.strides != ContiguousStrides(v.shape)) return {nullptr, 0};
+  return {base, v.offset};
+}
+
 Status Scheduler::ScheduleCopy(const NodeRef& n) {
   NodeRef src = n->srcs[0];
+  int64_t offset = 0;
   if (IsMovement(src->op) || src->op == Op::kConst) {
-    src = MakeNode(Op::kContiguous, src->dtype, src->shape, src->device, {src});
+    // A plain slice of a buffer is copied from an offset; any other view is made contiguous first.
+    auto [base, first] = ContiguousRange(src);
+    if (base) {
+      src = base;
+      offset = first;
+    } else {
+      src = MakeNode(Op::kContiguous, src->dtype, src->shape, src->device, {src});
+    }
   }
   PB_RETURN_IF_ERROR(Schedule(src));
   ScheduleItem item;
   item.kind = ScheduleItem::Kind::kCopy;
   item.output = n;
   item.inputs = {src};
+  item.copy_offset = offset;
   items_.push_back(std::move(item));
   done_.insert(n.get());
   return Status::Ok();

@@ -19,6 +19,7 @@ struct ScheduleItem {
   std::vector<NodeRef> inputs;  // kernel buffers 1..n / the copy's source (realized earlier)
   std::shared_ptr<const KernelAst> ast;  // kKernel
   NodeRef assign_target;        // ASSIGN: the buffer node written in place (else null)
+  int64_t copy_offset = 0;      // kCopy: element offset into the source's buffer of the bytes copied
 };
 
 // How n reads the buffer of its base (Base(n)): the movement ops above it, as one tracker.

@@ -1,0 +1,57 @@
+// All-reduce over devices, built in the lazy graph from COPY and ADD (or MAX) nodes, so it is
+// scheduled like any other work and, realized together with what surrounds it, runs
+// concurrently on the devices and overlaps their other work (engine/multi_exec.h). Part of
+// the multi-device engine (engine/multi*.h).
+//
+// Two algorithms:
+//   ring:   reduce-scatter, then all-gather. The flat value is cut into one chunk per device
+//           (sizes differ by at most one element); each chunk goes once round the ring of
+//           devices, each device adding its own part, and the finished chunk goes round
+//           again to reach every device. Each device sends and receives 2(n-1)/n of the
+//           value: the algorithm for large values. Chunks are cut into pieces
+//           (ring_piece_bytes) that travel on their own, so the copy of one piece overlaps
+//           the add of the previous one.
+//   direct: every device receives every other device's value and combines all n in device
+//           order: one step, (n-1) times the value received per device: for small values.
+// Any device count works, as do sizes not divisible by it (a device may get an empty chunk).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "engine/tensor.h"
+
+namespace petabox {
+
+enum class ReduceOp { kSum, kMax };
+
+struct AllReduceOptions {
+  enum class Algorithm { kAuto, kRing, kDirect };
+  // kAuto: direct below ring_min_bytes (of one input), ring from there.
+  Algorithm algorithm = Algorithm::kAuto;
+  int64_t ring_min_bytes = int64_t{1} << 20;
+  // Ring: the largest piece that goes round the ring on its own; >= 1 element is used.
+  // 0: one piece per chunk.
+  int64_t ring_piece_bytes = int64_t{32} << 20;
+  ReduceOp op = ReduceOp::kSum;
+  // Copy and reduce in this float dtype (kFloat16 / kBFloat16 halve the bytes moved, e.g.
+  // for gradients of a half-precision step); the results are cast back to the inputs'
+  // dtype. Unset: the inputs' dtype.
+  std::optional<DType> reduce_dtype;
+};
+
+// For each of `inputs` (one per device, devices distinct, equal shapes and dtypes): a lazy
+// tensor on that input's device holding the elementwise sum (or max) of all inputs. The
+// results are bitwise equal: each element is combined on one device and copied to the
+// others (ring), or combined in the same order by the same kernel everywhere (direct).
+// Realize the results together (RealizeAll) so that the devices work concurrently.
+// InvalidArgument for no inputs, differing shapes or dtypes, a device given twice or a
+// reduce_dtype that is not a float type; the inputs' own errors pass through.
+StatusOr<std::vector<Tensor>> AllReduce(const std::vector<Tensor>& inputs, const AllReduceOptions& options = {});
+
+// The bus bandwidth of an all-reduce of `bytes` per device over `devices` devices that took
+// `seconds` (NCCL's definition: bytes / seconds * 2(n-1)/n), in bytes per second.
+double AllReduceBusBandwidth(int64_t bytes, int devices, double seconds);
+
+}  // namespace petabox

@@ -1,0 +1,147 @@
+#include "engine/multi_exec.h"
+
+#include <algorithm>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+
+namespace petabox {
+namespace {
+
+// How far past its first unstarted op a lane looks for one that may start. Bounded so that
+// a lane blocked for long does not rescan thousands of ops on every completion.
+constexpr size_t kLookahead = 512;
+
+// The ops of each lane, in list order.
+std::vector<std::vector<size_t>> Lanes(const std::vector<CapturedOp>& ops) {
+  std::map<std::string, size_t> index;
+  std::vector<std::vector<size_t>> lanes;
+  for (size_t i = 0; i < ops.size(); ++i) {
+    auto [it, fresh] = index.emplace(LaneOf(ops[i]), lanes.size());
+    if (fresh) lanes.emplace_back();
+    lanes[it->second].push_back(i);
+  }
+  return lanes;
+}
+
+// Shared state of one ExecuteOps call: which ops are done, and the first error.
+class Execution {
+ public:
+  Execution(const std::vector<CapturedOp>& ops, const std::vector<std::vector<std::shared_ptr<Buffer>>>& buffers)
+      : ops_(ops), buffers_(buffers), deps_(OpDependencies(buffers)), done_(ops.size(), 0) {}
+
+  // Runs the ops of one lane, each as soon as its dependencies are done.
+  void RunLane(const std::vector<size_t>& lane) {
+    std::vector<char> started(lane.size(), 0);
+    size_t head = 0;
+    for (;;) {
+      size_t pick = lane.size();
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        for (;;) {
+          if (!error_.ok()) return;
+          while (head < lane.size() && started[head]) ++head;
+          if (head == lane.size()) return;
+          for (size_t j = head; j < lane.size() && j < head + kLookahead; ++j) {
+            if (!started[j] && Ready(lane[j])) {
+              pick = j;
+              break;
+            }
+          }
+          if (pick < lane.size()) break;
+          changed_.wait(lock);
+        }
+      }
+      started[pick] = 1;
+      const size_t op = lane[pick];
+      Status s = Replay(ops_[op], buffers_[op]);
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (!s.ok() && error_.ok()) error_ = s;
+        done_[op] = 1;
+      }
+      changed_.notify_all();
+    }
+  }
+
+  Status error() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return error_;
+  }
+
+ private:
+  bool Ready(size_t op) const {  // REQUIRES(mu_)
+    for (size_t d : deps_[op])
+      if (!done_[d]) return false;
+    return true;
+  }
+
+  const std::vector<CapturedOp>& ops_;
+  const std::vector<std::vector<std::shared_ptr<Buffer>>>& buffers_;
+  const std::vector<std::vector<size_t>> deps_;
+  std::mutex mu_;
+  std::condition_variable changed_;  // an op finished (or failed)
+  std::vector<char> done_;           // GUARDED_BY(mu_)
+  Status error_;                     // GUARDED_BY(mu_)
+};
+
+}  // namespace
+
+std::string LaneOf(const CapturedOp& op) {
+  return op.kind == CapturedOp::Kind::kCopy ? op.device + " copy" : op.device;
+}
+
+std::vector<std::vector<size_t>> OpDependencies(const std::vector<std::vector<std::shared_ptr<Buffer>>>& buffers) {
+  struct Access {
+    std::optional<size_t> writer;  // the last op that wrote the buffer
+    std::vector<size_t> readers;   // ops that read it since
+  };
+  std::unordered_map<const Buffer*, Access> access;
+  std::vector<std::vector<size_t>> deps(buffers.size());
+  for (size_t i = 0; i < buffers.size(); ++i) {
+    const auto& bufs = buffers[i];
+    if (bufs.empty()) continue;
+    std::vector<size_t>& d = deps[i];
+    for (size_t k = 1; k < bufs.size(); ++k) {
+      const Access& a = access[bufs[k].get()];
+      if (a.writer) d.push_back(*a.writer);
+    }
+    Access& out = access[bufs[0].get()];
+    if (out.writer) d.push_back(*out.writer);
+    for (size_t r : out.readers) d.push_back(r);
+    std::sort(d.begin(), d.end());
+    d.erase(std::unique(d.begin(), d.end()), d.end());
+    d.erase(std::remove(d.begin(), d.end(), i), d.end());
+    for (size_t k = 1; k < bufs.size(); ++k) access[bufs[k].get()].readers.push_back(i);
+    Access& written = access[bufs[0].get()];
+    written.writer = i;
+    written.readers.clear();
+  }
+  return deps;
+}
+
+Status ExecuteOps(const std::vector<CapturedOp>& ops, const std::vector<std::vector<std::shared_ptr<Buffer>>>* buffers) {
+  std::vector<std::vector<std::shared_ptr<Buffer>>> own;
+  if (!buffers) {
+    own.reserve(ops.size());
+    for (const CapturedOp& op : ops) own.push_back(op.buffers);
+    buffers = &own;
+  }
+  std::vector<std::vector<size_t>> lanes = Lanes(ops);
+  if (lanes.size() <= 1) {  // one device, one queue: in order, on this thread
+    for (size_t i = 0; i < ops.size(); ++i) PB_RETURN_IF_ERROR(Replay(ops[i], (*buffers)[i]));
+    return Status::Ok();
+  }
+  Execution execution(ops, *buffers);
+  std::vector<std::thread> threads;
+  threads.reserve(lanes.size() - 1);
+  for (size_t l = 1; l < lanes.size(); ++l) threads.emplace_back([&, l] { execution.RunLane(lanes[l]); });
+  execution.RunLane(lanes[0]);
+  for (std::thread& t : threads) t.join();
+  return execution.error();
+}
+
+}  // namespace petabox
