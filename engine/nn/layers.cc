@@ -112,6 +112,15 @@ Tensor BatchNorm2d::TrainForward(const Tensor& x) {
   }
   Tensor mean = x.Mean({0, 2, 3}, true);
   Tensor var = x.Var({0, 2, 3}, true, /*correction=*/0);
+  return NormalizeWithStats(x, mean, var, n);
+}
+
+Tensor BatchNorm2d::NormalizeWithStats(const Tensor& x, const Tensor& mean, const Tensor& var, int64_t n) {
+  if (!weight_.ok()) return weight_;
+  if (n < 2) {
+    return Tensor::Error(InvalidArgument("BatchNorm2d: training needs more than 1 value per channel, got " +
+                                         std::to_string(n)));
+  }
   Tensor y = x.Sub(mean).Mul(var.Add(eps_).Rsqrt());
   y = y.Mul(Channels(weight_, channels_)).Add(Channels(bias_, channels_));
   // Running statistics: no gradient flows into them; the variance is the unbiased one.

@@ -64,6 +64,14 @@ class BatchNorm2d : public Module {
   Tensor& bias() { return bias_; }
   Tensor& running_mean() { return running_mean_; }
   Tensor& running_var() { return running_var_; }
+  int64_t channels() const { return channels_; }
+
+  // Training-mode normalization with batch statistics computed elsewhere (data-parallel
+  // training computes them over the whole global batch: engine/nn/data_parallel.h): `mean`
+  // and the biased `var`, each (1, C, 1, 1), over `count` values per channel. Normalizes x
+  // with them, applies weight and bias, and updates the running statistics in place as a
+  // training forward does (the unbiased variance from `count`). count must be >= 2.
+  Tensor NormalizeWithStats(const Tensor& x, const Tensor& mean, const Tensor& var, int64_t count);
 
  private:
   Tensor TrainForward(const Tensor& x);
