@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -14,6 +15,54 @@ namespace {
 // How far past its first unstarted op a lane looks for one that may start. Bounded so that
 // a lane blocked for long does not rescan thousands of ops on every completion.
 constexpr size_t kLookahead = 512;
+
+// Host threads for lanes, kept between calls (a replayed training step would otherwise
+// start a thread per lane every step). A task goes to an idle thread, or to a new one when
+// none is idle, so concurrent callers never wait for each other's lanes. Threads live for
+// the rest of the process. Thread-safe.
+class LanePool {
+ public:
+  static LanePool& Global() {
+    static LanePool* pool = new LanePool();  // never destroyed: its threads outlive main
+    return *pool;
+  }
+
+  void Run(std::function<void()> task) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (idle_.empty()) {
+      auto* worker = new Worker();  // owned by its thread
+      worker->task = std::move(task);
+      std::thread([this, worker] { Loop(worker); }).detach();
+      return;
+    }
+    Worker* worker = idle_.back();
+    idle_.pop_back();
+    worker->task = std::move(task);
+    worker->wake.notify_one();
+  }
+
+ private:
+  struct Worker {
+    std::function<void()> task;  // GUARDED_BY(mu_); empty while idle
+    std::condition_variable wake;
+  };
+
+  void Loop(Worker* worker) {
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+      std::function<void()> task = std::move(worker->task);
+      worker->task = nullptr;
+      lock.unlock();
+      task();
+      lock.lock();
+      idle_.push_back(worker);
+      worker->wake.wait(lock, [worker] { return worker->task != nullptr; });
+    }
+  }
+
+  std::mutex mu_;
+  std::vector<Worker*> idle_;  // GUARDED_BY(mu_)
+};
 
 // The ops of each lane, in list order.
 std::vector<std::vector<size_t>> Lanes(const std::vector<CapturedOp>& ops) {
@@ -136,11 +185,19 @@ Status ExecuteOps(const std::vector<CapturedOp>& ops, const std::vector<std::vec
     return Status::Ok();
   }
   Execution execution(ops, *buffers);
-  std::vector<std::thread> threads;
-  threads.reserve(lanes.size() - 1);
-  for (size_t l = 1; l < lanes.size(); ++l) threads.emplace_back([&, l] { execution.RunLane(lanes[l]); });
+  std::mutex mu;
+  std::condition_variable finished;
+  size_t running = lanes.size() - 1;  // GUARDED_BY(mu)
+  for (size_t l = 1; l < lanes.size(); ++l) {
+    LanePool::Global().Run([&, l] {
+      execution.RunLane(lanes[l]);
+      std::lock_guard<std::mutex> lock(mu);
+      if (--running == 0) finished.notify_one();
+    });
+  }
   execution.RunLane(lanes[0]);
-  for (std::thread& t : threads) t.join();
+  std::unique_lock<std::mutex> lock(mu);
+  finished.wait(lock, [&] { return running == 0; });
   return execution.error();
 }
 

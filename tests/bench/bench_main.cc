@@ -6,8 +6,13 @@
 //   petabox-bench conv2d --resnet50 [--batch 32] [--dtype float32] [--iters K] [--device NAME]
 //   petabox-bench bandwidth [--op axpb,sum_axis0,sum_axis1] [--numel N] [--rows R] [--iters K] [--device NAME]
 //   petabox-bench train-step --model mlp|cnn [--batch 128] [--steps 20] [--warmup 3] [--threads T] [--jit 1]
+//                            [--devices D1,D2,...]
+//   petabox-bench allreduce [--devices CPU:0,CPU:1] [--sizes 1M,16M,256M] [--algo ring,direct] [--iters 20]
+//                           [--piece-bytes 32M] [--peer 1]
 //
-// train-step (tests/bench/train_step_cmd.h) times whole training steps against PyTorch;
+// train-step (tests/bench/train_step_cmd.h) times whole training steps against PyTorch (or,
+// with --devices, data-parallel steps on several devices); allreduce
+// (tests/bench/allreduce_cmd.h) times the engine's all-reduce against NCCL;
 // the others time one op against NumPy on a CPU device and against PyTorch (cuBLAS/cuDNN,
 // tests/bench/torch_gpu_peer.py) on a CUDA device. --device defaults to the registry's
 // default (CUDA:0 on a GPU host). conv2d --resnet50 (tests/bench/conv_suite_cmd.h) and
@@ -21,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/bench/allreduce_cmd.h"
 #include "tests/bench/bandwidth_cmd.h"
 #include "tests/bench/bench_ops.h"
 #include "tests/bench/bench_util.h"
@@ -42,7 +48,10 @@ constexpr char kUsage[] =
     "       petabox-bench conv2d --resnet50 [--batch 32] [--dtype float32] [--iters 5] [--device NAME]\n"
     "       petabox-bench bandwidth [--op axpb,sum_axis0,sum_axis1 (a list of axpb, sum, sum_axis0, sum_axis1)]\n"
     "                               [--numel 268435456] [--rows 1024] [--iters 10] [--device NAME]\n"
-    "       petabox-bench train-step --model mlp|cnn [--batch 128] [--steps 20] [--warmup 3] [--threads T] [--jit 1]\n";
+    "       petabox-bench train-step --model mlp|cnn [--batch 128] [--steps 20] [--warmup 3] [--threads T] [--jit 1]\n"
+    "                                [--devices D1,D2,...]\n"
+    "       petabox-bench allreduce [--devices CPU:0,CPU:1] [--sizes 1M,16M,256M] [--algo ring,direct] [--iters 20]\n"
+    "                               [--piece-bytes 32M] [--peer 1]\n";
 
 int Usage(const std::string& error) {
   std::fprintf(stderr, "petabox-bench: %s\n%s", error.c_str(), kUsage);
@@ -110,6 +119,11 @@ int Main(int argc, char** argv) {
     return 0;
   }
   if (std::string error = Parse(argc, argv, &args); !error.empty()) return Usage(error);
+  if (args.op == "allreduce") {
+    std::string usage_error;
+    int rc = AllReduceCommand(args.flags, &usage_error);
+    return usage_error.empty() ? rc : Usage(usage_error);
+  }
   if (args.op == "train-step") {
     std::string usage_error;
     int rc = TrainStepCommand(args.flags, &usage_error);
