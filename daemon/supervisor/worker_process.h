@@ -6,7 +6,14 @@
 //
 // All callbacks run on the io_context's thread. Calls must come from that thread too
 // (post to it). on_exit runs exactly once, after the child exited and its output was read
-// to the end (or 2 s after it exited, if a grandchild keeps a pipe open).
+// to the end (or 2 s after it exited, if a grandchild keeps a pipe open; that leftover
+// process group is then killed).
+//
+// Reaping: each WorkerProcess waitpid()s its own pid only (WNOHANG, on every SIGCHLD through
+// a boost::asio::signal_set and on a 100 ms poll), so other code in the daemon may wait for
+// its own children by pid, but must never call wait(), waitpid(-1 or 0, ...), or set
+// SIGCHLD to SIG_IGN / SA_NOCLDWAIT: that would take the worker's exit status (on_exit then
+// reports "exit code -1").
 #pragma once
 
 #include <sys/types.h>
@@ -56,6 +63,7 @@ class WorkerProcess {
   // SIGKILL to the process group now.
   void Kill();
   pid_t pid() const;
+  // True once the child has been reaped (on_exit may still wait for the pipes).
   bool exited() const;
 
  private:
