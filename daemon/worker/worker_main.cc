@@ -108,6 +108,10 @@ StatusOr<petabox::worker::JobSpec> LoadSpec(const Args& args) {
   if (!args.dataset_dir.empty()) spec.dataset.dir = args.dataset_dir;
   if (spec.checkpoint.interval_steps == 0) spec.checkpoint.interval_steps = args.default_checkpoint_interval;
   PB_RETURN_IF_ERROR(petabox::worker::ValidateJobSpec(spec));
+  if (spec.checkpoint.interval_steps > 0 && spec.checkpoint.dir.empty()) {
+    return petabox::InvalidArgument(args.job + ": checkpoint.dir: must be set when checkpoint.interval_steps > 0 "
+                                    "(or pass --checkpoint-dir)");
+  }
   return spec;
 }
 

@@ -137,8 +137,15 @@ void YamlMapReader::ReadMap(const char* key, const std::function<void(YamlMapRea
 
 Status YamlMapReader::Finish() {
   if (!status_.ok() || !node_->IsMap()) return status_;
+  std::vector<std::string> seen;
   for (auto it = node_->begin(); it != node_->end(); ++it) {
     const std::string key = it->first.IsScalar() ? it->first.Scalar() : Shown(it->first);
+    if (std::find(seen.begin(), seen.end(), key) != seen.end()) {
+      // yaml-cpp keeps the first of duplicate keys; a silently ignored value is worse than an error.
+      Fail(Join(key.c_str()), "appears twice in the same mapping", it->first);
+      break;
+    }
+    seen.push_back(key);
     if (std::find(known_.begin(), known_.end(), key) != known_.end()) continue;
     std::string known;
     for (const std::string& k : known_) known += (known.empty() ? "" : ", ") + k;

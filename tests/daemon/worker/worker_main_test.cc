@@ -121,5 +121,11 @@ TEST_F(WorkerProcessTest, InvalidSpecExitsTwoNamingTheKey) {
   EXPECT_EQ(RunToEnd({"--bogus"}), 2);
 }
 
+TEST_F(WorkerProcessTest, CheckpointIntervalNeedsADirectory) {
+  const std::string spec = WriteSpec("checkpoint: {interval_steps: 10}\n");
+  EXPECT_EQ(RunToEnd({"--job", spec}), 2);
+  EXPECT_TRUE(Contains(ReadAll(dir_ + "/stderr"), "checkpoint.dir: must be set when checkpoint.interval_steps > 0"));
+}
+
 }  // namespace
 }  // namespace petabox::worker

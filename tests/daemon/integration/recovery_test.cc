@@ -1,0 +1,93 @@
+// Faults against a real petaboxd: a worker killed with SIGKILL (the job fails, or restarts
+// from its checkpoint when the spec allows), the daemon stopped mid-job (the job resumes
+// from its checkpoint at the next start), and the daemon killed with SIGKILL (no
+// acknowledged job is lost).
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <thread>
+
+#include "tests/daemon/integration/daemon_harness.h"
+
+namespace petabox::daemon::testing {
+namespace {
+
+using v1::Job;
+
+bool HasLog(const std::vector<v1::JobEvent>& events, const std::string& part) {
+  for (const v1::JobEvent& e : events) {
+    if (e.has_log() && e.log().text().find(part) != std::string::npos) return true;
+  }
+  return false;
+}
+
+TEST(DaemonRecoveryTest, KilledWorkerFailsTheJobOnly) {
+  DaemonHarness daemon("devices: [CPU:0, CPU:1]\n");
+  daemon.Start();
+  const Job victim = daemon.Submit(ShortJobSpec(daemon.dataset_dir(), 1000000));
+  const Job bystander = daemon.Submit(ShortJobSpec(daemon.dataset_dir(), 3000));
+  daemon.WaitFor(victim.name(), [](const Job& j) { return j.progress().step() > 0; });
+  const pid_t worker = daemon.WorkerPid(victim.name());
+  ASSERT_GT(worker, 0);
+  ASSERT_EQ(::kill(worker, SIGKILL), 0);
+  const Job failed = daemon.WaitForState(victim.name(), Job::FAILED, std::chrono::seconds(30));
+  EXPECT_NE(failed.failure_reason().find("signal 9"), std::string::npos) << failed.failure_reason();
+  EXPECT_EQ(failed.restarts(), 0);
+  daemon.WaitForState(bystander.name(), Job::SUCCEEDED);
+  v1::Box box;
+  ASSERT_TRUE(daemon.box().GetBox(daemon.Context().get(), v1::GetBoxRequest(), &box).ok());
+  EXPECT_EQ(box.running_jobs(), 0);
+}
+
+TEST(DaemonRecoveryTest, KilledWorkerRestartsFromCheckpointWithinMaxRestarts) {
+  DaemonHarness daemon("devices: [CPU:0]\n");
+  daemon.Start();
+  const Job job = daemon.Submit(ShortJobSpec(daemon.dataset_dir(), 6000, 20, "max_restarts: 1\n"));
+  daemon.WaitFor(job.name(), [](const Job& j) { return j.has_checkpoint() && j.progress().step() >= 40; });
+  ASSERT_EQ(::kill(daemon.WorkerPid(job.name()), SIGKILL), 0);
+  const Job done = daemon.WaitForState(job.name(), Job::SUCCEEDED, std::chrono::seconds(180));
+  EXPECT_EQ(done.restarts(), 1);
+  EXPECT_EQ(done.result().steps(), 6000);
+  grpc::Status status;
+  const auto events = daemon.Watch(job.name(), 0, &status);
+  EXPECT_TRUE(HasLog(events, "resumed from the checkpoint at step"));
+}
+
+TEST(DaemonRecoveryTest, DaemonRestartResumesTheJobFromItsCheckpoint) {
+  DaemonHarness daemon("devices: [CPU:0]\n");
+  daemon.Start();
+  const Job job = daemon.Submit(ShortJobSpec(daemon.dataset_dir(), 6000, 50));
+  const Job queued = daemon.Submit(ShortJobSpec(daemon.dataset_dir(), 10));
+  daemon.WaitFor(job.name(), [](const Job& j) { return j.progress().step() >= 60; });
+  // A watch open across the stop ends with an error, never OK.
+  grpc::Status watch_status;
+  std::thread watcher([&] { daemon.Watch(job.name(), 0, &watch_status); });
+  const int exit = daemon.Stop();
+  watcher.join();
+  EXPECT_TRUE(WIFEXITED(exit) && WEXITSTATUS(exit) == 0) << exit;
+  EXPECT_FALSE(watch_status.ok());
+  daemon.Start();
+  const Job resumed = daemon.WaitForState(job.name(), Job::SUCCEEDED, std::chrono::seconds(180));
+  EXPECT_EQ(resumed.result().steps(), 6000);
+  grpc::Status status;
+  const auto events = daemon.Watch(job.name(), 0, &status);
+  EXPECT_TRUE(HasLog(events, "resumed from the checkpoint at step"));
+  daemon.WaitForState(queued.name(), Job::SUCCEEDED);
+}
+
+TEST(DaemonRecoveryTest, Kill9OfTheDaemonLosesNoAcknowledgedJob) {
+  DaemonHarness daemon("devices: [CPU:0]\n");
+  daemon.Start();
+  const Job running = daemon.Submit(ShortJobSpec(daemon.dataset_dir(), 3000, 50));
+  std::vector<std::string> names;
+  for (int i = 0; i < 3; ++i) names.push_back(daemon.Submit(ShortJobSpec(daemon.dataset_dir(), 10)).name());
+  daemon.WaitForState(running.name(), Job::RUNNING);
+  daemon.Kill9();
+  daemon.Start();
+  daemon.WaitForState(running.name(), Job::SUCCEEDED, std::chrono::seconds(180));
+  for (const std::string& name : names) daemon.WaitForState(name, Job::SUCCEEDED);
+}
+
+}  // namespace
+}  // namespace petabox::daemon::testing
