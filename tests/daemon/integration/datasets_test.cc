@@ -69,7 +69,7 @@ TEST(DaemonDatasetsTest, UploadedDatasetTrainsAndIsProtectedWhileInUse) {
             grpc::StatusCode::ALREADY_EXISTS);
 
   const std::string spec = "name: on-upload\nmodel: mlp\ndataset: {source: datasets/synthetic}\n"
-                           "max_steps: 1000000\nglobal_batch_size: 32\noptimizer: {name: sgd, lr: 0.05}\n";
+                           "epochs: 100000\nmax_steps: 1000000\nglobal_batch_size: 32\noptimizer: {name: sgd, lr: 0.05}\n";
   const Job job = daemon.Submit(spec);
   daemon.WaitFor(job.name(), [](const Job& j) { return j.progress().step() > 0; });
   v1::DeleteDatasetRequest del;
