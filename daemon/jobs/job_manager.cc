@@ -277,7 +277,8 @@ std::vector<std::string> JobManager::WorkerArgs(const v1::Job& job, const worker
   const std::string dir = JobDir(job.name());
   std::vector<std::string> argv = {options_.worker_binary, "--job", dir + "/spec.yaml", "--events", "/dev/fd/3",
                                    "--devices", JoinComma(devices), "--checkpoint-dir", dir + "/checkpoints",
-                                   "--default-checkpoint-interval", std::to_string(options_.default_checkpoint_interval)};
+                                   "--default-checkpoint-interval", std::to_string(options_.default_checkpoint_interval),
+                                   "--stop-with-parent"};
   if (!spec.dataset.source.empty()) {
     argv.insert(argv.end(), {"--dataset-dir", options_.data_dir + "/" + spec.dataset.source});
   }

@@ -2,22 +2,33 @@
 //
 //   petabox-worker --job SPEC.yaml [--json] [--resume CHECKPOINT] [--events FILE|-] [--no-jit]
 //                  [--devices D1,D2,...] [--checkpoint-dir DIR] [--dataset-dir DIR]
-//                  [--default-checkpoint-interval N]
+//                  [--default-checkpoint-interval N] [--stop-with-parent]
 //
 // --devices, --checkpoint-dir and --dataset-dir replace the spec's devices, checkpoint.dir
 // and dataset.dir (petaboxd passes the devices it assigned and the job's own directories);
 // --default-checkpoint-interval sets checkpoint.interval_steps when the spec sets none.
+// --stop-with-parent turns the death of the parent (petaboxd killed with SIGKILL) into a
+// SIGTERM: the worker checkpoints and stops instead of training on unsupervised.
+// Two workers never write one checkpoint directory at once: the second waits for the
+// first to exit (a lock file in the directory).
 // Events (JSON lines) go to stderr, or to --events (a file, or "-" for stdout). Without
 // --json, readable progress lines go to stdout; with --json, stdout's last line is the
 // result object (or {"error": ...}). SIGTERM checkpoints at the next step boundary and
 // exits 0 with a "preempted" event. Exit codes: 0 done or preempted, 1 the job failed,
 // 2 bad usage or an invalid spec.
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -46,6 +57,7 @@ struct Args {
   std::string checkpoint_dir;  // "" keeps the spec's
   std::string dataset_dir;     // "" keeps the spec's
   int64_t default_checkpoint_interval = 0;
+  bool stop_with_parent = false;
   bool json = false;
   bool jit = true;
 };
@@ -53,7 +65,7 @@ struct Args {
 constexpr char kUsage[] =
     "usage: petabox-worker --job SPEC.yaml [--json] [--resume CHECKPOINT] [--events FILE|-] [--no-jit]\n"
     "                      [--devices D1,D2,...] [--checkpoint-dir DIR] [--dataset-dir DIR]\n"
-    "                      [--default-checkpoint-interval N]\n";
+    "                      [--default-checkpoint-interval N] [--stop-with-parent]\n";
 
 // Parses argv into *args; returns false (after printing why) on bad usage.
 bool ParseArgs(int argc, char** argv, Args* args) {
@@ -62,6 +74,7 @@ bool ParseArgs(int argc, char** argv, Args* args) {
     const bool has_value = i + 1 < argc;
     if (a == "--json") args->json = true;
     else if (a == "--no-jit") args->jit = false;
+    else if (a == "--stop-with-parent") args->stop_with_parent = true;
     else if (a == "--job" && has_value) args->job = argv[++i];
     else if (a == "--resume" && has_value) args->resume = argv[++i];
     else if (a == "--events" && has_value) args->events = argv[++i];
@@ -115,9 +128,26 @@ StatusOr<petabox::worker::JobSpec> LoadSpec(const Args& args) {
   return spec;
 }
 
+// Holds an exclusive lock on dir/.lock until the process exits (waiting for a previous
+// worker of the same job, e.g. one left behind by a daemon killed with SIGKILL).
+Status LockCheckpointDir(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  const std::string path = dir + "/.lock";
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return petabox::Unavailable(path + ": " + std::strerror(errno));
+  if (::flock(fd, LOCK_EX | LOCK_NB) == 0) return Status::Ok();
+  std::fprintf(stderr, "petabox-worker: waiting for another worker to release %s\n", dir.c_str());
+  if (::flock(fd, LOCK_EX) != 0) return petabox::Unavailable(path + ": " + std::strerror(errno));
+  return Status::Ok();
+}
+
 int Run(const Args& args, EventWriter* events) {
   auto spec = LoadSpec(args);
   if (!spec.ok()) return Fail(args, events, spec.status(), 2);
+  if (!spec->checkpoint.dir.empty()) {
+    if (Status s = LockCheckpointDir(spec->checkpoint.dir); !s.ok()) return Fail(args, events, s, 1);
+  }
   petabox::worker::RunnerOptions options;
   options.resume_from = args.resume;
   options.use_jit = args.jit;
@@ -139,6 +169,9 @@ int main(int argc, char** argv) {
   Args args;
   if (!ParseArgs(argc, argv, &args)) return 2;
   std::signal(SIGTERM, OnSigterm);
+  // A closed events pipe (the daemon died) must not kill the worker before it checkpoints.
+  std::signal(SIGPIPE, SIG_IGN);
+  if (args.stop_with_parent) ::prctl(PR_SET_PDEATHSIG, SIGTERM);
   auto events = EventWriter::Open(args.events);
   if (!events.ok()) {
     std::fprintf(stderr, "petabox-worker: %s\n", events.status().ToString().c_str());

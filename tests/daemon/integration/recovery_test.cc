@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <fstream>
 #include <thread>
 
 #include "tests/daemon/integration/daemon_harness.h"
@@ -14,6 +15,13 @@ namespace petabox::daemon::testing {
 namespace {
 
 using v1::Job;
+
+// Running (not exited, not a zombie waiting for its new parent to reap it).
+bool Alive(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string pid_field, comm, state;
+  return (in >> pid_field >> comm >> state) && state != "Z" && state != "X";
+}
 
 bool HasLog(const std::vector<v1::JobEvent>& events, const std::string& part) {
   for (const v1::JobEvent& e : events) {
@@ -82,8 +90,16 @@ TEST(DaemonRecoveryTest, Kill9OfTheDaemonLosesNoAcknowledgedJob) {
   const Job running = daemon.Submit(ShortJobSpec(daemon.dataset_dir(), 3000, 50));
   std::vector<std::string> names;
   for (int i = 0; i < 3; ++i) names.push_back(daemon.Submit(ShortJobSpec(daemon.dataset_dir(), 10)).name());
-  daemon.WaitForState(running.name(), Job::RUNNING);
+  daemon.WaitFor(running.name(), [](const Job& j) { return j.progress().step() > 0; });
+  const pid_t orphan = daemon.WorkerPid(running.name());
+  ASSERT_GT(orphan, 0);
   daemon.Kill9();
+  // The worker notices its parent died, checkpoints and exits (it does not train on alone).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (Alive(orphan) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_FALSE(Alive(orphan)) << "the worker outlived its daemon";
   daemon.Start();
   daemon.WaitForState(running.name(), Job::SUCCEEDED, std::chrono::seconds(180));
   for (const std::string& name : names) daemon.WaitForState(name, Job::SUCCEEDED);
