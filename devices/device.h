@@ -92,6 +92,14 @@ class Device {
     (void)dst, (void)src, (void)bytes;
     return Unimplemented(properties().name + " cannot copy from " + src_device.properties().name + " directly");
   }
+
+  // Whether kernels on this device can read `other`'s memory through pointers into it (peer
+  // access over NVLink or PCIe; CPU devices all share host memory). Sets that access up the
+  // first time it is asked for a peer (e.g. cuCtxEnablePeerAccess), so a true answer means
+  // a Program launched here may take buffers of `other` as arguments. False when the
+  // hardware or driver does not allow it, or setting it up failed. Thread-safe. Default:
+  // only this device itself.
+  virtual bool CanAccessPeer(Device& other) { return &other == this; }
 };
 
 }  // namespace petabox

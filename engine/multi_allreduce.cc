@@ -82,6 +82,40 @@ std::vector<Piece> Pieces(int64_t m, size_t n, int64_t piece) {
   return pieces;
 }
 
+// The chunk bounds: chunk k of m elements over n devices is [m*k/n, m*(k+1)/n).
+Range Chunk(int64_t m, size_t n, size_t k) {
+  return {m * static_cast<int64_t>(k) / static_cast<int64_t>(n), m * static_cast<int64_t>(k + 1) / static_cast<int64_t>(n)};
+}
+
+// Reduce-scatter and all-gather, each as one exchange: chunk k is reduced on device k (in
+// device order) and read from there by every device.
+std::vector<Tensor> TwoShot(const std::vector<Tensor>& flat, ReduceOp op) {
+  const size_t n = flat.size();
+  const int64_t m = flat[0].numel();
+  std::vector<Tensor> reduced(n);
+  for (size_t k = 0; k < n; ++k) {
+    const Range c = Chunk(m, n, k);
+    if (c.first == c.second) continue;
+    const std::string& owner = flat[k].device();
+    Tensor acc;
+    for (size_t i = 0; i < n; ++i) {
+      Tensor part = flat[i].Shrink({c});
+      part = i == k ? part : part.To(owner);
+      acc = i == 0 ? part : Combine(acc, part, op);
+    }
+    // Its own buffer: read by every device, not recomputed in each one's concatenation.
+    reduced[k] = acc.Contiguous();
+  }
+  std::vector<Tensor> out(n);
+  for (size_t r = 0; r < n; ++r) {
+    std::vector<Tensor> parts;
+    for (size_t k = 0; k < n; ++k)
+      if (reduced[k].node()) parts.push_back(k == r ? reduced[k] : reduced[k].To(flat[r].device()));
+    out[r] = parts.size() == 1 ? parts[0] : Tensor::Cat(parts, 0);
+  }
+  return out;
+}
+
 // Reduce-scatter then all-gather, one round per piece.
 std::vector<Tensor> Ring(const std::vector<Tensor>& flat, ReduceOp op, int64_t piece_elements) {
   const size_t n = flat.size();
@@ -97,8 +131,9 @@ std::vector<Tensor> Ring(const std::vector<Tensor>& flat, ReduceOp op, int64_t p
       d = (pc.chunk + s) % n;
       acc = Combine(acc.To(flat[d].device()), slice(d), op);
     }
-    // All-gather: the finished piece goes on round the ring.
-    full[d][p] = acc;
+    // All-gather: the finished piece goes on round the ring (from a buffer of its own, not
+    // recomputed by the concatenation on its device).
+    full[d][p] = acc.Contiguous();
     for (size_t s = 1; s < n; ++s) {
       const size_t next = (d + 1) % n;
       full[next][p] = full[d][p].To(flat[next].device());
@@ -120,10 +155,18 @@ StatusOr<std::vector<Tensor>> AllReduce(const std::vector<Tensor>& inputs, const
   std::vector<Tensor> flat;
   for (const Tensor& t : inputs) flat.push_back(Flat(t, dtype));
   const int64_t bytes = first.numel() * ItemSize(first.dtype());
-  bool ring = options.algorithm == AllReduceOptions::Algorithm::kRing ||
-              (options.algorithm == AllReduceOptions::Algorithm::kAuto && bytes >= options.ring_min_bytes);
+  AllReduceOptions::Algorithm algorithm = options.algorithm;
+  if (algorithm == AllReduceOptions::Algorithm::kAuto) {
+    algorithm = bytes >= options.large_min_bytes ? AllReduceOptions::Algorithm::kTwoShot
+                                                 : AllReduceOptions::Algorithm::kDirect;
+  }
   const int64_t piece = options.ring_piece_bytes > 0 ? std::max<int64_t>(1, options.ring_piece_bytes / ItemSize(dtype)) : 0;
-  std::vector<Tensor> out = ring ? Ring(flat, options.op, piece) : Direct(flat, options.op);
+  std::vector<Tensor> out;
+  switch (algorithm) {
+    case AllReduceOptions::Algorithm::kRing: out = Ring(flat, options.op, piece); break;
+    case AllReduceOptions::Algorithm::kTwoShot: out = TwoShot(flat, options.op); break;
+    default: out = Direct(flat, options.op); break;
+  }
   for (Tensor& t : out) {
     if (t.dtype() != first.dtype()) t = t.Cast(first.dtype());
     t = t.Reshape(first.shape());

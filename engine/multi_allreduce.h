@@ -3,17 +3,26 @@
 // concurrently on the devices and overlaps their other work (engine/multi_exec.h). Part of
 // the multi-device engine (engine/multi*.h).
 //
-// Two algorithms:
-//   ring:   reduce-scatter, then all-gather. The flat value is cut into one chunk per device
-//           (sizes differ by at most one element); each chunk goes once round the ring of
-//           devices, each device adding its own part, and the finished chunk goes round
-//           again to reach every device. Each device sends and receives 2(n-1)/n of the
-//           value: the algorithm for large values. Chunks are cut into pieces
-//           (ring_piece_bytes) that travel on their own, so the copy of one piece overlaps
-//           the add of the previous one.
-//   direct: every device receives every other device's value and combines all n in device
-//           order: one step, (n-1) times the value received per device: for small values.
-// Any device count works, as do sizes not divisible by it (a device may get an empty chunk).
+// The large algorithms are a reduce-scatter then an all-gather: the flat value is cut into
+// one chunk per device (sizes differ by at most one element), every chunk is reduced on one
+// device, and the reduced chunks are gathered on every device. Each device receives
+// 2(n-1)/n of the value. They differ in how the chunks travel:
+//   two-shot: device k receives chunk k of every other device and reduces all n in one
+//             kernel; then every device receives every reduced chunk from its owner and
+//             concatenates them. Two exchanges, all links busy at once: the default for
+//             large values (NVSwitch, PCIe switches).
+//   ring:     each chunk goes once round the ring of devices, each device adding its own
+//             part, and the finished chunk goes round again to reach every device: 2(n-1)
+//             steps, each between ring neighbours only. Chunks are cut into pieces
+//             (ring_piece_bytes) that travel on their own, so the copy of one piece overlaps
+//             the add of the previous one.
+//   direct:   every device receives every other device's whole value and combines all n in
+//             device order: one exchange, (n-1) times the value received per device: for
+//             small values, where latency dominates.
+// Where kernels on one device can read another's memory (engine/multi_peer.h), the
+// scheduler turns each copy that feeds an add or a concatenation into reads over the peer
+// link inside that kernel. Any device count works, as do sizes not divisible by it (a
+// device may get an empty chunk).
 #pragma once
 
 #include <cstdint>
@@ -27,10 +36,10 @@ namespace petabox {
 enum class ReduceOp { kSum, kMax };
 
 struct AllReduceOptions {
-  enum class Algorithm { kAuto, kRing, kDirect };
-  // kAuto: direct below ring_min_bytes (of one input), ring from there.
+  enum class Algorithm { kAuto, kTwoShot, kRing, kDirect };
+  // kAuto: direct below large_min_bytes (of one input), two-shot from there.
   Algorithm algorithm = Algorithm::kAuto;
-  int64_t ring_min_bytes = int64_t{1} << 20;
+  int64_t large_min_bytes = int64_t{1} << 20;
   // Ring: the largest piece that goes round the ring on its own; >= 1 element is used.
   // 0: one piece per chunk.
   int64_t ring_piece_bytes = int64_t{32} << 20;

@@ -125,6 +125,8 @@ Status PrepareKernel(const ScheduleItem& item, std::vector<CapturedOp>* ops) {
   for (const NodeRef& in : item.inputs) {
     std::shared_ptr<Buffer> b = in->buffer();
     if (!b) return Internal("kernel input was not realized: " + GraphToString(in));
+    if (b->device() != device && !device->CanAccessPeer(*b->device()))  // a peer read (engine/multi_peer.h)
+      return Internal(device->properties().name + " cannot read a buffer of " + b->device()->properties().name);
     op.buffers.push_back(b);
     op.bytes += static_cast<int64_t>(b->bytes());
   }

@@ -45,6 +45,8 @@ class CpuDevice : public Device {
   // From another CPU device: memcpy (all CPU devices share host memory). Unimplemented for
   // other kinds (their backends copy to the host themselves).
   Status CopyFromDevice(void* dst, Device& src_device, const void* src, size_t bytes) override;
+  // True for every CPU device (one host memory).
+  bool CanAccessPeer(Device& other) override { return other.properties().kind == "CPU"; }
 
  private:
   const DeviceProperties properties_;

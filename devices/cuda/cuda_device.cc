@@ -70,6 +70,20 @@ StatusOr<std::unique_ptr<Program>> CudaDevice::LoadProgram(const std::string& bi
   return std::unique_ptr<Program>(std::move(program));
 }
 
+bool CudaDevice::CanAccessPeer(Device& other) {
+  if (&other == this) return true;
+  auto* cuda = dynamic_cast<CudaDevice*>(&other);
+  if (cuda == nullptr) return false;
+  std::lock_guard<std::mutex> lock(peers_mutex_);
+  if (auto it = peers_.find(&other); it != peers_.end()) return it->second;
+  int can_access = 0;
+  const CudaApi& api = context_->api();
+  bool ok = api.cuDeviceCanAccessPeer(&can_access, context_->device(), cuda->context_->device()) == kCudaSuccess &&
+            can_access != 0 && context_->EnablePeerAccess(*cuda->context_).ok();
+  peers_[&other] = ok;
+  return ok;
+}
+
 Status CudaDevice::CopyFromDevice(void* dst, Device& src_device, const void* src, size_t bytes) {
   auto* cuda = dynamic_cast<CudaDevice*>(&src_device);
   if (cuda == nullptr) return Device::CopyFromDevice(dst, src_device, src, bytes);

@@ -2,7 +2,9 @@
 // (CudaCompiler), run as CudaPrograms on one stream per device.
 #pragma once
 
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "devices/cuda/cuda_allocator.h"
@@ -43,6 +45,9 @@ class CudaDevice : public Device {
   // From another CUDA device (or this one): CopyDeviceToDevice (peer access where the
   // GPUs allow it, host memory otherwise), on the copy stream. Unimplemented for other kinds.
   Status CopyFromDevice(void* dst, Device& src_device, const void* src, size_t bytes) override;
+  // For another CUDA device: cuDeviceCanAccessPeer, then peer access enabled from this
+  // context (once; the answer is kept). False for other kinds, or when the driver refuses.
+  bool CanAccessPeer(Device& other) override;
 
   CudaAllocator& cuda_allocator() { return *allocator_; }
   CudaCompiler& cuda_compiler() { return *compiler_; }
@@ -67,6 +72,8 @@ class CudaDevice : public Device {
   int compute_capability_ = 0;
   std::unique_ptr<CudaAllocator> allocator_;
   std::unique_ptr<CudaCompiler> compiler_;
+  std::mutex peers_mutex_;
+  std::map<const Device*, bool> peers_;  // GUARDED_BY(peers_mutex_): CanAccessPeer's answers
 };
 
 }  // namespace petabox

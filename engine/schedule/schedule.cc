@@ -1,5 +1,7 @@
 #include "engine/schedule/schedule.h"
 
+#include "engine/multi_peer.h"
+
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -107,7 +109,9 @@ class KernelBuilder {
   KRef Lower(const Node* n, const Chain& chain, Region region);
   KRef LowerUncached(const Node* n, const Chain& chain, Region region);
   KRef Leaf(const Node* n, const Chain& chain, Region region);
+  KRef LowerPeerRead(const Node* copy, const Chain& chain, Region region);
   bool MustRealize(const Node* n, const Chain& chain, Region region) const;
+  bool ReadsInPlace(const Node* copy, const Chain& chain) const;
   ShapeTracker Finalize(ShapeTracker st, Region region) const;
   int InputIndex(const Node* n);
 
@@ -186,6 +190,29 @@ KRef KernelBuilder::Leaf(const Node* n, const Chain& chain, Region region) {
   return k;
 }
 
+// A COPY into this kernel's device is read where its source lives (one load per element
+// over the peer link, no copy op) when the devices allow it and the kernel reads each
+// element once: no reduce in the kernel and no expand on the way to the copy (either would
+// read remote memory many times).
+bool KernelBuilder::ReadsInPlace(const Node* copy, const Chain& chain) const {
+  return copy->op == Op::kCopy && !reduce_ && !ChainHas(chain, Op::kExpand) &&
+         KernelsCanRead(copy->device, copy->srcs[0]->device);
+}
+
+// The source of a copy read in place: a load of its base's buffer on the other device
+// through the views in between (the base is computed by an earlier kernel there).
+KRef KernelBuilder::LowerPeerRead(const Node* copy, const Chain& chain, Region region) {
+  Chain c = chain;
+  const Node* s = copy->srcs[0].get();
+  for (; IsMovement(s->op); s = s->srcs[0].get()) c.insert(c.begin(), s);
+  if (s->op != Op::kConst && !sched_.IsAvailable(s)) {
+    bool known = false;
+    for (const NodeRef& d : deps_) known |= d.get() == s;
+    if (!known) deps_.push_back(std::shared_ptr<const Node>(root_, s));
+  }
+  return Leaf(s, c, region);
+}
+
 KRef KernelBuilder::Lower(const Node* n, const Chain& chain, Region region) {
   std::string key = std::to_string(reinterpret_cast<uintptr_t>(n)) + (region == Region::kPre ? "p" : "o");
   for (const Node* m : chain) key += "," + std::to_string(reinterpret_cast<uintptr_t>(m));
@@ -202,6 +229,7 @@ KRef KernelBuilder::LowerUncached(const Node* n, const Chain& chain, Region regi
     c.insert(c.end(), chain.begin(), chain.end());
     return Lower(n->srcs[0].get(), c, region);
   }
+  if (ReadsInPlace(n, chain)) return LowerPeerRead(n, chain, region);
   if (MustRealize(n, chain, region)) {
     bool known = false;
     for (const NodeRef& d : deps_) known |= d.get() == n;

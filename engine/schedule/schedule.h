@@ -1,7 +1,10 @@
 // Scheduling: turns the lazy graph under some roots into an ordered list of kernels,
 // copies and allocations. Elementwise chains fuse into their consumer; a kernel holds at
 // most one reduce; boundaries at CONTIGUOUS, COPY, ASSIGN, the roots, expands of computed
-// values, reduces that cannot fuse, and pads over ops with f(0) != 0.
+// values, reduces that cannot fuse, and pads over ops with f(0) != 0. A COPY that an
+// elementwise kernel reads (no reduce, no expand on the way) is read in place from the
+// other device when kernels there can reach its memory (engine/multi_peer.h): the kernel's
+// inputs may then live on other devices.
 #pragma once
 
 #include <memory>

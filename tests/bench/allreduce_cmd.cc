@@ -77,7 +77,10 @@ Result RunCase(const Args& a, int64_t bytes, const std::string& algo) {
     inputs.push_back(Tensor::FromData(v.data(), {numel}, DType::kFloat32, a.devices[d]));
   }
   AllReduceOptions options;
-  options.algorithm = algo == "ring" ? Algorithm::kRing : algo == "direct" ? Algorithm::kDirect : Algorithm::kAuto;
+  options.algorithm = algo == "ring"      ? Algorithm::kRing
+                      : algo == "direct"  ? Algorithm::kDirect
+                      : algo == "twoshot" ? Algorithm::kTwoShot
+                                          : Algorithm::kAuto;
   options.ring_piece_bytes = a.piece_bytes;
   Jit jit([&](const std::vector<Tensor>& in) -> StatusOr<std::vector<Tensor>> {
     PB_ASSIGN_OR_RETURN(std::vector<Tensor> out, AllReduce(in, options));
@@ -145,9 +148,10 @@ std::string ParseArgs(Flags& flags, Args* a) {
     if (!b || *b % 4) return "--sizes: '" + s + "' is not a positive multiple of 4 bytes";
     a->sizes.push_back(*b);
   }
-  a->algos = Split(take("--algo", "ring,direct"));
+  a->algos = Split(take("--algo", "twoshot,ring,direct"));
   for (const std::string& g : a->algos)
-    if (g != "ring" && g != "direct" && g != "auto") return "--algo: '" + g + "' is not ring, direct or auto";
+    if (g != "ring" && g != "direct" && g != "twoshot" && g != "auto")
+      return "--algo: '" + g + "' is not twoshot, ring, direct or auto";
   std::optional<int64_t> piece = ParseBytes(take("--piece-bytes", "32M"));
   if (!piece) return "--piece-bytes must be a positive size";
   a->piece_bytes = *piece;

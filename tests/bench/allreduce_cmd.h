@@ -2,7 +2,7 @@
 // devices, against NCCL through torch.distributed on the same GPUs in the same run
 // (tests/bench/nccl_peer.py, one process per GPU) when the devices are CUDA:0..N-1.
 //
-//   petabox-bench allreduce [--devices CPU:0,CPU:1] [--sizes 1M,16M,256M] [--algo ring,direct]
+//   petabox-bench allreduce [--devices CPU:0,CPU:1] [--sizes 1M,16M,256M] [--algo twoshot,ring,direct]
 //                           [--iters 20] [--piece-bytes 32M] [--peer 1]
 //
 // Each size is the bytes of the float32 tensor every device holds (K, M, G suffixes are

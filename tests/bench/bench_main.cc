@@ -7,7 +7,7 @@
 //   petabox-bench bandwidth [--op axpb,sum_axis0,sum_axis1] [--numel N] [--rows R] [--iters K] [--device NAME]
 //   petabox-bench train-step --model mlp|cnn [--batch 128] [--steps 20] [--warmup 3] [--threads T] [--jit 1]
 //                            [--devices D1,D2,...]
-//   petabox-bench allreduce [--devices CPU:0,CPU:1] [--sizes 1M,16M,256M] [--algo ring,direct] [--iters 20]
+//   petabox-bench allreduce [--devices CPU:0,CPU:1] [--sizes 1M,16M,256M] [--algo twoshot,ring,direct] [--iters 20]
 //                           [--piece-bytes 32M] [--peer 1]
 //
 // train-step (tests/bench/train_step_cmd.h) times whole training steps against PyTorch (or,
@@ -50,7 +50,7 @@ constexpr char kUsage[] =
     "                               [--numel 268435456] [--rows 1024] [--iters 10] [--device NAME]\n"
     "       petabox-bench train-step --model mlp|cnn [--batch 128] [--steps 20] [--warmup 3] [--threads T] [--jit 1]\n"
     "                                [--devices D1,D2,...]\n"
-    "       petabox-bench allreduce [--devices CPU:0,CPU:1] [--sizes 1M,16M,256M] [--algo ring,direct] [--iters 20]\n"
+    "       petabox-bench allreduce [--devices CPU:0,CPU:1] [--sizes 1M,16M,256M] [--algo twoshot,ring,direct] [--iters 20]\n"
     "                               [--piece-bytes 32M] [--peer 1]\n";
 
 int Usage(const std::string& error) {

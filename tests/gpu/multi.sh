@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Runs on a lent multi-GPU machine (nvidia-h200-x4; -x2 runs the 2-GPU half), in one call:
 # builds petabox-bench in the engine-only configuration (as tests/gpu/bench.sh does), then
-#   - all-reduce (engine ring and direct) on 2 GPUs and on 4 GPUs for 1, 16 and 256 MB per
-#     GPU, against NCCL through torch.distributed on the same GPUs (tests/bench/nccl_peer.py),
-#     plus ring piece sizes 16M and 64M (and one piece per chunk) at 256 MB on 4 GPUs;
-#   - data-parallel training steps (cnn, Adam, --batch examples per GPU) on 1, 2 and 4 GPUs:
-#     samples/s and scaling efficiency (samples/s on N over N times samples/s on 1).
+#   - all-reduce (engine two-shot, ring and direct) on 2 GPUs and on 4 GPUs for 1, 16 and
+#     256 MB per GPU, against NCCL through torch.distributed on the same GPUs
+#     (tests/bench/nccl_peer.py);
+#   - data-parallel training steps (cnn with 256 and mlp with 1024 examples per GPU; Adam) on
+#     1, 2 and 4 GPUs: samples/s and scaling efficiency (samples/s on N over N times
+#     samples/s on 1).
 # NVLink multicast stays off (NCCL_NVLS_ENABLE=0). Writes under $OUT: env.txt (GPUs, driver,
 # link topology, torch, NCCL), configure.log, build.log, multi.log (all output) and
 # multi.jsonl (one JSON line per case); prints a summary table last.
@@ -75,22 +76,21 @@ devices() {  # devices N -> CUDA:0,...,CUDA:N-1
 }
 
 if [ "${1:-}" = quick ]; then
-  run 120 allreduce --devices "$(devices 2)" --sizes 1M --algo ring,direct --iters 3
+  run 120 allreduce --devices "$(devices 2)" --sizes 1M --algo twoshot,ring,direct --iters 3
   run 240 train-step --model mlp --batch 64 --steps 3 --devices "$(devices 1)"
   run 240 train-step --model mlp --batch 64 --steps 3 --devices "$(devices 2)"
 else
   for n in 2 4; do
     [ "$gpus" -ge "$n" ] || continue
-    run 300 allreduce --devices "$(devices $n)" --sizes 1M,16M,256M --algo ring,direct --iters 20
+    run 300 allreduce --devices "$(devices $n)" --sizes 1M,16M,256M --algo twoshot,ring,direct --iters 20
   done
-  if [ "$gpus" -ge 4 ]; then
-    for piece in 16M 64M 1G; do
-      run 120 allreduce --devices "$(devices 4)" --sizes 256M --algo ring --piece-bytes "$piece" --iters 20 --peer 0
+  for model in cnn mlp; do
+    for n in 1 2 4; do
+      [ "$gpus" -ge "$n" ] || continue
+      batch=${BATCH:-256}
+      [ "$model" = mlp ] && batch=${MLP_BATCH:-1024}
+      run 300 train-step --model "$model" --batch "$batch" --steps 20 --devices "$(devices $n)"
     done
-  fi
-  for n in 1 2 4; do
-    [ "$gpus" -ge "$n" ] || continue
-    run 300 train-step --model cnn --batch "${BATCH:-256}" --steps 20 --devices "$(devices $n)"
   done
 fi
 
@@ -107,14 +107,14 @@ for r in rows:
     print(f"{r['n']:>4} {r['bytes'] >> 20:>5}M {r['algo']:>6} {r['piece_bytes'] >> 20:>5}M {f(r['busbw_gbs']):>8} "
           f"{f(r['peer_busbw_gbs']):>8} {f(r['ratio'], 2):>6}  {f(r['seconds'] and r['seconds'] * 1e3, 3)}"
           f"{'' if r.get('correct') else '  WRONG'}")
-steps = {r["n_devices"]: r for r in rows if r.get("op") == "train-step" and "n_devices" in r}
+steps = {(r["model"], r["n_devices"]): r for r in rows if r.get("op") == "train-step" and "n_devices" in r}
 if steps:
-    print("data-parallel train-step (cnn): samples/s, scaling efficiency vs 1 GPU")
-    one = steps.get(1, {}).get("samples_per_second")
-    for n, r in sorted(steps.items()):
-        eff = r["samples_per_second"] / (n * one) if one else None
-        print(f"{n:>4} GPUs  batch {r['global_batch']:>5}  {r['samples_per_second']:>10.1f} samples/s  "
-              f"{r['seconds'] * 1e3:8.2f} ms/step  efficiency {'-' if eff is None else f'{eff:.3f}'}")
+    print("data-parallel train-step: samples/s, scaling efficiency = samples/s / (N x samples/s on 1 GPU)")
+for (model, n), r in sorted(steps.items()):
+    one = steps.get((model, 1), {}).get("samples_per_second")
+    eff = r["samples_per_second"] / (n * one) if one else None
+    print(f"{model:>4} {n:>2} GPUs  batch {r['global_batch']:>5}  {r['samples_per_second']:>10.1f} samples/s  "
+          f"{r['seconds'] * 1e3:8.2f} ms/step  {r['kernels']:>4} kernels  efficiency {'-' if eff is None else f'{eff:.3f}'}")
 for r in rows:
     if "error" in r and r.get("error"):
         print("FAILED:", r.get("case", r.get("op")), r["error"])

@@ -1,4 +1,4 @@
-// All-reduce on the virtual CPU devices: ring and direct, many sizes (1 element, sizes not
+// All-reduce on the virtual CPU devices: ring, two-shot and direct, many sizes (1 element, sizes not
 // divisible by the device count, ~1 MB), 2, 3 and 6 devices, sum and max, reduced in
 // bfloat16; every device gets the same bits.
 #include "engine/multi_allreduce.h"
@@ -9,6 +9,7 @@
 #include <tuple>
 
 #include "engine/exec_stats.h"
+#include "engine/realize.h"
 #include "tests/engine/multi/multi_test_util.h"
 
 namespace petabox {
@@ -72,13 +73,14 @@ TEST_P(AllReduceSizes, SumMatchesTheHost) {
 
 std::string SizeName(const ::testing::TestParamInfo<std::tuple<int, int64_t, Algorithm>>& info) {
   auto [devices, numel, algorithm] = info.param;
-  return std::to_string(devices) + "dev_" + std::to_string(numel) + (algorithm == Algorithm::kRing ? "_ring" : "_direct");
+  const char* name = algorithm == Algorithm::kRing ? "_ring" : algorithm == Algorithm::kTwoShot ? "_twoshot" : "_direct";
+  return std::to_string(devices) + "dev_" + std::to_string(numel) + name;
 }
 
 INSTANTIATE_TEST_SUITE_P(Multi, AllReduceSizes,
                          ::testing::Combine(::testing::Values(2, 3, 6),
                                             ::testing::Values<int64_t>(1, 7, 1001, 262147),
-                                            ::testing::Values(Algorithm::kRing, Algorithm::kDirect)),
+                                            ::testing::Values(Algorithm::kRing, Algorithm::kTwoShot, Algorithm::kDirect)),
                          SizeName);
 
 TEST(AllReduceTest, RingPiecesAndShapesAreKept) {
@@ -92,8 +94,8 @@ TEST(AllReduceTest, RingPiecesAndShapesAreKept) {
 TEST(AllReduceTest, MaxAndAutoChoice) {
   AllReduceOptions options;
   options.op = ReduceOp::kMax;
-  options.ring_min_bytes = 64;
-  ExpectAllReduced(MakeInputs(3, {4, 5}), options);     // 80 bytes: ring
+  options.large_min_bytes = 64;
+  ExpectAllReduced(MakeInputs(3, {4, 5}), options);     // 80 bytes: two-shot
   ExpectAllReduced(MakeInputs(3, {2, 3}), options);     // 24 bytes: direct
 }
 
@@ -151,6 +153,29 @@ TEST(AllReduceTest, RingSlicesAreCopiedWithoutExtraKernels) {
   const int64_t before = GetExecTotals().kernels;
   ASSERT_TRUE(RealizeAll(all).ok());
   EXPECT_EQ(GetExecTotals().kernels - before, 3 * 2 + 3);  // 3 chunks x 2 adds, 3 concatenations
+}
+
+// The CPU devices share host memory, so kernels read the other devices' values in place:
+// a direct all-reduce runs one kernel per device and no copy; two-shot one reduce kernel
+// and one concatenation per device.
+TEST(AllReduceTest, KernelsReadPeersInPlace) {
+  for (auto [algorithm, kernels] : {std::pair{Algorithm::kDirect, 3}, std::pair{Algorithm::kTwoShot, 6}}) {
+    Inputs in = MakeInputs(3, {300});
+    StatusOr<std::vector<Tensor>> out = AllReduce(in.tensors, {.algorithm = algorithm});
+    ASSERT_TRUE(out.ok());
+    std::vector<Tensor*> all;
+    for (Tensor& t : *out) all.push_back(&t);
+    std::vector<CapturedOp> log;
+    {
+      CaptureScope scope(&log);
+      ASSERT_TRUE(RealizeAll(all).ok());
+    }
+    int copies = 0, launched = 0;
+    for (const CapturedOp& op : log) (op.kind == CapturedOp::Kind::kCopy ? copies : launched)++;
+    EXPECT_EQ(copies, 0);
+    EXPECT_EQ(launched, kernels);
+    EXPECT_LE(MaxDiff(Read((*out)[1]), HostReduce(in, ReduceOp::kSum)), 0);
+  }
 }
 
 TEST(AllReduceTest, BusBandwidth) {
