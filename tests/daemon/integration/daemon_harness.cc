@@ -66,24 +66,49 @@ std::string DaemonHarness::Log() const {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-void DaemonHarness::Start() {
+std::string DaemonHarness::WriteConfig() {
   if (address_.empty()) address_ = "127.0.0.1:" + std::to_string(FreePort());
   const std::string config = fs::path(data_dir_).parent_path() / "petaboxd.yaml";
-  {
-    std::ofstream out(config);
-    out << "listen: " << address_ << "\nhttp_listen: \"\"\ndata_dir: " << data_dir_ << "\n"
-        << "dataset_dirs: [" << fs::path(data_dir_).parent_path().string() << "]\n"
-        << "workers: {binary: " << PETABOX_WORKER_BINARY << ", stop_grace_seconds: 10}\n"
-        << config_extra_;
-  }
+  std::ofstream out(config);
+  out << "listen: " << address_ << "\nhttp_listen: \"\"\ndata_dir: " << data_dir_ << "\n"
+      << "dataset_dirs: [" << fs::path(data_dir_).parent_path().string() << "]\n"
+      << "workers: {binary: " << PETABOX_WORKER_BINARY << ", stop_grace_seconds: 10}\n"
+      << config_extra_;
+  return config;
+}
+
+void DaemonHarness::Spawn(const std::string& config, const std::vector<std::string>& extra_args) {
   const std::string log = fs::path(data_dir_).parent_path() / "petaboxd.log";
+  std::vector<std::string> args = {"petaboxd", "--config", config};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
   pid_ = ::fork();
   if (pid_ == 0) {
     const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     ::dup2(fd, 2);
-    ::execl(PETABOXD_BINARY, "petaboxd", "--config", config.c_str(), static_cast<char*>(nullptr));
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(PETABOXD_BINARY, argv.data());
     ::_exit(127);
   }
+}
+
+int DaemonHarness::StartExpectingExit(const std::vector<std::string>& extra_args) {
+  Spawn(WriteConfig(), extra_args);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return -1;
+}
+
+void DaemonHarness::Start() {
+  Spawn(WriteConfig(), {});
   // Wait for the token file and the health service.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (std::chrono::steady_clock::now() < deadline) {
@@ -111,7 +136,9 @@ void DaemonHarness::Start() {
 }
 
 void DaemonHarness::Connect() {
-  channel_ = grpc::CreateChannel(address_, grpc::InsecureChannelCredentials());
+  grpc::ChannelArguments args;
+  args.SetSslTargetNameOverride("localhost");
+  channel_ = grpc::CreateCustomChannel(address_, credentials_, args);
   jobs_ = v1::JobService::NewStub(channel_);
   datasets_ = v1::DatasetService::NewStub(channel_);
   box_ = v1::BoxService::NewStub(channel_);

@@ -38,6 +38,13 @@ class DaemonHarness {
 
   // Starts petaboxd and waits until it serves (health SERVING); fails the test otherwise.
   void Start();
+  // Starts petaboxd with `extra_args` and waits for it to exit (at most 30 s); returns the
+  // exit code (-1 on timeout). For configurations it must refuse.
+  int StartExpectingExit(const std::vector<std::string>& extra_args = {});
+  // Credentials for the test's channel (default: insecure). Set before Start.
+  void set_credentials(std::shared_ptr<grpc::ChannelCredentials> c) { credentials_ = std::move(c); }
+  // The address to connect to ("127.0.0.1:PORT" unless set before Start).
+  void set_address(std::string address) { address_ = std::move(address); }
   // SIGTERM and wait for exit; returns the exit status (as from waitpid).
   int Stop();
   // SIGKILL, no drain.
@@ -71,7 +78,10 @@ class DaemonHarness {
 
  private:
   void Connect();
+  std::string WriteConfig();
+  void Spawn(const std::string& config, const std::vector<std::string>& extra_args);
   std::string config_extra_;
+  std::shared_ptr<grpc::ChannelCredentials> credentials_ = grpc::InsecureChannelCredentials();
   std::string data_dir_, dataset_dir_, address_, token_;
   pid_t pid_ = -1;
   std::shared_ptr<grpc::Channel> channel_;
