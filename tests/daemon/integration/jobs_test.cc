@@ -4,7 +4,10 @@
 
 #include <sys/stat.h>
 
+#include <fstream>
 #include <set>
+
+#include "engine/util/sha256.h"
 
 #include "tests/daemon/integration/daemon_harness.h"
 
@@ -54,6 +57,49 @@ TEST(DaemonJobsTest, SubmitAndWatchToSucceeded) {
   ASSERT_TRUE(daemon.jobs().GetJobLogs(daemon.Context().get(), logs_request, &logs).ok());
   EXPECT_GT(logs.lines_size(), 0);
   EXPECT_EQ(logs.last_line(), logs.lines_size());
+}
+
+TEST(DaemonJobsTest, DownloadCheckpointStreamsTheFileWithItsChecksum) {
+  DaemonHarness daemon("devices: [CPU:0]\n");
+  daemon.Start();
+  const Job job = daemon.Submit(ShortJobSpec(daemon.dataset_dir(), 20));
+  v1::DownloadCheckpointRequest request;
+  request.set_name(job.name());
+  const Job done = daemon.WaitForState(job.name(), Job::SUCCEEDED);
+  ASSERT_TRUE(done.has_checkpoint());
+  auto context = daemon.Context();
+  auto reader = daemon.jobs().DownloadCheckpoint(context.get(), request);
+  v1::CheckpointChunk chunk;
+  std::string bytes, sha256;
+  int64_t total = -1, step = -1;
+  while (reader->Read(&chunk)) {
+    bytes += chunk.data();
+    step = chunk.step();
+    if (!chunk.sha256().empty()) sha256 = chunk.sha256(), total = chunk.total_bytes();
+  }
+  ASSERT_TRUE(reader->Finish().ok());
+  EXPECT_EQ(step, 20);
+  EXPECT_EQ(total, static_cast<int64_t>(bytes.size()));
+  EXPECT_EQ(sha256, Sha256Hex(bytes));
+  std::ifstream file(daemon.data_dir() + "/jobs/" + job.name().substr(5) + "/checkpoints/step-00000020.safetensors",
+                     std::ios::binary);
+  EXPECT_EQ(bytes, std::string(std::istreambuf_iterator<char>(file), {}));
+  // A job without a checkpoint (cancelled while queued behind another): FAILED_PRECONDITION.
+  const Job holder = daemon.Submit(ShortJobSpec(daemon.dataset_dir(), 1000000));
+  const Job fresh = daemon.Submit(ShortJobSpec(daemon.dataset_dir(), 10));
+  v1::CancelJobRequest cancel;
+  cancel.set_name(fresh.name());
+  Job reply;
+  ASSERT_TRUE(daemon.jobs().CancelJob(daemon.Context().get(), cancel, &reply).ok());
+  ASSERT_EQ(reply.state(), Job::CANCELLED);
+  request.set_name(fresh.name());
+  auto context2 = daemon.Context();
+  auto none = daemon.jobs().DownloadCheckpoint(context2.get(), request);
+  while (none->Read(&chunk)) {
+  }
+  EXPECT_EQ(none->Finish().error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  cancel.set_name(holder.name());
+  EXPECT_TRUE(daemon.jobs().CancelJob(daemon.Context().get(), cancel, &reply).ok());
 }
 
 TEST(DaemonJobsTest, TwoJobsOnOneDeviceRunInOrder) {
