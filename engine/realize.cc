@@ -202,7 +202,15 @@ CaptureScope::CaptureScope(std::vector<CapturedOp>* log) : previous_(capture_log
 CaptureScope::~CaptureScope() { capture_log = previous_; }
 
 Status Replay(const CapturedOp& op, const std::vector<std::shared_ptr<Buffer>>& buffers) {
-  if (op.kind == CapturedOp::Kind::kCopy) return CopyBuffer(*buffers[0], *buffers[1], op.src_offset);
+  if (op.kind == CapturedOp::Kind::kCopy) {
+    if (DebugLevel() < 2) return CopyBuffer(*buffers[0], *buffers[1], op.src_offset);
+    auto start = std::chrono::steady_clock::now();
+    Status s = CopyBuffer(*buffers[0], *buffers[1], op.src_offset);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::fprintf(stderr, "%-7s copy from %-29s %10.2f us %29.2f GB/s\n", op.device.c_str(),
+                 buffers[1]->device()->properties().name.c_str(), seconds * 1e6, buffers[0]->bytes() / seconds * 1e-9);
+    return s;
+  }
   std::vector<void*> args;
   for (const auto& b : buffers) args.push_back(b->data());
   PB_ASSIGN_OR_RETURN(double seconds, op.program->Launch(args, op.dims));

@@ -220,15 +220,20 @@ StatusOr<std::vector<Tensor>> DataParallelStep::BuildAndUpdate(const std::vector
   PB_ASSIGN_OR_RETURN(std::vector<Tensor> logits, Forward(images));
   int64_t batch = 0;
   for (const Tensor& x : images) batch += x.shape()[0];
-  // The global mean loss: each part's mean weighted by its share of the batch, summed on
-  // the first device. One backward pass from it reaches every replica's parameters.
-  Tensor total;
+  // The global mean loss is the sum of each part's mean weighted by its share of the batch.
+  // Each part's weighted loss is differentiated on its own device, seeded by a constant
+  // there (the kernels are then those of one-device training); the gradients of the sum
+  // accumulate in every replica's parameters (with synchronized BatchNorm a part's loss
+  // reaches the other replicas' parameters too, through the all-reduced statistics).
+  std::vector<Tensor> losses;
   for (size_t i = 0; i < n; ++i) {
     Tensor loss = logits[i].CrossEntropy(labels[i], options_.label_smoothing);
     if (n > 1) loss = loss.Mul(static_cast<double>(images[i].shape()[0]) / static_cast<double>(batch));
-    total = i == 0 ? loss : total.Add(loss.To(devices_[0]));
+    losses.push_back(loss);
   }
-  PB_RETURN_IF_ERROR(total.Backward());  // also reports a model or loss error
+  for (Tensor& loss : losses) PB_RETURN_IF_ERROR(loss.Backward());  // also reports a model or loss error
+  Tensor total = losses[0];
+  for (size_t i = 1; i < n; ++i) total = total.Add(losses[i].Detach().To(devices_[0]));
   if (n > 1) PB_RETURN_IF_ERROR(AllReduceGradients());
   // The loss and all gradients in one schedule, before the updates overwrite parameters.
   Tensor value = total.Detach().Contiguous();

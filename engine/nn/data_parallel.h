@@ -6,7 +6,7 @@
 // rounding (the gradient sums are added in another order).
 //
 // The step is one lazy graph over all devices: the forward passes, the global mean loss
-// (each device's mean cross-entropy weighted by its share of the batch), one backward pass,
+// (each device's mean cross-entropy weighted by its share of the batch), the backward pass,
 // the gradient all-reduce (in buckets: several gradients flattened into one all-reduce) and
 // the optimizers' updates. Through a Jit (as TrainStep) it is replayed from the third call
 // on, with the devices working concurrently (engine/multi_exec.h).

@@ -192,10 +192,11 @@ KRef KernelBuilder::Leaf(const Node* n, const Chain& chain, Region region) {
 
 // A COPY into this kernel's device is read where its source lives (one load per element
 // over the peer link, no copy op) when the devices allow it and the kernel reads each
-// element once: no reduce in the kernel and no expand on the way to the copy (either would
-// read remote memory many times).
+// element once, unmasked: no reduce in the kernel and no expand on the way to the copy
+// (either would read remote memory many times), and no pad (masked remote loads, as in a
+// concatenation, ran at half the link's speed on H200s; a copy engine does better).
 bool KernelBuilder::ReadsInPlace(const Node* copy, const Chain& chain) const {
-  return copy->op == Op::kCopy && !reduce_ && !ChainHas(chain, Op::kExpand) &&
+  return copy->op == Op::kCopy && !reduce_ && !ChainHas(chain, Op::kExpand) && !ChainHas(chain, Op::kPad) &&
          KernelsCanRead(copy->device, copy->srcs[0]->device);
 }
 
