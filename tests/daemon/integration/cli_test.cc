@@ -1,0 +1,116 @@
+// The petabox CLI against a real petaboxd: submit --watch to the end, status/jobs/logs/box,
+// cancel with the watch's exit code, upload and checkpoint download, and the exit codes for
+// a wrong token and for usage errors.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "tests/daemon/integration/daemon_harness.h"
+
+namespace petabox::daemon::testing {
+namespace {
+
+struct Result {
+  int code = -1;
+  std::string out;  // stdout and stderr
+};
+
+// Runs `petabox --server ADDR --token TOKEN ARGS` (token "" omits it).
+Result Cli(const DaemonHarness& daemon, const std::string& args, const std::string& token) {
+  std::string cmd = std::string(PETABOX_CLI_BINARY) + " --server " + daemon.address();
+  if (!token.empty()) cmd += " --token " + token;
+  cmd += " " + args + " 2>&1";
+  Result r;
+  FILE* pipe = ::popen(cmd.c_str(), "r");
+  char buffer[4096];
+  size_t n;
+  while ((n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0) r.out.append(buffer, n);
+  const int status = ::pclose(pipe);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+Result Cli(const DaemonHarness& daemon, const std::string& args) { return Cli(daemon, args, daemon.token()); }
+
+std::string WriteSpec(const DaemonHarness& daemon, const std::string& text) {
+  const std::string path = daemon.data_dir() + "/../spec-" + std::to_string(std::hash<std::string>{}(text)) + ".yaml";
+  std::ofstream(path) << text;
+  return path;
+}
+
+TEST(DaemonCliTest, SubmitWatchStatusLogsAndBox) {
+  DaemonHarness daemon("devices: [CPU:0]\n");
+  daemon.Start();
+  const std::string spec = WriteSpec(daemon, ShortJobSpec(daemon.dataset_dir(), 30));
+  Result submit = Cli(daemon, "submit --watch " + spec);
+  EXPECT_EQ(submit.code, 0) << submit.out;
+  EXPECT_NE(submit.out.find("SUCCEEDED"), std::string::npos) << submit.out;
+  EXPECT_NE(submit.out.find("test accuracy"), std::string::npos) << submit.out;
+  Result jobs = Cli(daemon, "jobs");
+  EXPECT_EQ(jobs.code, 0) << jobs.out;
+  EXPECT_NE(jobs.out.find("SUCCEEDED"), std::string::npos) << jobs.out;
+  const size_t at = jobs.out.find("j-");
+  ASSERT_NE(at, std::string::npos);
+  const std::string id = jobs.out.substr(at, 14);
+  Result status = Cli(daemon, "status " + id);
+  EXPECT_EQ(status.code, 0) << status.out;
+  EXPECT_NE(status.out.find("SUCCEEDED"), std::string::npos) << status.out;
+  Result logs = Cli(daemon, "logs jobs/" + id);
+  EXPECT_EQ(logs.code, 0) << logs.out;
+  EXPECT_FALSE(logs.out.empty());
+  Result box = Cli(daemon, "box");
+  EXPECT_EQ(box.code, 0) << box.out;
+  EXPECT_NE(box.out.find("CPU:0"), std::string::npos) << box.out;
+  Result json = Cli(daemon, "--json status " + id);
+  EXPECT_EQ(json.code, 0);
+  EXPECT_NE(json.out.find("\"state\""), std::string::npos) << json.out;
+  const std::string file = daemon.data_dir() + "/../downloaded.safetensors";
+  Result checkpoint = Cli(daemon, "checkpoint " + id + " -o " + file);
+  EXPECT_EQ(checkpoint.code, 0) << checkpoint.out;
+  EXPECT_GT(std::filesystem::file_size(file), 1000u);
+}
+
+TEST(DaemonCliTest, CancelledJobMakesWatchExitFour) {
+  DaemonHarness daemon("devices: [CPU:0]\n");
+  daemon.Start();
+  const v1::Job job = daemon.Submit(ShortJobSpec(daemon.dataset_dir(), 1000000));
+  daemon.WaitForState(job.name(), v1::Job::RUNNING);
+  Result cancel = Cli(daemon, "cancel " + job.name());
+  EXPECT_EQ(cancel.code, 0) << cancel.out;
+  Result watch = Cli(daemon, "watch " + job.name());
+  EXPECT_EQ(watch.code, 4) << watch.out;
+  EXPECT_NE(watch.out.find("CANCELLED"), std::string::npos) << watch.out;
+}
+
+TEST(DaemonCliTest, UploadThenDatasetsLists) {
+  DaemonHarness daemon("devices: [CPU:0]\n");
+  daemon.Start();
+  Result upload = Cli(daemon, "upload " + daemon.dataset_dir() + " --name synthetic");
+  EXPECT_EQ(upload.code, 0) << upload.out;
+  Result list = Cli(daemon, "datasets");
+  EXPECT_EQ(list.code, 0) << list.out;
+  EXPECT_NE(list.out.find("synthetic"), std::string::npos) << list.out;
+}
+
+TEST(DaemonCliTest, ExitCodesForServerAndUsageErrors) {
+  DaemonHarness daemon("devices: [CPU:0]\n");
+  daemon.Start();
+  Result wrong = Cli(daemon, "jobs", "wrong-token");
+  EXPECT_EQ(wrong.code, 3) << wrong.out;
+  EXPECT_NE(wrong.out.find("UNAUTHENTICATED"), std::string::npos) << wrong.out;
+  Result missing = Cli(daemon, "status j-000000000000");
+  EXPECT_EQ(missing.code, 3) << missing.out;
+  EXPECT_NE(missing.out.find("NOT_FOUND"), std::string::npos) << missing.out;
+  const std::string bad = WriteSpec(daemon, "model: mlp\noptimizer: {lr: -1}\n");
+  Result invalid = Cli(daemon, "submit " + bad);
+  EXPECT_EQ(invalid.code, 3) << invalid.out;
+  EXPECT_NE(invalid.out.find("optimizer.lr"), std::string::npos) << invalid.out;
+  EXPECT_EQ(Cli(daemon, "submit /no/such/spec.yaml").code, 2);
+  EXPECT_EQ(Cli(daemon, "frobnicate").code, 2);
+}
+
+}  // namespace
+}  // namespace petabox::daemon::testing
