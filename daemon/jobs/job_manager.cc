@@ -11,6 +11,8 @@
 
 #include "daemon/jobs/worker_events.h"
 #include "daemon/scheduler/scheduler.h"
+#include "daemon/telemetry/usage_ledger.h"
+#include "daemon/telemetry/worker_usage.h"
 #include "daemon/worker/checkpoint.h"
 
 namespace petabox::daemon {
@@ -224,6 +226,7 @@ void JobManager::SetState(v1::Job* job, v1::Job::State state, const std::string&
   if (state == v1::Job::FAILED || state == v1::Job::CANCELLED) job->set_failure_reason(reason);
   if (IsTerminal(state)) *job->mutable_end_time() = Now();
   if (state == v1::Job::QUEUED || IsTerminal(state)) job->clear_devices();
+  if (options_.usage) options_.usage->OnJobState(*job);
   Record(*job, StateEvent(*job, reason));
 }
 
@@ -282,6 +285,9 @@ std::vector<std::string> JobManager::WorkerArgs(const v1::Job& job, const worker
   if (!spec.dataset.source.empty()) {
     argv.insert(argv.end(), {"--dataset-dir", options_.data_dir + "/" + spec.dataset.source});
   }
+  if (options_.usage_interval_seconds > 0) {
+    argv.insert(argv.end(), {"--usage-interval", std::to_string(options_.usage_interval_seconds)});
+  }
   auto latest = worker::LatestCheckpoint(dir + "/checkpoints");
   if (latest.ok()) argv.insert(argv.end(), {"--resume", *latest});
   return argv;
@@ -305,7 +311,7 @@ void JobManager::StartWorker(v1::Job job, const std::vector<std::string>& device
   job.clear_devices();
   for (const std::string& d : devices) job.add_devices(d);
   if (!job.has_start_time()) *job.mutable_start_time() = Now();
-  SetState(&job, v1::Job::STARTING, "starting on " + JoinComma(devices));
+  SetState(&job, v1::Job::STARTING, "worker process started");
 }
 
 // ---- loop thread: what the worker says
@@ -318,7 +324,7 @@ void JobManager::OnWorkerEvent(const std::string& name, const std::string& line)
   Running& run = *it->second;
   v1::JobEvent out;
   if (event->type == "started" && job->state() == v1::Job::STARTING) {
-    SetState(&*job, v1::Job::RUNNING, "running on " + JoinComma(run.devices));
+    SetState(&*job, v1::Job::RUNNING, "training started");
   } else if (event->type == "progress") {
     *out.mutable_progress() = ToProgress(*event);
     *job->mutable_progress() = out.progress();
@@ -342,6 +348,8 @@ void JobManager::OnWorkerEvent(const std::string& name, const std::string& line)
     run.preempted = true;
   } else if (event->type == "error") {
     run.error = event->String("message");
+  } else if (event->type == "usage" && options_.usage) {
+    if (auto usage = ParseWorkerUsage(*event); usage.ok()) options_.usage->OnWorkerUsage(name, *usage);
   }
 }
 
