@@ -48,6 +48,9 @@ StatusOr<std::vector<Tensor>> Jit::Capture(const std::vector<Tensor>& inputs) {
     }
   }
   ops_ = std::move(log);
+  std::vector<std::vector<std::shared_ptr<Buffer>>> captured;
+  for (const CapturedOp& op : ops_) captured.push_back(op.buffers);
+  plan_ = PlanOps(ops_, captured);
   input_specs_ = inputs;
   input_slots_.assign(inputs.size(), {});
   for (size_t i = 0; i < inputs.size(); ++i) {
@@ -70,7 +73,7 @@ StatusOr<std::vector<Tensor>> Jit::ReplayAll(const std::vector<Tensor>& inputs) 
   // Buffer versions are not bumped: a replay repeats the captured step, whose in-place
   // writes already gave the tensors that own those buffers their current nodes.
   // Devices replay concurrently (ExecuteOps); on one device the ops run in captured order.
-  PB_RETURN_IF_ERROR(ExecuteOps(ops_, &buffers));
+  PB_RETURN_IF_ERROR(ExecuteOps(ops_, &buffers, &plan_));
   std::vector<Tensor> outs;
   for (const Output& out : outputs_) outs.push_back(Tensor(MakeBufferNode(out.buffer, out.device, out.shape)));
   return outs;

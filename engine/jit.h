@@ -14,6 +14,7 @@
 #include <memory>
 #include <vector>
 
+#include "engine/multi_exec.h"
 #include "engine/realize.h"
 #include "engine/tensor.h"
 
@@ -43,6 +44,7 @@ class Jit {
   Fn fn_;
   int calls_ = 0;
   std::vector<CapturedOp> ops_;
+  ExecutionPlan plan_;  // how ops_ run across devices (computed once, at capture)
   std::vector<std::vector<Slot>> input_slots_;
   std::vector<Tensor> input_specs_;  // the captured call's inputs (shape, dtype, device)
   std::vector<Output> outputs_;

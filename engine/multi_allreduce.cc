@@ -108,10 +108,20 @@ std::vector<Tensor> TwoShot(const std::vector<Tensor>& flat, ReduceOp op) {
   }
   std::vector<Tensor> out(n);
   for (size_t r = 0; r < n; ++r) {
-    std::vector<Tensor> parts;
-    for (size_t k = 0; k < n; ++k)
-      if (reduced[k].node()) parts.push_back(k == r ? reduced[k] : reduced[k].To(flat[r].device()));
-    out[r] = parts.size() == 1 ? parts[0] : Tensor::Cat(parts, 0);
+    // The concatenation as a sum of zero-padded chunks (exact: they do not overlap), in the
+    // order r, r+1, ...: the scheduler then lists device r's copies starting from its
+    // neighbour, so at any time each device is read by one other instead of all of them
+    // reading device 0 first.
+    Tensor sum;
+    for (size_t j = 0; j < n; ++j) {
+      const size_t k = (r + j) % n;
+      if (!reduced[k].node()) continue;
+      const Range c = Chunk(m, n, k);
+      Tensor part = k == r ? reduced[k] : reduced[k].To(flat[r].device());
+      part = part.Pad({{c.first, m - c.second}});
+      sum = sum.node() ? sum.Add(part) : part;
+    }
+    out[r] = sum;
   }
   return out;
 }
@@ -157,8 +167,9 @@ StatusOr<std::vector<Tensor>> AllReduce(const std::vector<Tensor>& inputs, const
   const int64_t bytes = first.numel() * ItemSize(first.dtype());
   AllReduceOptions::Algorithm algorithm = options.algorithm;
   if (algorithm == AllReduceOptions::Algorithm::kAuto) {
-    algorithm = bytes >= options.large_min_bytes ? AllReduceOptions::Algorithm::kTwoShot
-                                                 : AllReduceOptions::Algorithm::kDirect;
+    // Two devices: direct moves no more than two-shot, in one exchange.
+    algorithm = inputs.size() > 2 && bytes >= options.large_min_bytes ? AllReduceOptions::Algorithm::kTwoShot
+                                                                      : AllReduceOptions::Algorithm::kDirect;
   }
   const int64_t piece = options.ring_piece_bytes > 0 ? std::max<int64_t>(1, options.ring_piece_bytes / ItemSize(dtype)) : 0;
   std::vector<Tensor> out;

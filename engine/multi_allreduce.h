@@ -37,9 +37,11 @@ enum class ReduceOp { kSum, kMax };
 
 struct AllReduceOptions {
   enum class Algorithm { kAuto, kTwoShot, kRing, kDirect };
-  // kAuto: direct below large_min_bytes (of one input), two-shot from there.
+  // kAuto: two-shot from large_min_bytes (of one input) on 3 or more devices, direct
+  // otherwise (on 2 devices direct moves as many bytes as two-shot, in one exchange).
+  // 32 MiB: where two-shot overtook direct on 4 H200s over NVLink (tests/bench/RESULTS.md).
   Algorithm algorithm = Algorithm::kAuto;
-  int64_t large_min_bytes = int64_t{1} << 20;
+  int64_t large_min_bytes = int64_t{32} << 20;
   // Ring: the largest piece that goes round the ring on its own; >= 1 element is used.
   // 0: one piece per chunk.
   int64_t ring_piece_bytes = int64_t{32} << 20;

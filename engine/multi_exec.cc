@@ -79,8 +79,9 @@ std::vector<std::vector<size_t>> Lanes(const std::vector<CapturedOp>& ops) {
 // Shared state of one ExecuteOps call: which ops are done, and the first error.
 class Execution {
  public:
-  Execution(const std::vector<CapturedOp>& ops, const std::vector<std::vector<std::shared_ptr<Buffer>>>& buffers)
-      : ops_(ops), buffers_(buffers), deps_(OpDependencies(buffers)), done_(ops.size(), 0) {}
+  Execution(const std::vector<CapturedOp>& ops, const std::vector<std::vector<std::shared_ptr<Buffer>>>& buffers,
+            const std::vector<std::vector<size_t>>& deps)
+      : ops_(ops), buffers_(buffers), deps_(deps), done_(ops.size(), 0) {}
 
   // Runs the ops of one lane, each as soon as its dependencies are done.
   void RunLane(const std::vector<size_t>& lane) {
@@ -130,7 +131,7 @@ class Execution {
 
   const std::vector<CapturedOp>& ops_;
   const std::vector<std::vector<std::shared_ptr<Buffer>>>& buffers_;
-  const std::vector<std::vector<size_t>> deps_;
+  const std::vector<std::vector<size_t>>& deps_;
   std::mutex mu_;
   std::condition_variable changed_;  // an op finished (or failed)
   std::vector<char> done_;           // GUARDED_BY(mu_)
@@ -172,19 +173,37 @@ std::vector<std::vector<size_t>> OpDependencies(const std::vector<std::vector<st
   return deps;
 }
 
-Status ExecuteOps(const std::vector<CapturedOp>& ops, const std::vector<std::vector<std::shared_ptr<Buffer>>>* buffers) {
+ExecutionPlan PlanOps(const std::vector<CapturedOp>& ops,
+                      const std::vector<std::vector<std::shared_ptr<Buffer>>>& buffers) {
+  ExecutionPlan plan;
+  plan.lanes = Lanes(ops);
+  if (plan.lanes.size() > 1) plan.deps = OpDependencies(buffers);
+  return plan;
+}
+
+Status ExecuteOps(const std::vector<CapturedOp>& ops, const std::vector<std::vector<std::shared_ptr<Buffer>>>* buffers,
+                  const ExecutionPlan* plan) {
   std::vector<std::vector<std::shared_ptr<Buffer>>> own;
   if (!buffers) {
     own.reserve(ops.size());
     for (const CapturedOp& op : ops) own.push_back(op.buffers);
     buffers = &own;
   }
-  std::vector<std::vector<size_t>> lanes = Lanes(ops);
-  if (lanes.size() <= 1) {  // one device, one queue: in order, on this thread
+  if (!plan && Lanes(ops).size() <= 1) {  // one device, one queue: in order, on this thread
     for (size_t i = 0; i < ops.size(); ++i) PB_RETURN_IF_ERROR(Replay(ops[i], (*buffers)[i]));
     return Status::Ok();
   }
-  Execution execution(ops, *buffers);
+  ExecutionPlan own_plan;
+  if (!plan) {
+    own_plan = PlanOps(ops, *buffers);
+    plan = &own_plan;
+  }
+  const std::vector<std::vector<size_t>>& lanes = plan->lanes;
+  if (lanes.size() <= 1) {
+    for (size_t i = 0; i < ops.size(); ++i) PB_RETURN_IF_ERROR(Replay(ops[i], (*buffers)[i]));
+    return Status::Ok();
+  }
+  Execution execution(ops, *buffers, plan->deps);
   std::mutex mu;
   std::condition_variable finished;
   size_t running = lanes.size() - 1;  // GUARDED_BY(mu)

@@ -20,8 +20,19 @@ std::string LaneOf(const CapturedOp& op);
 // the buffers each op uses. Exposed for tests.
 std::vector<std::vector<size_t>> OpDependencies(const std::vector<std::vector<std::shared_ptr<Buffer>>>& buffers);
 
+// How ExecuteOps runs a list of ops: the ops of each lane in list order, and each op's
+// dependencies (OpDependencies). Depends only on which ops share buffers, so a JIT computes
+// it once for its capture and replays with other input buffers under the same plan.
+struct ExecutionPlan {
+  std::vector<std::vector<size_t>> lanes;
+  std::vector<std::vector<size_t>> deps;
+};
+ExecutionPlan PlanOps(const std::vector<CapturedOp>& ops,
+                      const std::vector<std::vector<std::shared_ptr<Buffer>>>& buffers);
+
 // Runs `ops` (kernels and copies, listed in an order in which running them one by one is
-// correct), op i with buffers (*buffers)[i], or with ops[i].buffers when `buffers` is null.
+// correct), op i with buffers (*buffers)[i], or with ops[i].buffers when `buffers` is null;
+// under `plan` when given (PlanOps of the same ops, over buffers that alias in the same way).
 //
 // Every lane (LaneOf) is served by a host thread of its own, so devices work at the same
 // time and a copy into a device overlaps a kernel on it. An op starts once the ops it depends
@@ -33,6 +44,7 @@ std::vector<std::vector<size_t>> OpDependencies(const std::vector<std::vector<st
 // Returns the first error; ops not started by then are skipped, and the call returns once
 // every started op has finished. Thread-compatible: one call at a time per set of buffers.
 Status ExecuteOps(const std::vector<CapturedOp>& ops,
-                  const std::vector<std::vector<std::shared_ptr<Buffer>>>* buffers = nullptr);
+                  const std::vector<std::vector<std::shared_ptr<Buffer>>>* buffers = nullptr,
+                  const ExecutionPlan* plan = nullptr);
 
 }  // namespace petabox

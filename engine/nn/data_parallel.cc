@@ -252,8 +252,13 @@ StatusOr<std::vector<Tensor>> DataParallelStep::BuildAndUpdate(const std::vector
 // bucket flattened into one vector per replica, all-reduced, and cut back into views.
 Status DataParallelStep::AllReduceGradients() {
   const size_t n = replicas_.size();
-  std::vector<size_t> order;  // parameters with a gradient, last first
-  for (size_t j = optimizers_[0]->params().size(); j-- > 0;) {
+  // Parameters with a gradient, in parameter order: the scheduler then meets the gradients
+  // in the order one-device training realizes them, and a value several gradients share is
+  // computed into a buffer before the gradients that read it (in the opposite order, the
+  // first gradient to read it recomputed it in its own kernel: conv bias gradients ran 7x
+  // slower on an H200).
+  std::vector<size_t> order;
+  for (size_t j = 0; j < optimizers_[0]->params().size(); ++j) {
     const auto& [name, p] = optimizers_[0]->params()[j];
     Tensor g = p->grad();
     if (IsUninitialized(g)) continue;

@@ -43,8 +43,8 @@ struct DataParallelOptions {
   bool sync_batchnorm = false;
   // How gradients (and synchronized BatchNorm statistics) are all-reduced.
   AllReduceOptions allreduce;
-  // Gradients are flattened into buckets of about this many bytes (in reverse parameter
-  // order, the order backward produces them), one all-reduce per bucket; >= 1.
+  // Gradients are flattened into buckets of about this many bytes (in parameter order),
+  // one all-reduce per bucket; >= 1.
   int64_t bucket_bytes = int64_t{25} << 20;
 };
 
