@@ -74,6 +74,7 @@ StatusOr<Device*> DeviceRegistry::Get(std::string_view name) {
   if (parsed.kind == "CPU" && parsed.index >= 0 && parsed.index < kNumVirtualCpus) {
     return GetCpu(parsed.index);
   }
+  if (parsed.kind == "TRACE" && parsed.index == 0) return GetTrace();
   if (parsed.kind == "CUDA") return GetCuda(parsed.index);
   if (parsed.kind == "HIP") return GetHip(parsed.index);
   return NotFound("unknown device '" + parsed.kind + ":" + std::to_string(parsed.index) +
@@ -90,6 +91,17 @@ Device* DeviceRegistry::GetCpu(int index) {
   cpus_[index] = std::make_unique<CpuDevice>(index, cpu_pool_, cpu_compiler_,
                                              options_.cpu_memory_limit_bytes);
   return cpus_[index].get();
+}
+
+Device* DeviceRegistry::GetTrace() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (trace_ != nullptr) return trace_.get();
+  if (cpu_pool_ == nullptr) {
+    cpu_pool_ = std::make_shared<ThreadPool>(ResolveThreads(options_.cpu_threads));
+    cpu_compiler_ = std::make_shared<CpuCompiler>(options_.compiler);
+  }
+  trace_ = std::make_unique<TraceDevice>(cpu_pool_, cpu_compiler_);
+  return trace_.get();
 }
 
 std::vector<std::string> DeviceRegistry::Available() const {

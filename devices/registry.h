@@ -12,6 +12,7 @@
 #include "devices/cpu/cpu_compiler.h"
 #include "devices/cpu/cpu_device.h"
 #include "devices/cpu/thread_pool.h"
+#include "devices/cpu/trace_device.h"
 #include "devices/cuda/cuda_device.h"
 #include "devices/device.h"
 #include "devices/hip/hip_device.h"
@@ -48,6 +49,8 @@ struct RegistryOptions {
 // device per NVIDIA GPU the driver reports (none when libcuda.so.1 is absent or
 // RegistryOptions::enable_gpus is false) and one HIP:<i> device per AMD GPU the HIP
 // runtime reports (none when libamdhip64 is absent, finds no GPU, or GPUs are disabled).
+// TRACE:0, the tracing device for exporting graphs (devices/cpu/trace_device.h), shares
+// the CPU pool and compiler and is not listed by Available().
 // Each driver or runtime is loaded on the first call that needs to know. Each device, and
 // the shared pool and compiler, is created on its first Get. Devices live as long as the
 // registry. Thread-safe.
@@ -78,6 +81,8 @@ class DeviceRegistry {
 
  private:
   Device* GetCpu(int index);
+  // TRACE:0 (devices/cpu/trace_device.h), created on first use; not listed by Available().
+  Device* GetTrace();
   std::string AvailableSummary() const;
 
   // --- CUDA ---
@@ -97,6 +102,7 @@ class DeviceRegistry {
   std::shared_ptr<ThreadPool> cpu_pool_;                             // GUARDED_BY(mutex_)
   std::shared_ptr<CpuCompiler> cpu_compiler_;                        // GUARDED_BY(mutex_)
   std::array<std::unique_ptr<CpuDevice>, kNumVirtualCpus> cpus_;     // GUARDED_BY(mutex_)
+  std::unique_ptr<TraceDevice> trace_;                               // GUARDED_BY(mutex_)
 
   mutable std::once_flag cuda_probe_once_;
   mutable CudaProbe cuda_probe_;                   // written once, under cuda_probe_once_

@@ -7,6 +7,7 @@
 
 #include "devices/registry.h"
 #include "engine/autograd.h"
+#include "engine/graph_ir/assign_capture.h"
 #include "engine/realize.h"
 #include "engine/tensor_internal.h"
 
@@ -208,6 +209,11 @@ Tensor Tensor::Assign(const Tensor& value) {
   }
   if (value.device() != device()) {
     return Error(InvalidArgument("assign: value on " + value.device() + " but target on " + device()));
+  }
+  if (graph::AssignCapture* capture = graph::AssignCapture::Active()) {  // graph capture: record, do not write
+    if (node_->op != Op::kBuffer) return Error(InvalidArgument("assign: target must be a tensor with its own buffer, not a view"));
+    capture->Record(node_, (value.dtype() == dtype() ? value : value.Cast(dtype())).node_);
+    return *this;
   }
   if (Status s = Realize(); !s.ok()) return Error(s);
   if (node_->op != Op::kBuffer) {

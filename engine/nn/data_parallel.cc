@@ -217,7 +217,13 @@ StatusOr<std::vector<Tensor>> DataParallelStep::Forward(const std::vector<Tensor
 StatusOr<std::vector<Tensor>> DataParallelStep::BuildAndUpdate(const std::vector<Tensor>& inputs) {
   const size_t n = replicas_.size();
   std::vector<Tensor> images(inputs.begin(), inputs.begin() + n), labels(inputs.begin() + n, inputs.end());
-  PB_ASSIGN_OR_RETURN(std::vector<Tensor> logits, Forward(images));
+  // Synchronized BatchNorm runs the replicas' layers in lockstep; otherwise each replica
+  // computes its own loss (Module::TrainingLoss: a graph model's is its graph's).
+  const bool lockstep = options_.sync_batchnorm && n > 1;
+  std::vector<Tensor> logits;
+  if (lockstep) {
+    PB_ASSIGN_OR_RETURN(logits, Forward(images));
+  }
   int64_t batch = 0;
   for (const Tensor& x : images) batch += x.shape()[0];
   // The global mean loss is the sum of each part's mean weighted by its share of the batch.
@@ -227,7 +233,8 @@ StatusOr<std::vector<Tensor>> DataParallelStep::BuildAndUpdate(const std::vector
   // reaches the other replicas' parameters too, through the all-reduced statistics).
   std::vector<Tensor> losses;
   for (size_t i = 0; i < n; ++i) {
-    Tensor loss = logits[i].CrossEntropy(labels[i], options_.label_smoothing);
+    Tensor loss = lockstep ? logits[i].CrossEntropy(labels[i], options_.label_smoothing)
+                           : replicas_[i]->TrainingLoss(images[i], labels[i], options_.label_smoothing);
     if (n > 1) loss = loss.Mul(static_cast<double>(images[i].shape()[0]) / static_cast<double>(batch));
     losses.push_back(loss);
   }

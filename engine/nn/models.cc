@@ -31,12 +31,60 @@ std::unique_ptr<Module> Cnn(Rng& rng) {
   return m;
 }
 
+// ResNet's basic block: conv3x3-BN-ReLU-conv3x3-BN plus the input (through a 1x1
+// conv-BN when the shape changes), then ReLU. Convolutions as torchvision's: no bias,
+// He-normal (fan_out) weights.
+class BasicBlock : public Module {
+ public:
+  BasicBlock(int64_t in, int64_t out, int64_t stride, Rng& rng) {
+    Conv2dOptions o{.stride = stride, .padding = 1, .bias = false, .init = Init::kKaimingNormalFanOut};
+    main_.Emplace<Conv2d>(in, out, 3, rng, o);
+    main_.Emplace<BatchNorm2d>(out);
+    main_.Emplace<ReLU>();
+    main_.Emplace<Conv2d>(out, out, 3, rng, Conv2dOptions{.padding = 1, .bias = false, .init = Init::kKaimingNormalFanOut});
+    main_.Emplace<BatchNorm2d>(out);
+    RegisterModule("main", &main_);
+    if (stride != 1 || in != out) {
+      shortcut_.Emplace<Conv2d>(in, out, 1, rng,
+                                Conv2dOptions{.stride = stride, .bias = false, .init = Init::kKaimingNormalFanOut});
+      shortcut_.Emplace<BatchNorm2d>(out);
+      RegisterModule("shortcut", &shortcut_);
+    }
+  }
+  Tensor Forward(const Tensor& x) override {
+    Tensor skip = shortcut_.size() ? shortcut_(x) : x;
+    return main_(x).Add(skip).Relu();
+  }
+
+ private:
+  Sequential main_, shortcut_;
+};
+
+// Mean over the spatial axes: (N, C, H, W) -> (N, C).
+class GlobalAvgPool : public Module {
+ public:
+  Tensor Forward(const Tensor& x) override { return x.Mean({2, 3}); }
+};
+
+std::unique_ptr<Module> ResNet8(Rng& rng) {
+  auto m = std::make_unique<Sequential>();
+  m->Emplace<Conv2d>(1, 16, 3, rng, Conv2dOptions{.padding = 1, .bias = false, .init = Init::kKaimingNormalFanOut});
+  m->Emplace<BatchNorm2d>(16);
+  m->Emplace<ReLU>();
+  m->Emplace<BasicBlock>(16, 16, 1, rng);
+  m->Emplace<BasicBlock>(16, 32, 2, rng);
+  m->Emplace<BasicBlock>(32, 64, 2, rng);
+  m->Emplace<GlobalAvgPool>();
+  m->Emplace<Linear>(64, 10, rng);
+  return m;
+}
+
 struct ModelEntry {
   const char* name;
   std::unique_ptr<Module> (*make)(Rng&);
 };
 // Sorted by name.
-constexpr ModelEntry kModels[] = {{"cnn", Cnn}, {"mlp", Mlp}};
+constexpr ModelEntry kModels[] = {{"cnn", Cnn}, {"mlp", Mlp}, {"resnet8", ResNet8}};
 
 }  // namespace
 

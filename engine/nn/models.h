@@ -2,6 +2,9 @@
 //   "mlp": Flatten, Linear(784, 512), ReLU, Linear(512, 10)             input (N, 1, 28, 28)
 //   "cnn": Conv2d(1, 32, 5, pad 2), ReLU, MaxPool2d(2), Conv2d(32, 64, 5, pad 2), ReLU,
 //          MaxPool2d(2), Flatten, Linear(3136, 1024), ReLU, Linear(1024, 10)   input (N, 1, 28, 28)
+//   "resnet8": Conv2d(1, 16, 3, pad 1), BatchNorm2d, ReLU, three ResNet basic blocks (16, 32
+//          stride 2, 64 stride 2; each two 3x3 conv-BN with a skip), global average pool,
+//          Linear(64, 10)                                                input (N, 1, 28, 28)
 #pragma once
 
 #include <memory>

@@ -7,6 +7,10 @@ Status AssignInPlace(Tensor* target, const Tensor& value) {
   return r.status();
 }
 
+Tensor Module::TrainingLoss(const Tensor& x, const Tensor& labels, double label_smoothing) {
+  return Forward(x).CrossEntropy(labels, label_smoothing);
+}
+
 void Module::Train(bool training) {
   training_ = training;
   for (auto& [name, child] : children_) child->Train(training);

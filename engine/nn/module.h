@@ -35,6 +35,10 @@ class Module {
   // update state (BatchNorm running statistics, Dropout's generator) in training mode.
   virtual Tensor Forward(const Tensor& x) = 0;
   Tensor operator()(const Tensor& x) { return Forward(x); }
+  // The loss a training step minimizes on one batch: by default the mean cross-entropy of
+  // Forward(x) against `labels`, integer class indices (N,), with label smoothing. A model
+  // that defines its own loss (nn::GraphModel) overrides it. Errors as a Tensor carrying them.
+  virtual Tensor TrainingLoss(const Tensor& x, const Tensor& labels, double label_smoothing);
 
   // Training mode (the default) or evaluation mode, for this module and all descendants.
   void Train(bool training = true);

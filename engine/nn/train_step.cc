@@ -36,7 +36,7 @@ StatusOr<std::vector<Tensor>> TrainStep::Build(const std::vector<Tensor>& inputs
 }
 
 StatusOr<std::vector<Tensor>> TrainStep::BuildAndUpdate(const std::vector<Tensor>& inputs) {
-  Tensor loss = model_(inputs[0]).CrossEntropy(inputs[1], options_.label_smoothing);
+  Tensor loss = model_.TrainingLoss(inputs[0], inputs[1], options_.label_smoothing);
   PB_RETURN_IF_ERROR(loss.Backward());  // also reports a model or loss error
   // The loss and all gradients are computed in one schedule, before Step overwrites the
   // parameters their graphs read. The loss value gets a buffer of its own with no graph

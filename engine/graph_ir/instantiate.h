@@ -1,0 +1,36 @@
+// Builds the engine's lazy graph from a resolved GraphIr: one interned node per IR node
+// that the requested roots depend on, on one device, with the caller's tensors as leaves.
+// Nothing is computed. The nodes are exactly those the frontend built when the graph was
+// captured (same ops, shapes and arguments), so a captured model and its graph compute the
+// same values, and autograd differentiates the result like any frontend graph.
+//
+// Thread-safe (the engine's graph is).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/graph.h"
+#include "engine/graph_ir/resolve.h"
+
+namespace petabox::graph {
+
+// The leaves, indexed like the graph's inputs, parameters, state and constants; each must
+// have its declaration's dtype and (for inputs, at the resolved batch size) shape, on
+// `device`. Leaves the roots do not reach may be null.
+struct Leaves {
+  std::string device;
+  std::vector<NodeRef> inputs;
+  std::vector<NodeRef> parameters;
+  std::vector<NodeRef> state;
+  std::vector<NodeRef> constants;
+};
+
+// The engine nodes of `roots` (indices into g.nodes). InvalidArgument naming the leaf when a
+// needed leaf is missing or does not match its declaration. `g` must have passed
+// CheckStructure and `r` be Resolve(g, batch).
+StatusOr<std::vector<NodeRef>> Instantiate(const GraphIr& g, const ResolvedGraph& r, const Leaves& leaves,
+                                           const std::vector<uint32_t>& roots);
+
+}  // namespace petabox::graph
