@@ -62,6 +62,7 @@ void ReadJob(YamlMapReader& r, JobSpec* j) {
     m.Read("per_epoch", &j->eval.per_epoch);
   });
   r.Read("devices", &j->devices);
+  r.Read("sync_batchnorm", &j->sync_batchnorm);
   r.Read("device_count", &j->device_count);
   r.Read("max_restarts", &j->max_restarts);
   r.Read("label_smoothing", &j->label_smoothing);
@@ -163,6 +164,9 @@ std::optional<SpecError> Check(const JobSpec& j) {
   c.NonNegative(static_cast<double>(j.device_count), "device_count");
   c.Require(j.device_count == 0 || j.devices.empty() || j.device_count == static_cast<int64_t>(j.devices.size()),
             "device_count", "must match the length of devices when both are given");
+  c.Require(j.global_batch_size >= DeviceCount(j), "global_batch_size",
+            "must be at least the number of devices (" + std::to_string(DeviceCount(j)) +
+                ": every device trains on a part of each batch), got " + std::to_string(j.global_batch_size));
   c.NonNegative(static_cast<double>(j.max_restarts), "max_restarts");
   c.Require(j.dataset.source.empty() || j.dataset.source.rfind("datasets/", 0) == 0, "dataset.source",
             "must be 'datasets/NAME', got '" + j.dataset.source + "'");

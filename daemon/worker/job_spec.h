@@ -100,9 +100,20 @@ struct JobSpec {
   CheckpointSpec checkpoint;
   EvalSpec eval;
   // Devices to train on, by registry name ("CPU:0", "CUDA:1"); each must exist. Empty
-  // means the engine's default device. petaboxd ignores the names: it assigns free devices
-  // (petabox-worker --devices) and counts them for device_count.
+  // means the engine's default device. With several, training is data-parallel
+  // (engine/nn/data_parallel.h): the weights are replicated on every device, each global
+  // batch is split across them (global_batch_size must be at least the device count), and
+  // the gradients are all-reduced; the result equals one-device training on the same global
+  // batch, and checkpoints hold one copy of the weights, as a one-device job's do.
+  // petaboxd ignores the names: it assigns free devices (petabox-worker --devices) and
+  // counts them for device_count.
   std::vector<std::string> devices;
+  // Data-parallel BatchNorm: false normalizes with the statistics of each device's part of
+  // the batch (PyTorch DDP's default; each device keeps its own running statistics and
+  // checkpoints hold the first device's); true with the statistics of the whole global
+  // batch (an all-reduce per BatchNorm layer per step), as one-device training does.
+  // No effect on one device, or on models without BatchNorm.
+  bool sync_batchnorm = false;
   // Devices the job asks petaboxd for; 0 means the length of `devices`, or 1 when that is
   // empty. See DeviceCount().
   int64_t device_count = 0;

@@ -42,28 +42,40 @@ std::vector<Tensor> ToTensors(const data::Batch& batch, const std::string& devic
           Tensor::FromData(batch.labels.data(), {batch.size()}, DType::kInt32, device)};
 }
 
-// Moves every parameter and buffer of `model` to `device` (keeping requires_grad).
-Status MoveToDevice(nn::Module& model, const std::string& device) {
-  for (auto& [name, t] : model.NamedState()) {
-    if (t->device() == device) continue;
-    // Detached, so the copy becomes a buffer of its own (a new leaf), not a view of the old one.
-    Tensor moved = t->Detach().To(device).Contiguous();
-    PB_RETURN_IF_ERROR(moved.Realize());
-    if (t->requires_grad()) moved.RequiresGrad();
-    *t = moved;
+// The batch split into one part per device (nn::SplitBatch's sizes), each uploaded from
+// the host straight to its device: {images per device}, {labels per device}.
+std::pair<std::vector<Tensor>, std::vector<Tensor>> SplitToDevices(const data::Batch& batch,
+                                                                    const std::vector<std::string>& devices) {
+  const int64_t per_example = batch.size() > 0 ? static_cast<int64_t>(batch.features.size()) / batch.size() : 0;
+  std::vector<Tensor> images, labels;
+  int64_t first = 0;
+  for (size_t i = 0; i < devices.size(); ++i) {
+    const int64_t n = nn::SplitBatch(batch.size(), static_cast<int>(devices.size()))[i];
+    Shape shape = batch.shape;
+    shape[0] = n;
+    images.push_back(Tensor::FromData(batch.features.data() + first * per_example, shape, DType::kFloat32, devices[i]));
+    labels.push_back(Tensor::FromData(batch.labels.data() + first, {n}, DType::kInt32, devices[i]));
+    first += n;
   }
-  return Status::Ok();
+  return {images, labels};
 }
 
-StatusOr<std::string> ResolveDevice(const std::vector<std::string>& devices) {
+// Canonical names of the spec's devices (the default device when none is named).
+StatusOr<std::vector<std::string>> ResolveDevices(const std::vector<std::string>& devices) {
   DeviceRegistry& registry = DeviceRegistry::Global();
-  if (devices.empty()) return registry.DefaultDevice();
-  if (devices.size() > 1) {
-    return Unimplemented("devices: training on " + std::to_string(devices.size()) +
-                         " devices is not supported yet (one device per job for now)");
+  if (devices.empty()) return std::vector<std::string>{registry.DefaultDevice()};
+  std::vector<std::string> names;
+  for (const std::string& d : devices) {
+    PB_ASSIGN_OR_RETURN(Device * device, registry.Get(d));
+    names.push_back(device->properties().name);
   }
-  PB_ASSIGN_OR_RETURN(Device * device, registry.Get(devices[0]));
-  return device->properties().name;
+  return names;
+}
+
+std::string Join(const std::vector<std::string>& names) {
+  std::string out;
+  for (const std::string& n : names) out += (out.empty() ? "" : ",") + n;
+  return out;
 }
 
 // Fails when the checkpoint was written by a job whose data order or shapes differ.
@@ -107,7 +119,7 @@ StatusOr<std::unique_ptr<Runner>> Runner::Create(const JobSpec& spec, RunnerOpti
   PB_RETURN_IF_ERROR(ValidateJobSpec(spec));
   if (options.progress_interval_steps < 1) options.progress_interval_steps = 1;
   std::unique_ptr<Runner> runner(new Runner(spec, std::move(options), events));
-  PB_ASSIGN_OR_RETURN(runner->device_, ResolveDevice(spec.devices));
+  PB_ASSIGN_OR_RETURN(runner->devices_, ResolveDevices(spec.devices));
   PB_RETURN_IF_ERROR(runner->LoadData());
   PB_RETURN_IF_ERROR(runner->BuildModel());
   if (!runner->options_.resume_from.empty()) PB_RETURN_IF_ERROR(runner->Resume(runner->options_.resume_from));
@@ -132,11 +144,35 @@ Status Runner::LoadData() {
 
 Status Runner::BuildModel() {
   PB_ASSIGN_OR_RETURN(model_, nn::MakeModel(spec_.model, rng_));
-  if (device_ != DeviceRegistry::Global().DefaultDevice()) PB_RETURN_IF_ERROR(MoveToDevice(*model_, device_));
+  if (devices_[0] != DeviceRegistry::Global().DefaultDevice()) PB_RETURN_IF_ERROR(nn::MoveToDevice(*model_, devices_[0]));
   PB_ASSIGN_OR_RETURN(optimizer_, MakeOptimizer(spec_.optimizer, model_->NamedParameters()));
   optimizer_->SetSchedule(MakeSchedule(spec_.schedule, spec_.optimizer.lr, loader_->batches_per_epoch(), total_steps_));
-  if (options_.use_jit) {
-    jit_ = std::make_unique<Jit>([this](const std::vector<Tensor>& in) { return StepGraph(in); });
+  PB_RETURN_IF_ERROR(BuildReplicas());
+  std::vector<nn::Module*> replicas = {model_.get()};
+  std::vector<nn::Optimizer*> optimizers = {optimizer_.get()};
+  for (size_t i = 0; i < replicas_.size(); ++i) {
+    replicas.push_back(replicas_[i].get());
+    optimizers.push_back(replica_optimizers_[i].get());
+  }
+  nn::DataParallelOptions dp;
+  dp.label_smoothing = spec_.label_smoothing;
+  dp.use_jit = options_.use_jit;
+  dp.sync_batchnorm = spec_.sync_batchnorm;
+  PB_ASSIGN_OR_RETURN(step_runner_, nn::DataParallelStep::Create(replicas, optimizers, dp));
+  return Status::Ok();
+}
+
+// The model copied to every other device, each with an optimizer of its own.
+Status Runner::BuildReplicas() {
+  for (size_t i = 1; i < devices_.size(); ++i) {
+    Rng unused(0);  // the replica's initial values are overwritten by the model's
+    PB_ASSIGN_OR_RETURN(std::unique_ptr<nn::Module> replica, nn::MakeModel(spec_.model, unused));
+    PB_RETURN_IF_ERROR(nn::MoveToDevice(*replica, devices_[i]));
+    PB_RETURN_IF_ERROR(nn::CopyModuleState(*model_, *replica));
+    PB_ASSIGN_OR_RETURN(std::unique_ptr<nn::Optimizer> optimizer, MakeOptimizer(spec_.optimizer, replica->NamedParameters()));
+    optimizer->SetSchedule(MakeSchedule(spec_.schedule, spec_.optimizer.lr, loader_->batches_per_epoch(), total_steps_));
+    replicas_.push_back(std::move(replica));
+    replica_optimizers_.push_back(std::move(optimizer));
   }
   return Status::Ok();
 }
@@ -153,6 +189,10 @@ Status Runner::Resume(const std::string& path) {
   for (auto& [module_path, rng] : ModuleRngs(*model_)) {
     if (meta.module_rngs.count(module_path)) rng->set_state(meta.module_rngs.at(module_path));
   }
+  for (size_t i = 0; i < replicas_.size(); ++i) {
+    PB_RETURN_IF_ERROR(nn::CopyModuleState(*model_, *replicas_[i]));
+    PB_RETURN_IF_ERROR(nn::CopyOptimizerState(*optimizer_, *replica_optimizers_[i]));
+  }
   step_ = meta.step;
   epoch_ = meta.loader.epoch;
   last_checkpoint_ = path;
@@ -161,33 +201,15 @@ Status Runner::Resume(const std::string& path) {
   return Status::Ok();
 }
 
-// One training step's graph: forward, loss, backward, update. Realizes the loss and the
-// gradients in one schedule (they share the forward pass); the optimizer then writes the
-// parameters in place. Returns {loss}.
-StatusOr<std::vector<Tensor>> Runner::StepGraph(const std::vector<Tensor>& inputs) {
-  optimizer_->ZeroGrad();
-  Tensor loss = model_->Forward(inputs[0]).CrossEntropy(inputs[1], spec_.label_smoothing);
-  PB_RETURN_IF_ERROR(loss.Backward());
-  std::vector<Tensor> grads;
-  for (auto& [name, p] : optimizer_->params()) grads.push_back(p->grad());
-  std::vector<Tensor*> outputs = {&loss};
-  for (Tensor& g : grads)
-    if (g.ok()) outputs.push_back(&g);  // a parameter the loss does not reach has no gradient
-  PB_RETURN_IF_ERROR(RealizeAll(outputs));
-  PB_RETURN_IF_ERROR(optimizer_->Step());
-  optimizer_->ZeroGrad();
-  return std::vector<Tensor>{loss};
-}
-
 // Trains on the next batch and accounts its time, samples and FLOPs.
 Status Runner::TrainOne() {
   const double start = Now();
   const int64_t flops_before = GetExecTotals().flops;
   PB_ASSIGN_OR_RETURN(data::Batch batch, loader_->Next());
-  PB_RETURN_IF_ERROR(optimizer_->PrepareStep(step_));
-  std::vector<Tensor> inputs = ToTensors(batch, device_);
-  PB_ASSIGN_OR_RETURN(std::vector<Tensor> outputs, jit_ ? jit_->Run(inputs) : StepGraph(inputs));
-  PB_ASSIGN_OR_RETURN(double loss, outputs[0].Item());
+  // One step (forward, loss, backward, gradient all-reduce, update) on every device; it
+  // prepares the optimizers' per-step scalars itself.
+  auto [images, labels] = SplitToDevices(batch, devices_);
+  PB_ASSIGN_OR_RETURN(double loss, step_runner_->Run(images, labels, step_));
   epoch_ = batch.position.epoch;
   batch_ = batch.position.batch;
   if (!std::isfinite(loss)) {
@@ -207,6 +229,7 @@ Status Runner::TrainOne() {
   interval_samples_ += batch.size();
   interval_flops_ += flops;
   ++interval_steps_;
+  if (options_.on_step) options_.on_step(seconds, batch.size());
   return Status::Ok();
 }
 
@@ -243,7 +266,7 @@ void Runner::ReportProgress() {
 // built without gradients; the values are read after the NoGradGuard ends, because reading
 // a tensor inside one fails in the engine (see the report on Tensor::ToDoubles).
 StatusOr<std::pair<double, double>> Runner::EvalBatch(const data::Batch& batch) {
-  std::vector<Tensor> in = ToTensors(batch, device_);
+  std::vector<Tensor> in = ToTensors(batch, devices_[0]);
   Tensor hits, loss;
   {
     NoGradGuard no_grad;
@@ -358,7 +381,8 @@ StatusOr<RunResult> Runner::Run() {
   events_->Emit("started", JsonObject()
                                .Add("name", spec_.name)
                                .Add("model", spec_.model)
-                               .Add("device", device_)
+                               .Add("device", devices_[0])
+                               .Add("devices", Join(devices_))
                                .Add("step", step_)
                                .Add("total_steps", total_steps_)
                                .Add("steps_per_epoch", loader_->batches_per_epoch())

@@ -4,15 +4,23 @@
 // reports progress as events (daemon/worker/events.h). petabox-worker is a thin main
 // around it; the daemon runs it in a worker process per job.
 //
+// On several devices (spec.devices) training is data-parallel (engine/nn/data_parallel.h):
+// a replica of the model and of the optimizer on every device, each global batch split
+// across them, gradients all-reduced. The first device's replica is the model: evaluation
+// runs on it, checkpoints save it (one copy of the weights, the same file a one-device job
+// writes), and a resume loads it and copies it to the other replicas.
+//
 // Events and their fields (besides "event" and "time"):
 //   "resumed"    step, epoch, path
-//   "started"    name, model, device, step, total_steps, steps_per_epoch, global_batch_size
+//   "started"    name, model, device (the first), devices (comma-separated), step,
+//                total_steps, steps_per_epoch, global_batch_size
 //   "progress"   step, total_steps, epoch, batch, loss, lr, samples_per_second,
 //                achieved_flops_per_second, eta_seconds   (rates over the last interval)
 //   "eval"       step, epoch, test_accuracy, test_loss, examples
 //   "checkpoint" step, epoch, path
 //   "preempted"  step, epoch, checkpoint (path or null)
 //   "done"       the fields of RunResult (ResultJson)
+//   "usage"      emitted by petabox-worker, not the runner (daemon/worker/usage_meter.h)
 // The "error" event is the caller's to emit, from the Status that Create or Run returns.
 //
 // Threading: one thread calls Create and Run. Preemption: when *stop_requested becomes
@@ -23,14 +31,17 @@
 #include <atomic>
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "daemon/worker/events.h"
 #include "daemon/worker/job_spec.h"
 #include "engine/data/loader.h"
 #include "engine/jit.h"
+#include "engine/nn/data_parallel.h"
 #include "engine/nn/module.h"
 #include "engine/nn/optim/optimizer.h"
 #include "engine/random.h"
@@ -52,6 +63,10 @@ struct RunnerOptions {
   int prefetch = 2;
   // Examples per evaluation batch (capped at the test split's size).
   int64_t eval_batch_size = 1000;
+  // Called after every training step with its wall time and examples (petabox-worker's
+  // usage meter, daemon/worker/usage_meter.h, counts them and emits "usage" events from
+  // here, on the runner's thread). Empty: nothing is called.
+  std::function<void(double seconds, int64_t samples)> on_step;
 };
 
 struct EvalResult {
@@ -79,9 +94,8 @@ JsonObject ResultJson(const RunResult& result);
 class Runner {
  public:
   // Loads the data, builds everything, and restores options.resume_from if set.
-  // `events` must outlive the runner. Errors: the dataset is missing or corrupt, the
-  // device set is not supported (more than one device, for now), the checkpoint does not
-  // exist or does not match the spec.
+  // `events` must outlive the runner. Errors: the dataset is missing or corrupt, a device
+  // does not exist, the checkpoint does not exist or does not match the spec.
   static StatusOr<std::unique_ptr<Runner>> Create(const JobSpec& spec, RunnerOptions options, EventWriter* events);
   ~Runner();
   Runner(const Runner&) = delete;
@@ -101,14 +115,19 @@ class Runner {
   int64_t step() const { return step_; }
   int64_t total_steps() const { return total_steps_; }
   int64_t steps_per_epoch() const { return loader_->batches_per_epoch(); }
+  // The model (on multiple devices: the first device's replica).
   nn::Module& model() { return *model_; }
+  // The devices training runs on, canonical names.
+  const std::vector<std::string>& devices() const { return devices_; }
+  // Replica i of the model (0 is model()); i < devices().size().
+  nn::Module& replica(size_t i) { return i == 0 ? *model_ : *replicas_[i - 1]; }
 
  private:
   Runner(const JobSpec& spec, RunnerOptions options, EventWriter* events);
   Status LoadData();
   Status BuildModel();
+  Status BuildReplicas();
   Status Resume(const std::string& path);
-  StatusOr<std::vector<Tensor>> StepGraph(const std::vector<Tensor>& inputs);
   Status TrainOne();
   Status AfterStep(bool epoch_ended);
   void ReportProgress();
@@ -120,13 +139,16 @@ class Runner {
   const JobSpec spec_;
   const RunnerOptions options_;
   EventWriter* const events_;
-  std::string device_;
+  std::vector<std::string> devices_;  // canonical; devices_[0] holds model_
   Rng rng_;
   std::shared_ptr<const data::Dataset> train_, test_;
   std::unique_ptr<data::DataLoader> loader_;
   std::unique_ptr<nn::Module> model_;
   std::unique_ptr<nn::Optimizer> optimizer_;
-  std::unique_ptr<Jit> jit_;
+  // Replicas and their optimizers on devices_[1..] (empty on one device).
+  std::vector<std::unique_ptr<nn::Module>> replicas_;
+  std::vector<std::unique_ptr<nn::Optimizer>> replica_optimizers_;
+  std::unique_ptr<nn::DataParallelStep> step_runner_;  // the training step, on every device
 
   int64_t step_ = 0;
   int64_t total_steps_ = 0;

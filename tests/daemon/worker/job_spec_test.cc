@@ -52,6 +52,7 @@ seed: 42
 checkpoint: {interval_steps: 100, dir: /tmp/ckpt}
 eval: {interval_steps: 50, per_epoch: false}
 devices: [CPU:0, CPU:1]
+sync_batchnorm: true
 label_smoothing: 0.1
 max_steps: 7
 )");
@@ -64,6 +65,7 @@ max_steps: 7
   EXPECT_EQ(spec->checkpoint.dir, "/tmp/ckpt");
   EXPECT_FALSE(spec->eval.per_epoch);
   EXPECT_EQ(spec->devices.size(), 2u);
+  EXPECT_TRUE(spec->sync_batchnorm);
   EXPECT_DOUBLE_EQ(spec->label_smoothing, 0.1);
   EXPECT_EQ(spec->max_steps, 7);
 }
@@ -109,6 +111,10 @@ TEST(JobSpec, InvalidSpecsNameTheKeyAndTheReason) {
       {"dataset: {name: mnist}", "dataset.name: must be one of fashion-mnist, got 'mnist'"},
       {"dataset: {extra: 1}", "dataset.extra: unknown key"},
       {"max_steps: -1", "max_steps: must be >= 0, got -1"},
+      {"devices: [CPU:0, CPU:1, CPU:2]\nglobal_batch_size: 2",
+       "global_batch_size: must be at least the number of devices (3: every device trains on a part of each batch), got 2"},
+      {"device_count: 4\nglobal_batch_size: 3", "global_batch_size: must be at least the number of devices (4"},
+      {"sync_batchnorm: 2", "sync_batchnorm: must be true or false, got '2'"},
   };
   for (const BadCase& c : cases) {
     StatusOr<JobSpec> spec = ParseJobSpec(c.yaml, "job.yaml");

@@ -185,8 +185,11 @@ TEST_F(RunnerTest, ResumeRefusesACheckpointOfAnotherJob) {
 
 TEST_F(RunnerTest, SetupErrors) {
   JobSpec spec = Spec();
-  spec.devices = {"CPU:0", "CPU:1"};
-  EXPECT_EQ(Runner::Create(spec, {}, events_.writer()).status().code(), StatusCode::kUnimplemented);
+  spec.devices = {"CPU:0", "CPU:1", "CPU:2"};
+  spec.global_batch_size = 2;  // fewer examples than devices
+  Status few = Runner::Create(spec, {}, events_.writer()).status();
+  EXPECT_EQ(few.code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(Contains(few.message(), "global_batch_size: must be at least the number of devices (3")) << few.ToString();
   spec = Spec();
   spec.dataset.dir = data_dir_ + "/missing";
   Status s = Runner::Create(spec, {}, events_.writer()).status();
@@ -204,6 +207,77 @@ TEST_F(RunnerTest, TrainsOnANamedDevice) {
   StatusOr<RunResult> result = Train(spec);
   ASSERT_TRUE(result.ok()) << result.status().ToString();
   EXPECT_EQ(result->steps, 2);
+}
+
+// Data-parallel jobs on the virtual CPU devices train the weights a one-device job trains
+// on the same global batches (32 = 16+16, 11+11+10, 6+6+5+5+5+5).
+TEST_F(RunnerTest, DataParallelMatchesOneDevice) {
+  JobSpec spec = Spec();
+  spec.max_steps = 4;
+  spec.optimizer.name = "sgd";
+  spec.optimizer.lr = 0.05;
+  spec.optimizer.momentum = 0.9;
+  std::vector<float> single;
+  StatusOr<RunResult> one = Train(spec, {}, &single);
+  ASSERT_TRUE(one.ok()) << one.status().ToString();
+  for (int n : {2, 3, 6}) {
+    JobSpec multi = spec;
+    multi.devices.clear();
+    for (int d = 0; d < n; ++d) multi.devices.push_back("CPU:" + std::to_string(d));
+    std::vector<float> weights;
+    StatusOr<std::unique_ptr<Runner>> runner = Runner::Create(multi, {}, events_.writer());
+    ASSERT_TRUE(runner.ok()) << runner.status().ToString();
+    StatusOr<RunResult> result = (*runner)->Run();
+    ASSERT_TRUE(result.ok()) << result.status().ToString();
+    EXPECT_EQ(result->steps, 4);
+    EXPECT_NEAR(result->final_loss, one->final_loss, 1e-5) << n << " devices";
+    EXPECT_NEAR(result->test_accuracy, one->test_accuracy, 1e-9) << n << " devices";
+    ExpectClose(Weights((*runner)->model()), single);
+    ASSERT_EQ((*runner)->devices().size(), static_cast<size_t>(n));
+    EXPECT_EQ(Weights((*runner)->replica(n - 1)), Weights((*runner)->model())) << "replicas drifted";
+  }
+  EXPECT_TRUE(Contains(events_.text(), "\"devices\":\"CPU:0,CPU:1,CPU:2\""));
+}
+
+// A data-parallel job's checkpoint is a one-device checkpoint: a one-device job resumes
+// from it (and a data-parallel job from a one-device one) and ends where an uninterrupted
+// run ends.
+TEST_F(RunnerTest, DataParallelCheckpointsAreOneDeviceCheckpoints) {
+  JobSpec spec = Spec();
+  spec.max_steps = 5;
+  spec.optimizer.name = "sgd";
+  spec.optimizer.lr = 0.05;
+  spec.optimizer.momentum = 0.9;
+  std::vector<float> uninterrupted;
+  ASSERT_TRUE(Train(spec, {}, &uninterrupted).ok());
+
+  JobSpec first = spec;
+  first.max_steps = 2;
+  first.devices = {"CPU:1", "CPU:2"};
+  first.checkpoint.dir = testutil::FreshDir("ckpt");
+  StatusOr<RunResult> part = Train(first);
+  ASSERT_TRUE(part.ok()) << part.status().ToString();
+  RunnerOptions resume;
+  resume.resume_from = part->checkpoint;
+  std::vector<float> resumed;
+  StatusOr<RunResult> rest = Train(spec, resume, &resumed);  // one device from here
+  ASSERT_TRUE(rest.ok()) << rest.status().ToString();
+  EXPECT_EQ(rest->steps, 5);
+  ExpectClose(uninterrupted, resumed);
+
+  JobSpec single_first = spec;
+  single_first.max_steps = 3;
+  single_first.checkpoint.dir = testutil::FreshDir("ckpt1");
+  StatusOr<RunResult> single_part = Train(single_first);
+  ASSERT_TRUE(single_part.ok()) << single_part.status().ToString();
+  JobSpec multi_rest = spec;
+  multi_rest.devices = {"CPU:0", "CPU:3", "CPU:4"};
+  RunnerOptions resume_multi;
+  resume_multi.resume_from = single_part->checkpoint;
+  std::vector<float> multi_resumed;
+  StatusOr<RunResult> multi = Train(multi_rest, resume_multi, &multi_resumed);
+  ASSERT_TRUE(multi.ok()) << multi.status().ToString();
+  ExpectClose(uninterrupted, multi_resumed);
 }
 
 }  // namespace
