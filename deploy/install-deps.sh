@@ -37,6 +37,10 @@ PACKAGES=(
   libboost-dev         # Boost.Asio (header-only): the daemon's event loop
   prometheus-cpp-dev   # /metrics
   libcli11-dev         # the CLI's argument parser
+  # Tests of metrics and the status page (tests/daemon/integration/metrics_test.cc and
+  # status_page_test.cc start them on loopback; they fail, not skip, when these are missing):
+  prometheus           # scrapes petaboxd with deploy/prometheus/prometheus.yml; PromQL checks
+  chromium             # headless browser: loads the status page, takes a screenshot
   dataset-fashion-mnist # /usr/share/datasets/fashion-mnist: the example jobs' data
   # HIP toolchain, for checks that need no AMD GPU (~45 MB download, ~260 MB installed):
   # tests/engine/codegen/hip_compile_test.cc compiles the HIP dialect's kernels for gfx1100

@@ -36,6 +36,10 @@ void ReadConfig(YamlMapReader& r, DaemonConfig* c) {
     m.Read("stop_grace_seconds", &c->workers.stop_grace_seconds);
     m.Read("checkpoint_interval_steps", &c->workers.checkpoint_interval_steps);
   });
+  r.ReadMap("telemetry", [c](YamlMapReader& m) {
+    m.Read("interval_seconds", &c->telemetry.interval_seconds);
+    m.Read("history_samples", &c->telemetry.history_samples);
+  });
 }
 
 struct ConfigError {
@@ -80,6 +84,12 @@ std::optional<ConfigError> Check(const DaemonConfig& c) {
   if (c.workers.stop_grace_seconds < 0) return ConfigError{"workers.stop_grace_seconds", "must be >= 0"};
   if (c.workers.checkpoint_interval_steps < 0) {
     return ConfigError{"workers.checkpoint_interval_steps", "must be >= 0"};
+  }
+  if (!(c.telemetry.interval_seconds == 0 || (c.telemetry.interval_seconds >= 0.05 && c.telemetry.interval_seconds <= 3600))) {
+    return ConfigError{"telemetry.interval_seconds", "must be 0 (off) or between 0.05 and 3600"};
+  }
+  if (c.telemetry.history_samples < 1 || c.telemetry.history_samples > 100000) {
+    return ConfigError{"telemetry.history_samples", "must be in 1..100000"};
   }
   return std::nullopt;
 }

@@ -31,6 +31,13 @@ struct WorkersConfig {
   int64_t checkpoint_interval_steps = 200;  // for specs that set none
 };
 
+struct TelemetryConfig {
+  // How often devices are sampled (busy, FLOP/s, power, ...) and workers report their
+  // kernels' time and FLOPs (twice per interval); 0 turns telemetry off.
+  double interval_seconds = 1;
+  int64_t history_samples = 300;  // samples kept for the status page's charts
+};
+
 struct DaemonConfig {
   std::string listen = "127.0.0.1:7480";       // gRPC HOST:PORT
   std::string http_listen = "127.0.0.1:7481";  // metrics + status page; "" disables
@@ -41,6 +48,7 @@ struct DaemonConfig {
   TlsConfig tls;
   LimitsConfig limits;
   WorkersConfig workers;
+  TelemetryConfig telemetry;
 };
 
 // The default config text (configs/petaboxd.yaml, compiled in).

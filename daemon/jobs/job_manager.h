@@ -32,6 +32,8 @@
 
 namespace petabox::daemon {
 
+class UsageLedger;
+
 struct JobManagerOptions {
   std::string data_dir;                   // jobs' files go to data_dir/jobs/{id}/
   std::vector<std::string> devices;       // the box's devices, in order
@@ -42,6 +44,11 @@ struct JobManagerOptions {
   int64_t default_checkpoint_interval = 200;
   int64_t max_queued_jobs = 1000;
   int64_t max_spec_bytes = 1 << 20;
+  // Telemetry (daemon/telemetry/usage_ledger.h): told every job state change and the
+  // workers' "usage" events, which workers send every usage_interval_seconds (0: they
+  // send none). Null: no telemetry.
+  UsageLedger* usage = nullptr;
+  double usage_interval_seconds = 0;
 };
 
 // Devices as GetBox shows them (without telemetry).

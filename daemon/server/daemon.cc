@@ -3,7 +3,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -11,6 +13,7 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
@@ -18,13 +21,20 @@
 
 #include "daemon/auth/authenticator.h"
 #include "daemon/auth/token.h"
+#include "daemon/http/http_server.h"
+#include "daemon/http/status_endpoints.h"
 #include "daemon/jobs/job_manager.h"
+#include "daemon/metrics/box_metrics.h"
 #include "daemon/service/box_service.h"
 #include "daemon/service/dataset_service.h"
 #include "daemon/service/job_service.h"
 #include "daemon/store/dataset_files.h"
 #include "daemon/store/job_store.h"
+#include "daemon/telemetry/clock.h"
+#include "daemon/telemetry/sampler.h"
+#include "daemon/telemetry/usage_ledger.h"
 #include "devices/registry.h"
+#include "devices/telemetry/telemetry.h"
 
 namespace petabox::daemon {
 
@@ -40,6 +50,15 @@ struct Daemon::Parts {
   std::unique_ptr<JobServiceImpl> job_service;
   std::unique_ptr<DatasetServiceImpl> dataset_service;
   std::unique_ptr<BoxServiceImpl> box_service;
+  // Telemetry (daemon/telemetry, daemon/metrics, daemon/http): the sampler's timer and the
+  // HTTP server run on their own loop and thread, so a slow driver query or a scrape never
+  // delays the JobManager's loop.
+  SystemClock clock;
+  std::unique_ptr<UsageLedger> ledger;
+  std::unique_ptr<TelemetrySampler> sampler;  // null: telemetry.interval_seconds is 0
+  std::unique_ptr<BoxMetrics> metrics;
+  boost::asio::io_context telemetry_io;
+  std::unique_ptr<HttpServer> http;
 };
 
 namespace {
@@ -68,6 +87,50 @@ StatusOr<std::vector<v1::Device>> ResolveDevices(const std::vector<std::string>&
     devices.push_back(std::move(d));
   }
   return devices;
+}
+
+// Each device's telemetry source. The virtual CPU devices share one (the host's RAPL
+// packages), so the sampler reads it once and does not count the package once per device.
+std::vector<SamplerDevice> TelemetrySources(const std::vector<v1::Device>& devices) {
+  std::vector<SamplerDevice> out;
+  std::shared_ptr<DeviceTelemetry> host_cpu;
+  for (const v1::Device& d : devices) {
+    SamplerDevice s{d.name(), d.memory_total_bytes(), nullptr};
+    const size_t colon = d.name().find(':');
+    const int index = colon == std::string::npos ? 0 : std::atoi(d.name().c_str() + colon + 1);
+    bool opened = true;
+    if (d.kind() == "cpu") {
+      opened = !host_cpu;
+      if (!host_cpu) host_cpu = OpenDeviceTelemetry("CPU", 0);
+      s.telemetry = host_cpu;
+    } else {
+      s.telemetry = OpenDeviceTelemetry(d.kind() == "cuda" ? "CUDA" : "HIP", index);
+    }
+    // Say once why a device has no power or temperature readings (they stay absent).
+    if (auto* none = dynamic_cast<NoTelemetry*>(s.telemetry.get()); none && opened) {
+      std::fprintf(stderr, "petaboxd: %s: no power, energy or temperature readings: %s\n", d.name().c_str(),
+                   none->why().c_str());
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+std::vector<DeviceInfo> MetricsDevices(const std::vector<v1::Device>& devices) {
+  std::vector<DeviceInfo> info;
+  for (const v1::Device& d : devices) info.push_back({d.name(), d.kind(), d.description()});
+  return info;
+}
+
+// A ledger of the box's devices that knows the jobs queued already.
+StatusOr<std::unique_ptr<UsageLedger>> MakeLedger(const std::vector<v1::Device>& devices, const JobStore& store,
+                                                  const Clock* clock) {
+  std::vector<std::string> names;
+  for (const v1::Device& d : devices) names.push_back(d.name());
+  auto ledger = std::make_unique<UsageLedger>(names, clock);
+  PB_ASSIGN_OR_RETURN(std::vector<v1::Job> queued, store.JobsInStates({v1::Job::QUEUED}));
+  for (const v1::Job& job : queued) ledger->OnJobState(job);
+  return ledger;
 }
 
 // config.workers.binary, or petabox-worker beside this executable.
@@ -105,6 +168,12 @@ StatusOr<std::unique_ptr<Daemon>> Daemon::Create(const DaemonConfig& config) {
   PB_ASSIGN_OR_RETURN(std::string token, LoadOrCreateOwnerToken(dir));
   p->auth = std::make_unique<Authenticator>(token);
   PB_ASSIGN_OR_RETURN(p->devices, ResolveDevices(config.devices));
+  PB_ASSIGN_OR_RETURN(p->ledger, MakeLedger(p->devices, *p->store, &p->clock));
+  if (config.telemetry.interval_seconds > 0) {
+    p->sampler = std::make_unique<TelemetrySampler>(TelemetrySources(p->devices), p->ledger.get(), &p->clock,
+                                                    static_cast<size_t>(config.telemetry.history_samples));
+  }
+  p->metrics = std::make_unique<BoxMetrics>(MetricsDevices(p->devices), p->sampler.get(), p->ledger.get());
   JobManagerOptions options;
   options.data_dir = dir;
   for (const v1::Device& d : p->devices) options.devices.push_back(d.name());
@@ -115,11 +184,17 @@ StatusOr<std::unique_ptr<Daemon>> Daemon::Create(const DaemonConfig& config) {
   options.default_checkpoint_interval = config.workers.checkpoint_interval_steps;
   options.max_queued_jobs = config.limits.max_queued_jobs;
   options.max_spec_bytes = config.limits.max_spec_bytes;
+  options.usage = p->ledger.get();
+  // Workers report twice per sample, so every sample sees fresh kernel counts.
+  if (config.telemetry.interval_seconds > 0) {
+    options.usage_interval_seconds = std::max(0.05, config.telemetry.interval_seconds / 2);
+  }
   p->manager = std::make_unique<JobManager>(p->io, p->store.get(), options);
   p->job_service = std::make_unique<JobServiceImpl>(p->manager.get(), p->store.get(), p->auth.get());
   p->dataset_service = std::make_unique<DatasetServiceImpl>(p->store.get(), p->manager.get(), p->auth.get(),
                                                             dir + "/datasets", config.limits.max_dataset_bytes);
-  p->box_service = std::make_unique<BoxServiceImpl>(p->manager.get(), p->auth.get(), p->devices);
+  p->box_service = std::make_unique<BoxServiceImpl>(p->manager.get(), p->auth.get(), p->devices,
+                                                    BoxTelemetry{p->sampler.get(), p->ledger.get()});
   return std::unique_ptr<Daemon>(new Daemon(std::move(p)));
 }
 
@@ -155,10 +230,32 @@ Status Daemon::Run() {
     stop_loop();
     return s;
   }
+  // Telemetry and HTTP get their own loop and thread; a bad http_listen stops the start.
+  if (p.sampler) p.sampler->Start(p.telemetry_io, p.config.telemetry.interval_seconds);
+  if (!p.config.http_listen.empty()) {
+    StatusSources sources{MetricsDevices(p.devices), p.sampler.get(), p.ledger.get(), p.metrics.get(), p.store.get(),
+                          &p.clock, [manager = p.manager.get()] { return manager->draining(); }};
+    auto http = HttpServer::Start(p.telemetry_io, p.config.http_listen, StatusRoutes(std::move(sources)));
+    if (!http.ok()) {
+      stop_loop();
+      return http.status();
+    }
+    p.http = std::move(*http);
+  }
+  std::thread telemetry([&p] { p.telemetry_io.run(); });
+  auto stop_telemetry = [&] {
+    boost::asio::post(p.telemetry_io, [&p] {
+      if (p.sampler) p.sampler->Stop();  // also ends WatchBox waits
+      if (p.http) p.http->Stop();
+      p.telemetry_io.stop();
+    });
+    telemetry.join();
+  };
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   auto credentials = Credentials(p.config.tls);
   if (!credentials.ok()) {
+    stop_telemetry();
     stop_loop();
     return credentials.status();
   }
@@ -171,11 +268,16 @@ Status Daemon::Run() {
   builder.SetMaxReceiveMessageSize(64 << 20);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || port == 0) {
+    stop_telemetry();
     stop_loop();
     return Unavailable("listen: cannot serve gRPC on " + p.config.listen + " (address in use, or not local?)");
   }
   std::fprintf(stderr, "petaboxd %s: serving on %s (port %d), data in %s, %zu device(s)\n", PETABOX_VERSION,
                p.config.listen.c_str(), port, p.config.data_dir.c_str(), p.devices.size());
+  if (p.http) {
+    std::fprintf(stderr, "petaboxd: metrics, status page and /api/box on http://%s (port %d); telemetry every %g s\n",
+                 p.config.http_listen.c_str(), p.http->port(), p.config.telemetry.interval_seconds);
+  }
   std::promise<void> drained;
   boost::asio::signal_set signals(p.io, SIGTERM, SIGINT);
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
@@ -186,6 +288,7 @@ Status Daemon::Run() {
   });
   drained.get_future().wait();
   p.manager->Shutdown();
+  stop_telemetry();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   stop_loop();
   std::fprintf(stderr, "petaboxd: stopped\n");

@@ -4,7 +4,11 @@
 // drains: the health service turns NOT_SERVING, workers checkpoint and stop, their jobs
 // return to QUEUED, open watches end with UNAVAILABLE, and Run returns.
 //
-// Threading: Create and Run on the main thread; the loop and gRPC have their own threads.
+// On http_listen it serves /metrics, the status page and /api/box (daemon/http/), fed by
+// the telemetry sampler (daemon/telemetry/) every telemetry.interval_seconds.
+//
+// Threading: Create and Run on the main thread; the loop, gRPC, and telemetry with HTTP
+// have their own threads.
 #pragma once
 
 #include <memory>
@@ -23,7 +27,7 @@ class Daemon {
   static StatusOr<std::unique_ptr<Daemon>> Create(const DaemonConfig& config);
   ~Daemon();
 
-  // Serves until a stop signal; Unavailable when the address cannot be bound.
+  // Serves until a stop signal; Unavailable when the gRPC or HTTP address cannot be bound.
   Status Run();
 
  private:

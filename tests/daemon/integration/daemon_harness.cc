@@ -66,11 +66,16 @@ std::string DaemonHarness::Log() const {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
+void DaemonHarness::ServeHttp() {
+  if (http_port_ == 0) http_port_ = FreePort();
+}
+
 std::string DaemonHarness::WriteConfig() {
   if (address_.empty()) address_ = "127.0.0.1:" + std::to_string(FreePort());
   const std::string config = fs::path(data_dir_).parent_path() / "petaboxd.yaml";
   std::ofstream out(config);
-  out << "listen: " << address_ << "\nhttp_listen: \"\"\ndata_dir: " << data_dir_ << "\n"
+  const std::string http = http_port_ > 0 ? "127.0.0.1:" + std::to_string(http_port_) : "";
+  out << "listen: " << address_ << "\nhttp_listen: \"" << http << "\"\ndata_dir: " << data_dir_ << "\n"
       << "dataset_dirs: [" << fs::path(data_dir_).parent_path().string() << "]\n"
       << "workers: {binary: " << PETABOX_WORKER_BINARY << ", stop_grace_seconds: 10}\n"
       << config_extra_;

@@ -55,6 +55,10 @@ class DaemonHarness {
   const std::string& dataset_dir() const { return dataset_dir_; }
   const std::string& address() const { return address_; }
   const std::string& token() const { return token_; }
+  // Before Start: serve HTTP (/metrics, the status page) on a free loopback port.
+  void ServeHttp();
+  // The HTTP port (0 when not serving HTTP).
+  int http_port() const { return http_port_; }
   std::string Log() const;
 
   // A client context carrying the owner token (or `token` when given), 30 s deadline.
@@ -84,6 +88,7 @@ class DaemonHarness {
   std::shared_ptr<grpc::ChannelCredentials> credentials_ = grpc::InsecureChannelCredentials();
   std::string data_dir_, dataset_dir_, address_, token_;
   pid_t pid_ = -1;
+  int http_port_ = 0;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::JobService::Stub> jobs_;
   std::unique_ptr<v1::DatasetService::Stub> datasets_;

@@ -1,0 +1,92 @@
+// UsageMeter: what a worker's kernels did on each device, reported to petaboxd as "usage"
+// events (daemon/worker/events.h) so the daemon's telemetry (daemon/telemetry/) knows each
+// device's busy time and achieved FLOPs without hardware counters. It watches every kernel
+// through the engine's kernel observer (engine/exec_stats.h) and the runner's training
+// steps, and emits a cumulative report at most once per interval.
+//
+// The "usage" event (all counters cumulative since the worker process started; a restarted
+// worker starts again from zero):
+//   devices               "CUDA:0,CUDA:1": the devices named below
+//   busy_seconds:<dev>    kernel time on <dev> (the engine's per-kernel timing)
+//   flops:<dev>           FLOPs of those kernels (counted statically from their uops)
+//   kernels:<dev>         kernel launches
+//   memory_bytes:<dev>    bytes the engine holds on <dev> now (Allocator::BytesInUse)
+//   steps, samples        training steps and examples trained
+//   step_seconds_sum      their summed wall time
+//   step_seconds_buckets  comma-separated step counts per kStepSecondsBuckets bucket
+//                         (bucket i counts steps <= bound i and > bound i-1; one more at
+//                         the end for the rest)
+// Kernels on devices the meter was not given are not counted.
+//
+// Threading: the kernel observer runs on the engine's threads (one per device); OnStep and
+// MaybeEmit run on the runner's thread. Only one UsageMeter may exist at a time (it owns
+// the process's kernel observer).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "daemon/worker/events.h"
+
+namespace petabox::worker {
+
+// Upper bounds (seconds) of the step-duration buckets, shared with the daemon's histogram.
+inline constexpr std::array<double, 14> kStepSecondsBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                                               0.25,  0.5,    1,     2.5,  5,     10,   30};
+
+struct DeviceUsageCounters {
+  double busy_seconds = 0;
+  double flops = 0;
+  int64_t kernels = 0;
+};
+
+// The canonical names ("cpu:1" -> "CPU:1") of a spec's devices, or the default device when
+// the list is empty, as the runner resolves them. Names the registry does not know are
+// kept as given (the runner then fails on them).
+std::vector<std::string> MeteredDevices(const std::vector<std::string>& spec_devices);
+
+class UsageMeter {
+ public:
+  // Counts kernels on `devices` (canonical names) and reports every `interval_seconds`
+  // (> 0). `clock` returns monotonic seconds (default: steady_clock).
+  UsageMeter(std::vector<std::string> devices, double interval_seconds, std::function<double()> clock = nullptr);
+  // Removes the kernel observer.
+  ~UsageMeter();
+  UsageMeter(const UsageMeter&) = delete;
+  UsageMeter& operator=(const UsageMeter&) = delete;
+
+  // One training step took `seconds` and trained `samples` examples.
+  void OnStep(double seconds, int64_t samples);
+  // Emits a "usage" event when the interval has passed since the last one (always when
+  // `force`). Returns whether it emitted.
+  bool MaybeEmit(EventWriter* events, bool force = false);
+
+  // The report as MaybeEmit writes it.
+  JsonObject Report() const;
+  // Counters per device (every device given, zero when unused).
+  std::map<std::string, DeviceUsageCounters> Devices() const;
+
+ private:
+  void OnKernel(const std::string& device, double seconds, int64_t flops);
+
+  const std::vector<std::string> devices_;
+  const double interval_;
+  const std::function<double()> clock_;
+  double last_emit_;
+
+  mutable std::mutex mu_;
+  std::vector<DeviceUsageCounters> counters_;  // GUARDED_BY(mu_), parallel to devices_
+
+  // Runner thread only.
+  int64_t steps_ = 0;
+  int64_t samples_ = 0;
+  double step_seconds_sum_ = 0;
+  std::array<int64_t, kStepSecondsBuckets.size() + 1> step_buckets_{};
+};
+
+}  // namespace petabox::worker
