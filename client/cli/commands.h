@@ -23,5 +23,7 @@ void AddDatasetCommands(CLI::App& app, CommandContext& context, Action* action);
 void AddBoxCommands(CLI::App& app, CommandContext& context, Action* action);
 // checkpoint.
 void AddCheckpointCommands(CLI::App& app, CommandContext& context, Action* action);
+// export (training graphs; needs no daemon).
+void AddGraphCommands(CLI::App& app, CommandContext& context, Action* action);
 
 }  // namespace petabox::cli

@@ -42,10 +42,13 @@ client::RetryPolicy CreateRetryPolicy() {
 Outcome RunSubmit(CommandContext& context, const SubmitArgs& args) {
   StatusOr<std::string> spec = ReadJobSpec(args.spec_path);
   if (!spec.ok()) return UsageError(spec.status());
+  StatusOr<std::string> graph = ReadSpecGraph(args.spec_path, *spec);  // model: graph uploads its graph
+  if (!graph.ok()) return UsageError(graph.status());
   auto connection = context.Connect();
   if (!connection.ok()) return UsageError(connection.status());
   v1::Job job;
   job.set_spec_yaml(*spec);
+  job.set_graph(*graph);
   job.set_priority(args.priority);
   StatusOr<v1::Job> created =
       client::JobClient(**connection).CreateJobWithRetry(job, client::NewRequestId(), CreateRetryPolicy());
@@ -108,7 +111,8 @@ Outcome RunOnJob(CommandContext& context, const std::string& job_arg, Call call,
 
 void AddSubmit(CLI::App& app, CommandContext& context, Action* action) {
   auto args = std::make_shared<SubmitArgs>();
-  CLI::App* cmd = app.add_subcommand("submit", "Submit a job spec (YAML); prints the job's name");
+  CLI::App* cmd = app.add_subcommand(
+      "submit", "Submit a job spec (YAML); prints the job's name. With model: graph, the graph file it names is sent too");
   cmd->add_option("spec", args->spec_path, "Job spec file (configs/jobs/*.yaml)")->required();
   cmd->add_option("--priority", args->priority, "Higher runs first (default 0)");
   cmd->add_flag("--watch", args->watch, "Then watch the job to its end (exit 4 if it fails)");

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   AddDatasetCommands(app, context, &action);
   AddBoxCommands(app, context, &action);
   AddCheckpointCommands(app, context, &action);
+  AddGraphCommands(app, context, &action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

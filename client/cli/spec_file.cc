@@ -2,8 +2,11 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
+
+#include "daemon/graph/graph_proto.h"
 
 namespace petabox::cli {
 
@@ -19,6 +22,23 @@ StatusOr<std::string> ReadJobSpec(const std::string& path) {
     return InvalidArgument(path + ": " + e.what());
   }
   return text.str();
+}
+
+StatusOr<std::string> ReadSpecGraph(const std::string& spec_path, const std::string& spec_yaml) {
+  std::string model, file;
+  try {
+    YAML::Node root = YAML::Load(spec_yaml);
+    if (root["model"] && root["model"].IsScalar()) model = root["model"].as<std::string>();
+    if (root["graph"] && root["graph"].IsScalar()) file = root["graph"].as<std::string>();
+  } catch (const YAML::Exception& e) {
+    return InvalidArgument(spec_path + ": " + e.what());
+  }
+  if (model != "graph") return std::string();
+  if (file.empty()) return InvalidArgument(spec_path + ": graph: model 'graph' needs the graph file (graph: FILE)");
+  std::filesystem::path path(file);
+  if (path.is_relative()) path = std::filesystem::path(spec_path).parent_path() / path;
+  PB_ASSIGN_OR_RETURN(graph::GraphIr g, graph::ReadGraphFile(path.string()));
+  return graph::SerializeGraph(g);
 }
 
 }  // namespace petabox::cli

@@ -9,6 +9,7 @@
 #include <boost/asio/post.hpp>
 #include <google/protobuf/util/time_util.h>
 
+#include "daemon/graph/graph_proto.h"
 #include "daemon/jobs/worker_events.h"
 #include "daemon/scheduler/scheduler.h"
 #include "daemon/telemetry/usage_ledger.h"
@@ -123,6 +124,16 @@ StatusOr<worker::JobSpec> JobManager::CheckSpec(const v1::Job& job) {
     return InvalidArgument("spec: dataset.dir: '" + spec.dataset.dir +
                            "' is outside the directories this daemon lets jobs read (config dataset_dirs: " +
                            JoinComma(options_.dataset_dirs) + ")");
+  }
+  if (spec.model == "graph" && job.graph().empty()) {
+    return InvalidArgument("job.graph: the spec says model: graph, but no graph was sent with the job");
+  }
+  if (spec.model != "graph" && !job.graph().empty()) {
+    return InvalidArgument("job.graph: a graph was sent, but the spec's model is '" + spec.model + "' (use model: graph)");
+  }
+  if (!job.graph().empty()) {
+    auto graph = graph::ParseGraph(job.graph());
+    if (!graph.ok()) return Status(graph.status().code(), "job.graph: " + graph.status().message());
   }
   if (!spec.dataset.source.empty() && !store_->GetDataset(spec.dataset.source).ok()) {
     return FailedPrecondition("spec: dataset.source: " + spec.dataset.source +
@@ -245,6 +256,10 @@ StatusOr<v1::Job> JobManager::Queue(v1::Job job, const std::string& request_id) 
   fs::create_directories(JobDir(job.name()) + "/checkpoints", ec);
   if (ec) return Unavailable("cannot create " + JobDir(job.name()) + ": " + ec.message());
   PB_RETURN_IF_ERROR(WriteFileAtomically(JobDir(job.name()) + "/spec.yaml", job.spec_yaml()));
+  if (!job.graph().empty()) {  // the worker's (--graph); the store keeps jobs without it
+    PB_RETURN_IF_ERROR(WriteFileAtomically(JobDir(job.name()) + "/graph.pbgraph", job.graph()));
+    job.clear_graph();
+  }
   bool created = false;
   PB_ASSIGN_OR_RETURN(v1::Job stored, store_->CreateJob(job, request_id, &created));
   if (!created) {
@@ -285,6 +300,7 @@ std::vector<std::string> JobManager::WorkerArgs(const v1::Job& job, const worker
   if (!spec.dataset.source.empty()) {
     argv.insert(argv.end(), {"--dataset-dir", options_.data_dir + "/" + spec.dataset.source});
   }
+  if (spec.model == "graph") argv.insert(argv.end(), {"--graph", dir + "/graph.pbgraph"});
   if (options_.usage_interval_seconds > 0) {
     argv.insert(argv.end(), {"--usage-interval", std::to_string(options_.usage_interval_seconds)});
   }

@@ -46,6 +46,7 @@ void ReadSchedule(YamlMapReader& r, ScheduleSpec* s) {
 void ReadJob(YamlMapReader& r, JobSpec* j) {
   r.Read("name", &j->name);
   r.Read("model", &j->model);
+  r.Read("graph", &j->graph);
   r.ReadMap("dataset", [j](YamlMapReader& m) { ReadDataset(m, &j->dataset); });
   r.Read("epochs", &j->epochs);
   r.Read("global_batch_size", &j->global_batch_size);
@@ -147,7 +148,12 @@ void CheckDevices(const std::vector<std::string>& devices, Checker* c) {
 
 std::optional<SpecError> Check(const JobSpec& j) {
   Checker c;
-  c.OneOf(j.model, {"mlp", "cnn"}, "model");
+  c.OneOf(j.model, {"mlp", "cnn", "resnet8", "graph"}, "model");
+  const bool graph = j.model == "graph";
+  c.Require(!graph || !j.graph.empty(), "graph", "model 'graph' needs the graph file (graph: FILE)");
+  c.Require(graph || j.graph.empty(), "graph", "is only read with model: graph (model is '" + j.model + "')");
+  c.Require(!graph || j.label_smoothing == 0, "label_smoothing",
+            "must be 0 with model: graph (the loss is the graph's; export it with label smoothing instead)");
   c.OneOf(j.dataset.name, {"fashion-mnist"}, "dataset.name");
   c.NonNegative(static_cast<double>(j.dataset.train_limit), "dataset.train_limit");
   c.NonNegative(static_cast<double>(j.dataset.test_limit), "dataset.test_limit");

@@ -83,8 +83,15 @@ struct EvalSpec {
 struct JobSpec {
   // A label for logs and events; free text.
   std::string name;
-  // Model from the zoo (nn::MakeModel): "mlp" (784-512-10) or "cnn".
+  // Model from the zoo (nn::MakeModel): "mlp" (784-512-10), "cnn" or "resnet8"; or
+  // "graph": the training graph in `graph`.
   std::string model = "mlp";
+  // With model "graph" (and only then): a training graph file (proto/petabox/v1/graph.proto;
+  // `petabox export` writes one), relative to the worker's working directory. Its input
+  // "input" takes the dataset's examples, "label" their classes; it trains its output
+  // "loss" (label_smoothing must be 0: the loss is the graph's) and evaluates "logits".
+  // petaboxd keeps the graph uploaded with the job in the job's directory (--graph).
+  std::string graph;
   DatasetSpec dataset;
   // Passes over the training set; >= 1.
   int64_t epochs = 1;

@@ -10,6 +10,8 @@
 #include "engine/autograd.h"
 #include "engine/data/idx.h"
 #include "engine/exec_stats.h"
+#include "daemon/graph/graph_proto.h"
+#include "engine/nn/graph_model.h"
 #include "engine/nn/models.h"
 
 namespace petabox::worker {
@@ -142,8 +144,30 @@ Status Runner::LoadData() {
   return Status::Ok();
 }
 
+// The spec's model: from the zoo, or its training graph (read once, shared by the replicas),
+// whose input must take the dataset's examples.
+StatusOr<std::unique_ptr<nn::Module>> Runner::MakeSpecModel(Rng& rng) {
+  if (spec_.model != "graph") return nn::MakeModel(spec_.model, rng);
+  if (graph_ == nullptr) {
+    PB_ASSIGN_OR_RETURN(graph::GraphIr g, graph::ReadGraphFile(spec_.graph));
+    const int input = g.FindInput(graph::kInputName);
+    if (input < 0 || g.FindInput(graph::kLabelName) < 0 || g.FindOutput(graph::kLogitsOutput) < 0) {
+      return InvalidArgument(spec_.graph + ": a graph trained on a dataset needs inputs 'input' and 'label' and an "
+                             "output 'logits'");
+    }
+    if (g.inputs[input].sample_shape != train_->feature_shape() || g.inputs[input].dtype != DType::kFloat32) {
+      return InvalidArgument(spec_.graph + ": the graph's input 'input' takes " + Name(g.inputs[input].dtype) +
+                             ShapeToString(g.inputs[input].sample_shape) + " examples, the dataset has float32" +
+                             ShapeToString(train_->feature_shape()));
+    }
+    graph_ = std::make_shared<const graph::GraphIr>(std::move(g));
+  }
+  PB_ASSIGN_OR_RETURN(std::unique_ptr<nn::GraphModel> m, nn::GraphModel::Create(graph_, rng));
+  return std::unique_ptr<nn::Module>(std::move(m));
+}
+
 Status Runner::BuildModel() {
-  PB_ASSIGN_OR_RETURN(model_, nn::MakeModel(spec_.model, rng_));
+  PB_ASSIGN_OR_RETURN(model_, MakeSpecModel(rng_));
   if (devices_[0] != DeviceRegistry::Global().DefaultDevice()) PB_RETURN_IF_ERROR(nn::MoveToDevice(*model_, devices_[0]));
   PB_ASSIGN_OR_RETURN(optimizer_, MakeOptimizer(spec_.optimizer, model_->NamedParameters()));
   optimizer_->SetSchedule(MakeSchedule(spec_.schedule, spec_.optimizer.lr, loader_->batches_per_epoch(), total_steps_));
@@ -166,7 +190,7 @@ Status Runner::BuildModel() {
 Status Runner::BuildReplicas() {
   for (size_t i = 1; i < devices_.size(); ++i) {
     Rng unused(0);  // the replica's initial values are overwritten by the model's
-    PB_ASSIGN_OR_RETURN(std::unique_ptr<nn::Module> replica, nn::MakeModel(spec_.model, unused));
+    PB_ASSIGN_OR_RETURN(std::unique_ptr<nn::Module> replica, MakeSpecModel(unused));
     PB_RETURN_IF_ERROR(nn::MoveToDevice(*replica, devices_[i]));
     PB_RETURN_IF_ERROR(nn::CopyModuleState(*model_, *replica));
     PB_ASSIGN_OR_RETURN(std::unique_ptr<nn::Optimizer> optimizer, MakeOptimizer(spec_.optimizer, replica->NamedParameters()));

@@ -1,6 +1,7 @@
 // Runner: trains one job (a JobSpec) in this process: loads the data, builds the model
-// (nn::MakeModel) and optimizer, runs the steps (forward, cross-entropy, backward, update;
-// replayed through engine/jit.h after two warm-up steps), evaluates, checkpoints, and
+// (nn::MakeModel, or the spec's training graph: nn::GraphModel) and optimizer, runs the
+// steps (forward, loss, backward, update; replayed through engine/jit.h after two warm-up
+// steps), evaluates, checkpoints, and
 // reports progress as events (daemon/worker/events.h). petabox-worker is a thin main
 // around it; the daemon runs it in a worker process per job.
 //
@@ -40,6 +41,7 @@
 #include "daemon/worker/events.h"
 #include "daemon/worker/job_spec.h"
 #include "engine/data/loader.h"
+#include "engine/graph_ir/graph_ir.h"
 #include "engine/jit.h"
 #include "engine/nn/data_parallel.h"
 #include "engine/nn/module.h"
@@ -126,6 +128,7 @@ class Runner {
   Runner(const JobSpec& spec, RunnerOptions options, EventWriter* events);
   Status LoadData();
   Status BuildModel();
+  StatusOr<std::unique_ptr<nn::Module>> MakeSpecModel(Rng& rng);
   Status BuildReplicas();
   Status Resume(const std::string& path);
   Status TrainOne();
@@ -144,6 +147,7 @@ class Runner {
   std::shared_ptr<const data::Dataset> train_, test_;
   std::unique_ptr<data::DataLoader> loader_;
   std::unique_ptr<nn::Module> model_;
+  std::shared_ptr<const graph::GraphIr> graph_;  // model "graph": the spec's graph
   std::unique_ptr<nn::Optimizer> optimizer_;
   // Replicas and their optimizers on devices_[1..] (empty on one device).
   std::vector<std::unique_ptr<nn::Module>> replicas_;

@@ -1,11 +1,12 @@
 // petabox-worker: trains one job spec in this process (daemon/worker/runner.h).
 //
 //   petabox-worker --job SPEC.yaml [--json] [--resume CHECKPOINT] [--events FILE|-] [--no-jit]
-//                  [--devices D1,D2,...] [--checkpoint-dir DIR] [--dataset-dir DIR]
+//                  [--devices D1,D2,...] [--checkpoint-dir DIR] [--dataset-dir DIR] [--graph FILE]
 //                  [--default-checkpoint-interval N] [--stop-with-parent]
 //
 // --devices, --checkpoint-dir and --dataset-dir replace the spec's devices, checkpoint.dir
 // and dataset.dir (petaboxd passes the devices it assigned and the job's own directories);
+// --graph replaces the spec's graph file (petaboxd passes the one uploaded with the job);
 // --default-checkpoint-interval sets checkpoint.interval_steps when the spec sets none.
 // --stop-with-parent turns the death of the parent (petaboxd killed with SIGKILL) into a
 // SIGTERM: the worker checkpoints and stops instead of training on unsupervised.
@@ -56,6 +57,7 @@ struct Args {
   std::string devices;         // comma-separated; "" keeps the spec's
   std::string checkpoint_dir;  // "" keeps the spec's
   std::string dataset_dir;     // "" keeps the spec's
+  std::string graph;           // "" keeps the spec's
   int64_t default_checkpoint_interval = 0;
   bool stop_with_parent = false;
   bool json = false;
@@ -64,7 +66,7 @@ struct Args {
 
 constexpr char kUsage[] =
     "usage: petabox-worker --job SPEC.yaml [--json] [--resume CHECKPOINT] [--events FILE|-] [--no-jit]\n"
-    "                      [--devices D1,D2,...] [--checkpoint-dir DIR] [--dataset-dir DIR]\n"
+    "                      [--devices D1,D2,...] [--checkpoint-dir DIR] [--dataset-dir DIR] [--graph FILE]\n"
     "                      [--default-checkpoint-interval N] [--stop-with-parent]\n";
 
 // Parses argv into *args; returns false (after printing why) on bad usage.
@@ -81,6 +83,7 @@ bool ParseArgs(int argc, char** argv, Args* args) {
     else if (a == "--devices" && has_value) args->devices = argv[++i];
     else if (a == "--checkpoint-dir" && has_value) args->checkpoint_dir = argv[++i];
     else if (a == "--dataset-dir" && has_value) args->dataset_dir = argv[++i];
+    else if (a == "--graph" && has_value) args->graph = argv[++i];
     else if (a == "--default-checkpoint-interval" && has_value) args->default_checkpoint_interval = std::atoll(argv[++i]);
     else {
       std::fprintf(stderr, "petabox-worker: unexpected argument '%s'\n%s", a.c_str(), kUsage);
@@ -119,6 +122,7 @@ StatusOr<petabox::worker::JobSpec> LoadSpec(const Args& args) {
   }
   if (!args.checkpoint_dir.empty()) spec.checkpoint.dir = args.checkpoint_dir;
   if (!args.dataset_dir.empty()) spec.dataset.dir = args.dataset_dir;
+  if (!args.graph.empty()) spec.graph = args.graph;
   if (spec.checkpoint.interval_steps == 0) spec.checkpoint.interval_steps = args.default_checkpoint_interval;
   PB_RETURN_IF_ERROR(petabox::worker::ValidateJobSpec(spec));
   if (spec.checkpoint.interval_steps > 0 && spec.checkpoint.dir.empty()) {
