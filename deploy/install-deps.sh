@@ -50,6 +50,8 @@ PACKAGES=(
   lld-15
   rocm-device-libs
   libamdhip64-dev
+  # tests/fuzz (graph import under libFuzzer): clang-15's fuzzer, ASan and UBSan runtimes.
+  libclang-common-15-dev
 )
 
 # Benchmark peers, only with --bench (python3-numpy, the op peer, is in the default set).
