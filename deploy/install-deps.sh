@@ -6,7 +6,7 @@
 #   deploy/install-deps.sh           the default set (what CI installs)
 #   deploy/install-deps.sh --bench   also the benchmark peers: python3-torch for
 #                                    `petabox-bench train-step` (python3-numpy, the op peer, is
-#                                    in the default set). Opt-in: torch is a large download.
+#                                    in the default set; so is torch now, for the ONNX tests).
 set -euo pipefail
 
 WITH_BENCH=0
@@ -52,6 +52,12 @@ PACKAGES=(
   libamdhip64-dev
   # tests/fuzz (graph import under libFuzzer): clang-15's fuzzer, ASan and UBSan runtimes.
   libclang-common-15-dev
+  # ONNX import (daemon/graph/onnx_import.*) compiles Debian's onnx.proto; its tests export
+  # models with PyTorch (tests/daemon/graph/onnx_export_models.py) and fail, not skip,
+  # without these (python3-torch is a large download).
+  libonnx-dev
+  python3-torch
+  python3-onnx
 )
 
 # Benchmark peers, only with --bench (python3-numpy, the op peer, is in the default set).

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "daemon/graph/graph_proto.h"
+#include "daemon/graph/onnx_import.h"
 
 namespace petabox::cli {
 
@@ -37,7 +38,9 @@ StatusOr<std::string> ReadSpecGraph(const std::string& spec_path, const std::str
   if (file.empty()) return InvalidArgument(spec_path + ": graph: model 'graph' needs the graph file (graph: FILE)");
   std::filesystem::path path(file);
   if (path.is_relative()) path = std::filesystem::path(spec_path).parent_path() / path;
-  PB_ASSIGN_OR_RETURN(graph::GraphIr g, graph::ReadGraphFile(path.string()));
+  // An ONNX model is imported here, on the tracing device; the daemon gets the graph.
+  const bool onnx = path.extension() == ".onnx";
+  PB_ASSIGN_OR_RETURN(graph::GraphIr g, onnx ? graph::ImportOnnxFile(path.string()) : graph::ReadGraphFile(path.string()));
   return graph::SerializeGraph(g);
 }
 

@@ -13,7 +13,7 @@ StatusOr<std::string> ReadJobSpec(const std::string& path);
 
 // The graph a spec trains, for `model: graph`: the file its `graph:` key names (relative
 // to the spec file's directory), read and validated (a petabox.v1.Graph; graph_proto.h),
-// as bytes to send with the job. "" for other models. InvalidArgument naming the file and
+// or for a *.onnx file imported (onnx_import.h), as bytes to send with the job. "" for other models. InvalidArgument naming the file and
 // the graph's node at fault; NotFound for a missing file.
 StatusOr<std::string> ReadSpecGraph(const std::string& spec_path, const std::string& spec_yaml);
 

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 
 #include "daemon/graph/graph_proto.h"
@@ -130,6 +131,33 @@ TEST(GraphJobsTest, CliExportsAndSubmitsAGraph) {
   CliResult unknown = Cli("export --model resnet9000 -o " + dir + "/x.pbgraph");
   EXPECT_EQ(unknown.code, 2) << unknown.out;
   EXPECT_NE(unknown.out.find("known models"), std::string::npos) << unknown.out;
+}
+
+// An ONNX CNN exported by PyTorch (tests/daemon/graph/onnx_export_models.py; needs
+// python3-torch and python3-onnx) trains on petaboxd: `petabox submit` imports it.
+TEST(GraphJobsTest, CliSubmitsAnOnnxModel) {
+  DaemonHarness daemon("devices: [CPU:0]\n");
+  daemon.Start();
+  const std::string dir = daemon.data_dir() + "/..";
+  const std::string export_cmd = std::string("/usr/bin/python3 ") + PETABOX_SOURCE_DIR +
+                                 "/tests/daemon/graph/onnx_export_models.py " + dir + " > " + dir + "/export.log 2>&1";
+  ASSERT_EQ(std::system(export_cmd.c_str()), 0) << "PyTorch export failed (python3-torch, python3-onnx); see "
+                                                << dir << "/export.log";
+  std::string spec = Spec(daemon, "graph", 12);
+  spec.replace(spec.find("model.pbgraph"), 13, "cnn.onnx");
+  spec.replace(spec.find("lr: 0.05"), 8, "lr: 0.02");
+  std::ofstream(dir + "/onnx-spec.yaml") << spec;
+  CliResult submit = Cli("--server " + daemon.address() + " --token " + daemon.token() + " submit --watch " +
+                         dir + "/onnx-spec.yaml");
+  EXPECT_EQ(submit.code, 0) << submit.out;
+  EXPECT_NE(submit.out.find("SUCCEEDED"), std::string::npos) << submit.out;
+  std::string leaky_spec = Spec(daemon, "graph", 5);
+  leaky_spec.replace(leaky_spec.find("model.pbgraph"), 13, "leaky.onnx");
+  std::ofstream(dir + "/leaky-spec.yaml") << leaky_spec;
+  CliResult leaky = Cli("--server " + daemon.address() + " --token " + daemon.token() + " submit " + dir +
+                        "/leaky-spec.yaml");
+  EXPECT_EQ(leaky.code, 2) << leaky.out;
+  EXPECT_NE(leaky.out.find("operator LeakyRelu is not supported"), std::string::npos) << leaky.out;
 }
 
 }  // namespace
