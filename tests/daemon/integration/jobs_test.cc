@@ -128,6 +128,32 @@ TEST(DaemonJobsTest, HigherPriorityGoesFirst) {
   daemon.WaitForState(blocker.name(), Job::SUCCEEDED);
 }
 
+TEST(DaemonJobsTest, MultiDeviceJobsShareTheBoxOnDisjointDevices) {
+  DaemonHarness daemon("devices: [CPU:0, CPU:1, CPU:2, CPU:3]\n");
+  daemon.Start();
+  const Job a = daemon.Submit(ShortJobSpec(daemon.dataset_dir(), 1000000, 0, "device_count: 2\n"));
+  const Job b = daemon.Submit(ShortJobSpec(daemon.dataset_dir(), 1000000, 0, "device_count: 2\n"));
+  const Job c = daemon.Submit(ShortJobSpec(daemon.dataset_dir(), 10, 0, "device_count: 1\n"));
+  EXPECT_EQ(a.device_count(), 2);
+  const Job ra = daemon.WaitFor(a.name(), [](const Job& j) { return j.progress().step() > 0; });
+  const Job rb = daemon.WaitFor(b.name(), [](const Job& j) { return j.progress().step() > 0; });
+  EXPECT_EQ(std::vector<std::string>(ra.devices().begin(), ra.devices().end()),
+            (std::vector<std::string>{"CPU:0", "CPU:1"}));
+  EXPECT_EQ(std::vector<std::string>(rb.devices().begin(), rb.devices().end()),
+            (std::vector<std::string>{"CPU:2", "CPU:3"}));
+  // The box is full: the one-device job waits.
+  EXPECT_EQ(daemon.Get(c.name()).state(), Job::QUEUED);
+  v1::CancelJobRequest cancel;
+  Job reply;
+  cancel.set_name(a.name());
+  ASSERT_TRUE(daemon.jobs().CancelJob(daemon.Context().get(), cancel, &reply).ok());
+  const Job rc = daemon.WaitForState(c.name(), Job::SUCCEEDED);
+  EXPECT_EQ(rc.result().steps(), 10);
+  cancel.set_name(b.name());
+  ASSERT_TRUE(daemon.jobs().CancelJob(daemon.Context().get(), cancel, &reply).ok());
+  daemon.WaitForState(b.name(), Job::CANCELLED, std::chrono::seconds(30));
+}
+
 TEST(DaemonJobsTest, CancelRunningAndQueuedJobs) {
   DaemonHarness daemon("devices: [CPU:0]\n");
   daemon.Start();
