@@ -33,6 +33,54 @@ TEST(BoxView, DevicesQueueVersion) {
   EXPECT_NE(RenderBox(box).find("Draining"), std::string::npos);
 }
 
+TEST(BoxView, Telemetry) {
+  v1::Box box;
+  box.set_daemon_version("0.1.0");
+  box.set_telemetry_interval_seconds(1);
+  box.mutable_sample_time()->set_seconds(1795000000);
+  v1::Device* gpu = box.add_devices();
+  gpu->set_name("CUDA:0");
+  gpu->set_state(v1::Device::BUSY);
+  gpu->set_job("jobs/j-1");
+  v1::DeviceTelemetry* t = gpu->mutable_telemetry();
+  t->set_busy_ratio(0.934);
+  t->set_flops_per_second(152.34e12);
+  t->set_power_watts(412.4);
+  t->set_flops_per_watt(369.4e9);
+  t->set_memory_used_bytes(int64_t{61} << 30);
+  t->set_memory_total_bytes(int64_t{80} << 30);
+  t->set_temperature_celsius(71.2);
+  v1::Device* cpu0 = box.add_devices();
+  cpu0->set_name("CPU:0");
+  cpu0->mutable_telemetry()->set_busy_ratio(0);
+  cpu0->mutable_telemetry()->set_flops_per_second(5.66e9);
+  cpu0->mutable_telemetry()->set_engine_memory_bytes(5 << 20);
+  cpu0->mutable_telemetry()->set_memory_total_bytes(int64_t{16} << 30);
+  cpu0->mutable_telemetry()->add_power_group("CPU:0");
+  cpu0->mutable_telemetry()->add_power_group("CPU:1");
+  v1::Device* cpu1 = box.add_devices();
+  cpu1->set_name("CPU:1");
+  cpu1->mutable_telemetry()->add_power_group("CPU:0");
+  cpu1->mutable_telemetry()->add_power_group("CPU:1");
+  v1::Device* none = box.add_devices();
+  none->set_name("HIP:0");  // no sample yet
+  v1::TenantUsage* owner = box.add_tenants();
+  owner->set_tenant("owner");
+  owner->set_device_seconds(5400);
+  owner->set_flops(2.5e18);
+  EXPECT_EQ(RenderBox(box),
+            "NAME    BUSY  TFLOP/S        W  GFLOPS/W               MEMORY  TEMP  JOB\n"
+            "CUDA:0   93%      152      412     369.4  61.0 GiB / 80.0 GiB   71C  jobs/j-1\n"
+            "CPU:0     0%  0.00566        -         -   5.0 MiB / 16.0 GiB     -  -\n"
+            "CPU:1      -        -  (CPU:0)         -                  0 B     -  -\n"
+            "HIP:0      -        -        -         -                    -     -  -\n"
+            "\n"
+            "Queue:   0 queued, 0 running\n"
+            "Daemon:  petaboxd 0.1.0\n"
+            "Sampled: every 1 s, last at 2026-11-18T11:06:40Z\n"
+            "Usage:   owner 1.50 device-hours, 2500 PFLOP (since petaboxd started)\n");
+}
+
 TEST(BoxView, NoDevices) { EXPECT_EQ(RenderBox(v1::Box()).find("No devices.\n"), 0u); }
 
 TEST(BoxView, Datasets) {

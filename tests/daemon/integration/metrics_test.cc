@@ -6,6 +6,8 @@
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -198,6 +200,33 @@ TEST(DaemonBoxTelemetryTest, GetBoxAndWatchBoxCarryTelemetry) {
   Job cancelled;
   EXPECT_TRUE(daemon.jobs().CancelJob(daemon.Context().get(), cancel, &cancelled).ok());
   daemon.WaitForState(job.name(), Job::CANCELLED, std::chrono::seconds(60));
+}
+
+// `petabox box` shows the telemetry table; `petabox box --watch` streams a box per sample.
+TEST(DaemonBoxTelemetryTest, CliBoxAndWatch) {
+  DaemonHarness daemon("devices: [CPU:0]\ntelemetry: {interval_seconds: 0.2}\n");
+  daemon.Start();
+  const std::string cli = std::string(PETABOX_CLI_BINARY) + " --server " + daemon.address() + " --token " +
+                          daemon.token();
+  auto run = [](const std::string& command) {
+    std::string out;
+    FILE* pipe = ::popen(command.c_str(), "r");
+    char buf[4096];
+    for (size_t n; (n = std::fread(buf, 1, sizeof(buf), pipe)) > 0;) out.append(buf, n);
+    ::pclose(pipe);
+    return out;
+  };
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // a sample or two
+  const std::string table = run(cli + " box");
+  EXPECT_NE(table.find("BUSY"), std::string::npos) << table;
+  EXPECT_NE(table.find("TFLOP/S"), std::string::npos) << table;
+  EXPECT_NE(table.find("GFLOPS/W"), std::string::npos) << table;
+  EXPECT_NE(table.find("Sampled: every 0.2 s"), std::string::npos) << table;
+  const std::string lines = run("timeout 20 " + cli + " --json box --watch | head -n 3");
+  int boxes = 0;
+  for (size_t p = lines.find("\"telemetry\""); p != std::string::npos; p = lines.find("\"telemetry\"", p + 1)) ++boxes;
+  EXPECT_GE(boxes, 3) << lines;
+  EXPECT_EQ(std::count(lines.begin(), lines.end(), '\n'), 3) << lines;
 }
 
 // With telemetry off, workers count nothing and GetBox has no samples; /metrics still
