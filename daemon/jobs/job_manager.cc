@@ -28,6 +28,7 @@ struct JobManager::Running {
   bool done = false;       // saw "done"
   bool preempted = false;  // saw "preempted"
   std::string error;       // the "error" event's message
+  std::string last_log;    // the worker's last output line (why it exited, when no error event says)
   v1::JobResult result;
 };
 
@@ -370,6 +371,7 @@ void JobManager::OnWorkerEvent(const std::string& name, const std::string& line)
 }
 
 void JobManager::OnWorkerLog(const std::string& name, const std::string& line) {
+  if (auto it = running_.find(name); it != running_.end() && !line.empty()) it->second->last_log = line;
   (void)store_->AppendLogs(name, {line});
   v1::JobEvent event;
   event.mutable_log()->set_text(line);
@@ -402,7 +404,8 @@ void JobManager::Finish(v1::Job job, const Running& run, const ExitInfo& exit) {
   }
   if (draining_) return SetState(&job, v1::Job::QUEUED, "petaboxd stopped; the job resumes from its last checkpoint");
   if (clean && run.preempted) return SetState(&job, v1::Job::QUEUED, "the worker was stopped from outside; requeued");
-  const std::string why = run.error.empty() ? "worker " + exit.ToString() : run.error + " (worker " + exit.ToString() + ")";
+  const std::string said = !run.error.empty() ? run.error : run.last_log;
+  const std::string why = said.empty() ? "worker " + exit.ToString() : said + " (worker " + exit.ToString() + ")";
   const bool retryable = !(!exit.signaled && exit.exit_code == 2);  // 2: the spec itself is bad
   if (retryable && job.restarts() < job.max_restarts()) {
     job.set_restarts(job.restarts() + 1);

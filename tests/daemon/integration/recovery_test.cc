@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -46,6 +47,20 @@ TEST(DaemonRecoveryTest, KilledWorkerFailsTheJobOnly) {
   v1::Box box;
   ASSERT_TRUE(daemon.box().GetBox(daemon.Context().get(), v1::GetBoxRequest(), &box).ok());
   EXPECT_EQ(box.running_jobs(), 0);
+}
+
+TEST(DaemonRecoveryTest, AWorkerErrorBecomesTheFailureReason) {
+  DaemonHarness daemon("devices: [CPU:0]\n");
+  daemon.Start();
+  const std::string empty = daemon.dataset_dir() + "/../empty-dataset";
+  std::filesystem::create_directories(empty);
+  const Job job = daemon.Submit(ShortJobSpec(empty, 10));
+  const Job failed = daemon.WaitForState(job.name(), Job::FAILED, std::chrono::seconds(60));
+  EXPECT_NE(failed.failure_reason().find("empty-dataset"), std::string::npos) << failed.failure_reason();
+  EXPECT_NE(failed.failure_reason().find("exit code 1"), std::string::npos) << failed.failure_reason();
+  // The daemon goes on.
+  const Job next = daemon.Submit(ShortJobSpec(daemon.dataset_dir(), 10));
+  daemon.WaitForState(next.name(), Job::SUCCEEDED);
 }
 
 TEST(DaemonRecoveryTest, KilledWorkerRestartsFromCheckpointWithinMaxRestarts) {
