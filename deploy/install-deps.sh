@@ -58,6 +58,7 @@ PACKAGES=(
   libonnx-dev
   python3-torch
   python3-onnx
+  libstb-dev           # stb_image: `petabox upload` decodes image folders (client/lib/image_folder.*)
 )
 
 # Benchmark peers, only with --bench (python3-numpy, the op peer, is in the default set).

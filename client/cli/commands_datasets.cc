@@ -1,6 +1,7 @@
 // upload, datasets.
 #include <unistd.h>
 
+#include <filesystem>
 #include <iostream>
 #include <memory>
 
@@ -10,6 +11,7 @@
 #include "client/cli/json.h"
 #include "client/cli/terminal.h"
 #include "client/lib/dataset_client.h"
+#include "client/lib/image_folder.h"
 #include "client/lib/upload.h"
 
 namespace petabox::cli {
@@ -20,12 +22,40 @@ struct UploadArgs {
   std::string name;
 };
 
+// A temporary directory, removed with its contents at destruction.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "petabox-upload-XXXXXX").string();
+    if (::mkdtemp(tmpl.data()) != nullptr) path_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
 Outcome RunUpload(CommandContext& context, const UploadArgs& args) {
   const bool tty = IsTerminal(STDERR_FILENO);
   const int width = TerminalWidth(STDERR_FILENO);
   LiveLine live(std::cerr);
-  if (tty) live.Show("hashing " + args.path + " ...");
-  StatusOr<client::UploadPlan> plan = client::PlanUpload(args.path, args.name);
+  // An image folder (train/CLASS/IMAGE, val/CLASS/IMAGE) goes up as .npy arrays.
+  TempDir converted;
+  std::string path = args.path;
+  if (client::IsImageFolder(args.path)) {
+    if (converted.path().empty()) return UsageError(Internal("cannot create a temporary directory"));
+    if (tty) live.Show("decoding images in " + args.path + " ...");
+    Status s = client::ConvertImageFolder(args.path, converted.path());
+    if (tty) live.Clear();
+    if (!s.ok()) return UsageError(s);
+    path = converted.path();
+  }
+  if (tty) live.Show("hashing " + path + " ...");
+  StatusOr<client::UploadPlan> plan = client::PlanUpload(path, args.name);
   if (tty) live.Clear();
   if (!plan.ok()) return UsageError(plan.status());
   auto connection = context.Connect();
@@ -70,7 +100,10 @@ Outcome RunDatasets(CommandContext& context) {
 void AddDatasetCommands(CLI::App& app, CommandContext& context, Action* action) {
   auto args = std::make_shared<UploadArgs>();
   CLI::App* upload = app.add_subcommand(
-      "upload", "Upload a file, or a directory's regular files (not recursing), as a dataset");
+      "upload",
+      "Upload a file, or a directory's regular files (not recursing), as a dataset: IDX files (dataset name "
+      "fashion-mnist in a job spec), .npy arrays train_x/train_y/test_x/test_y (name npy), or an image folder "
+      "(train/CLASS/IMAGE and val/CLASS/IMAGE: converted to .npy arrays; name npy)");
   upload->add_option("path", args->path, "File or directory")->required();
   upload->add_option("--name", args->name, "Dataset name: lowercase letters, digits, '-' (datasets/NAME)")->required();
   upload->callback([&context, action, args] { *action = [&context, args] { return RunUpload(context, *args); }; });

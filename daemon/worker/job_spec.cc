@@ -154,7 +154,9 @@ std::optional<SpecError> Check(const JobSpec& j) {
   c.Require(graph || j.graph.empty(), "graph", "is only read with model: graph (model is '" + j.model + "')");
   c.Require(!graph || j.label_smoothing == 0, "label_smoothing",
             "must be 0 with model: graph (the loss is the graph's; export it with label smoothing instead)");
-  c.OneOf(j.dataset.name, {"fashion-mnist"}, "dataset.name");
+  c.OneOf(j.dataset.name, {"fashion-mnist", "npy"}, "dataset.name");
+  c.Require(j.dataset.name != "npy" || !j.dataset.dir.empty() || !j.dataset.source.empty(), "dataset.source",
+            "dataset 'npy' needs an uploaded dataset (source: datasets/NAME) or a dir");
   c.NonNegative(static_cast<double>(j.dataset.train_limit), "dataset.train_limit");
   c.NonNegative(static_cast<double>(j.dataset.test_limit), "dataset.test_limit");
   c.AtLeastOne(j.epochs, "epochs");

@@ -18,7 +18,10 @@
 namespace petabox::worker {
 
 struct DatasetSpec {
-  // Which dataset: "fashion-mnist" (the only one so far).
+  // Which kind of dataset: "fashion-mnist" (the MNIST family's IDX files), or "npy": the
+  // arrays train_x/train_y/test_x/test_y.npy (engine/data/npy.h; `petabox upload` of .npy
+  // files or of an image folder), which needs `source` or `dir`. uint8 features are scaled
+  // to [0, 1]; float32 ones are used as they are.
   std::string name = "fashion-mnist";
   // Directory with its files; empty means `source`, or else the Debian package's location
   // (/usr/share/datasets/fashion-mnist).

@@ -9,6 +9,7 @@
 #include "devices/registry.h"
 #include "engine/autograd.h"
 #include "engine/data/idx.h"
+#include "engine/data/npy.h"
 #include "engine/exec_stats.h"
 #include "daemon/graph/graph_proto.h"
 #include "engine/nn/graph_model.h"
@@ -26,14 +27,19 @@ double Now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-data::LoaderOptions TrainLoaderOptions(const JobSpec& spec, int prefetch) {
+// `scale` multiplies the raw features (1/255 for pixels). Fashion-MNIST is normalized with
+// its statistics; uploaded .npy datasets are not normalized.
+data::LoaderOptions TrainLoaderOptions(const JobSpec& spec, int prefetch, float scale) {
   data::LoaderOptions o;
   o.batch_size = spec.global_batch_size;
   o.shuffle = true;
   o.seed = spec.seed;
   o.drop_last = true;  // one batch shape, so the JIT replays every step
-  o.mean = {kFashionMnistMean};
-  o.std = {kFashionMnistStd};
+  o.scale = scale;
+  if (spec.dataset.name == "fashion-mnist") {
+    o.mean = {kFashionMnistMean};
+    o.std = {kFashionMnistStd};
+  }
   o.prefetch = prefetch;
   return o;
 }
@@ -134,11 +140,20 @@ Status Runner::LoadData() {
                               "' is an uploaded dataset: run the job through petaboxd, or give dataset.dir");
   }
   const std::string dir = spec_.dataset.dir.empty() ? data::kFashionMnistDir : spec_.dataset.dir;
-  PB_ASSIGN_OR_RETURN(train_, data::LoadMnistFamily(dir, data::Split::kTrain));
-  PB_ASSIGN_OR_RETURN(test_, data::LoadMnistFamily(dir, data::Split::kTest));
+  const bool npy = spec_.dataset.name == "npy";
+  const auto load = npy ? data::LoadNpyDataset : data::LoadMnistFamily;
+  PB_ASSIGN_OR_RETURN(train_, load(dir, data::Split::kTrain));
+  PB_ASSIGN_OR_RETURN(test_, load(dir, data::Split::kTest));
+  if (test_->feature_shape() != train_->feature_shape()) {
+    return InvalidArgument(dir + ": train examples are " + ShapeToString(train_->feature_shape()) + ", test examples " +
+                           ShapeToString(test_->feature_shape()));
+  }
+  // Uploaded float32 arrays are used as they are; pixels (uint8) are scaled to [0, 1].
+  if (npy && dynamic_cast<const data::FloatDataset*>(train_.get()) != nullptr) feature_scale_ = 1.0f;
   if (spec_.dataset.train_limit > 0) train_ = data::Subset(train_, spec_.dataset.train_limit);
   if (spec_.dataset.test_limit > 0) test_ = data::Subset(test_, spec_.dataset.test_limit);
-  PB_ASSIGN_OR_RETURN(loader_, data::DataLoader::Create(train_, TrainLoaderOptions(spec_, options_.prefetch)));
+  PB_ASSIGN_OR_RETURN(loader_,
+                      data::DataLoader::Create(train_, TrainLoaderOptions(spec_, options_.prefetch, feature_scale_)));
   total_steps_ = spec_.epochs * loader_->batches_per_epoch();
   if (spec_.max_steps > 0) total_steps_ = std::min(total_steps_, spec_.max_steps);
   return Status::Ok();
@@ -305,7 +320,7 @@ StatusOr<std::pair<double, double>> Runner::EvalBatch(const data::Batch& batch) 
 }
 
 StatusOr<EvalResult> Runner::Evaluate() {
-  data::LoaderOptions o = TrainLoaderOptions(spec_, options_.prefetch);
+  data::LoaderOptions o = TrainLoaderOptions(spec_, options_.prefetch, feature_scale_);
   o.batch_size = std::max<int64_t>(1, std::min(options_.eval_batch_size, test_->size()));
   o.shuffle = false;
   o.drop_last = false;

@@ -145,6 +145,7 @@ class Runner {
   std::vector<std::string> devices_;  // canonical; devices_[0] holds model_
   Rng rng_;
   std::shared_ptr<const data::Dataset> train_, test_;
+  float feature_scale_ = 1.0f / 255.0f;  // raw features -> the loader's input (npy float32: 1)
   std::unique_ptr<data::DataLoader> loader_;
   std::unique_ptr<nn::Module> model_;
   std::shared_ptr<const graph::GraphIr> graph_;  // model "graph": the spec's graph
