@@ -24,13 +24,18 @@ int64_t Values(const std::vector<graph::IrTensor>& tensors) {
 }
 
 Outcome RunExport(const ExportArgs& args) {
-  // The zoo's models all take 28x28 grey images (Fashion-MNIST).
-  StatusOr<graph::GraphIr> g = client::ExportZooModel(args.model, args.seed, {1, 28, 28}, args.label_smoothing);
+  StatusOr<std::vector<int64_t>> sample = nn::ModelSampleShape(args.model);
+  StatusOr<graph::GraphIr> g = sample.ok() ? client::ExportZooModel(args.model, args.seed, *sample, args.label_smoothing)
+                                           : StatusOr<graph::GraphIr>(sample.status());
   if (!g.ok()) return UsageError(g.status());
   if (Status s = graph::WriteGraphFile(args.output, *g); !s.ok()) return UsageError(s);
+  Shape input = {-1};
+  input.insert(input.end(), sample->begin(), sample->end());
+  std::string shape = ShapeToString(input);
+  shape.replace(1, 2, "N");
   std::cout << args.output << ": " << args.model << " (seed " << args.seed << "), " << g->nodes.size() << " nodes, "
             << g->parameters.size() << " parameters (" << Values(g->parameters) << " values), " << g->state.size()
-            << " state tensors; inputs input (N, 1, 28, 28) and label (N,), outputs loss, train_logits, logits\n";
+            << " state tensors; inputs input " << shape << " and label (N,), outputs loss, train_logits, logits\n";
   return Success();
 }
 

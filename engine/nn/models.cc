@@ -79,12 +79,68 @@ std::unique_ptr<Module> ResNet8(Rng& rng) {
   return m;
 }
 
+// ResNet-50 v1.5's bottleneck block (torchvision): 1x1 reduce, 3x3 (carrying the stride),
+// 1x1 expand to 4x, each conv-BN, plus the input (through a strided 1x1 conv-BN when the
+// shape changes), then ReLU.
+class Bottleneck : public Module {
+ public:
+  Bottleneck(int64_t in, int64_t width, int64_t stride, Rng& rng) {
+    const Init init = Init::kKaimingNormalFanOut;
+    main_.Emplace<Conv2d>(in, width, 1, rng, Conv2dOptions{.bias = false, .init = init});
+    main_.Emplace<BatchNorm2d>(width);
+    main_.Emplace<ReLU>();
+    main_.Emplace<Conv2d>(width, width, 3, rng, Conv2dOptions{.stride = stride, .padding = 1, .bias = false, .init = init});
+    main_.Emplace<BatchNorm2d>(width);
+    main_.Emplace<ReLU>();
+    main_.Emplace<Conv2d>(width, width * 4, 1, rng, Conv2dOptions{.bias = false, .init = init});
+    main_.Emplace<BatchNorm2d>(width * 4);
+    RegisterModule("main", &main_);
+    if (stride != 1 || in != width * 4) {
+      shortcut_.Emplace<Conv2d>(in, width * 4, 1, rng, Conv2dOptions{.stride = stride, .bias = false, .init = init});
+      shortcut_.Emplace<BatchNorm2d>(width * 4);
+      RegisterModule("shortcut", &shortcut_);
+    }
+  }
+  Tensor Forward(const Tensor& x) override {
+    Tensor skip = shortcut_.size() ? shortcut_(x) : x;
+    return main_(x).Add(skip).Relu();
+  }
+
+ private:
+  Sequential main_, shortcut_;
+};
+
+std::unique_ptr<Module> ResNet50(Rng& rng) {
+  auto m = std::make_unique<Sequential>();
+  m->Emplace<Conv2d>(3, 64, 7, rng,
+                     Conv2dOptions{.stride = 2, .padding = 3, .bias = false, .init = Init::kKaimingNormalFanOut});
+  m->Emplace<BatchNorm2d>(64);
+  m->Emplace<ReLU>();
+  m->Emplace<MaxPool2d>(3, 2, 1);
+  int64_t in = 64;
+  const int64_t blocks[] = {3, 4, 6, 3};
+  for (int stage = 0; stage < 4; ++stage) {
+    const int64_t width = int64_t{64} << stage;
+    for (int64_t b = 0; b < blocks[stage]; ++b) {
+      m->Emplace<Bottleneck>(in, width, b == 0 && stage > 0 ? 2 : 1, rng);
+      in = width * 4;
+    }
+  }
+  m->Emplace<GlobalAvgPool>();
+  m->Emplace<Linear>(2048, 1000, rng);
+  return m;
+}
+
 struct ModelEntry {
   const char* name;
   std::unique_ptr<Module> (*make)(Rng&);
+  std::vector<int64_t> (*sample_shape)();
 };
+std::vector<int64_t> Grey28() { return {1, 28, 28}; }
+std::vector<int64_t> Rgb224() { return {3, 224, 224}; }
 // Sorted by name.
-constexpr ModelEntry kModels[] = {{"cnn", Cnn}, {"mlp", Mlp}, {"resnet8", ResNet8}};
+const ModelEntry kModels[] = {{"cnn", Cnn, Grey28}, {"mlp", Mlp, Grey28}, {"resnet50", ResNet50, Rgb224},
+                              {"resnet8", ResNet8, Grey28}};
 
 }  // namespace
 
@@ -92,6 +148,12 @@ std::vector<std::string> ModelNames() {
   std::vector<std::string> out;
   for (const ModelEntry& e : kModels) out.push_back(e.name);
   return out;
+}
+
+StatusOr<std::vector<int64_t>> ModelSampleShape(const std::string& name) {
+  for (const ModelEntry& e : kModels)
+    if (name == e.name) return e.sample_shape();
+  return InvalidArgument("unknown model '" + name + "'");
 }
 
 StatusOr<std::unique_ptr<Module>> MakeModel(const std::string& name, Rng& rng) {

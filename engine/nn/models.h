@@ -5,6 +5,8 @@
 //   "resnet8": Conv2d(1, 16, 3, pad 1), BatchNorm2d, ReLU, three ResNet basic blocks (16, 32
 //          stride 2, 64 stride 2; each two 3x3 conv-BN with a skip), global average pool,
 //          Linear(64, 10)                                                input (N, 1, 28, 28)
+//   "resnet50": torchvision's ResNet-50 v1.5 (bottlenecks [3, 4, 6, 3], stride on the 3x3
+//          conv), 1000 classes                                           input (N, 3, 224, 224)
 #pragma once
 
 #include <memory>
@@ -22,5 +24,9 @@ std::vector<std::string> ModelNames();
 // A freshly initialised model (parameters drawn from `rng`). InvalidArgument listing the
 // known names for an unknown one.
 StatusOr<std::unique_ptr<Module>> MakeModel(const std::string& name, Rng& rng);
+
+// The shape of one example the model takes ({1, 28, 28}, {3, 224, 224}); InvalidArgument
+// for an unknown name.
+StatusOr<std::vector<int64_t>> ModelSampleShape(const std::string& name);
 
 }  // namespace petabox::nn

@@ -15,6 +15,7 @@
 #include "engine/nn/data_parallel.h"
 #include "engine/nn/graph_model.h"
 #include "engine/nn/models.h"
+#include "engine/nn/optim/sgd.h"
 #include "tests/engine/nn/nn_test_util.h"
 
 namespace petabox::nn {
@@ -109,6 +110,74 @@ TEST_P(GraphRoundTripTest, ExportedGraphMatchesModel) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Zoo, GraphRoundTripTest, ::testing::Values("mlp", "cnn", "resnet8"));
+
+// ResNet-50 (25.6M parameters) exports with a symbolic batch: the graph has every
+// parameter, and resolves at batch 256 to (256, 1000) logits. (Not run: too slow on a CPU.)
+TEST(GraphExportTest, ResNet50) {
+  std::unique_ptr<Module> model = ZooModel("resnet50", 1);
+  ASSERT_NE(model, nullptr);
+  StatusOr<std::vector<int64_t>> sample = ModelSampleShape("resnet50");
+  ASSERT_TRUE(sample.ok());
+  StatusOr<graph::GraphIr> g = ExportClassifier(*model, *sample);
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  int64_t values = 0;
+  for (const graph::IrTensor& p : g->parameters) values += Product(p.shape);
+  EXPECT_EQ(values, 25557032);  // torchvision's resnet50
+  EXPECT_EQ(g->state.size(), 2u * 53);  // running mean and variance of 53 BatchNorms
+  StatusOr<graph::ResolvedGraph> r = graph::Resolve(*g, 256);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->nodes[g->outputs[g->FindOutput("logits")].node].shape, (Shape{256, 1000}));
+}
+
+// One graph at any device count: data-parallel training of a graph model on 2 and 3 CPU
+// devices (parts of 3, or 2+2+2) equals one-device training on the global batch of 6.
+TEST(GraphDataParallelTest, SameStepsOnSeveralDevices) {
+  std::unique_ptr<Module> zoo = ZooModel("mlp", 11);  // no BatchNorm: per-device statistics would differ
+  ASSERT_NE(zoo, nullptr);
+  StatusOr<graph::GraphIr> g = ExportClassifier(*zoo, {1, 28, 28});
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  auto ir = std::make_shared<const graph::GraphIr>(std::move(g).value());
+  Rng data(5);
+  std::vector<float> x(6 * 28 * 28), y = {1, 3, 5, 7, 9, 0};
+  for (float& v : x) v = data.Normal();
+  auto run = [&](int devices) {
+    std::vector<std::unique_ptr<GraphModel>> models;
+    std::vector<std::unique_ptr<Optimizer>> optimizers;
+    std::vector<Module*> replicas;
+    std::vector<Optimizer*> opts;
+    for (int d = 0; d < devices; ++d) {
+      Rng unused(0);
+      auto m = GraphModel::Create(ir, unused, "CPU:" + std::to_string(d));
+      EXPECT_TRUE(m.ok()) << m.status().ToString();
+      models.push_back(std::move(m).value());
+      optimizers.push_back(std::make_unique<Sgd>(models.back()->NamedParameters(), SgdOptions{.lr = 0.1}));
+      replicas.push_back(models.back().get());
+      opts.push_back(optimizers.back().get());
+    }
+    auto step = DataParallelStep::Create(replicas, opts, DataParallelOptions{.use_jit = false});
+    EXPECT_TRUE(step.ok()) << step.status().ToString();
+    std::vector<double> losses;
+    for (int i = 0; i < 2; ++i) {
+      std::vector<Tensor> images, labels;
+      int64_t first = 0;
+      for (int d = 0; d < devices; ++d) {
+        const int64_t n = SplitBatch(6, devices)[d];
+        const std::string dev = "CPU:" + std::to_string(d);
+        images.push_back(Tensor::FromVector(std::vector<float>(x.begin() + first * 784, x.begin() + (first + n) * 784),
+                                            {n, 1, 28, 28}, DType::kFloat32, dev));
+        labels.push_back(Tensor::FromVector(std::vector<float>(y.begin() + first, y.begin() + first + n), {n},
+                                            DType::kInt32, dev));
+        first += n;
+      }
+      StatusOr<double> loss = (*step)->Run(images, labels, i);
+      EXPECT_TRUE(loss.ok()) << loss.status().ToString();
+      losses.push_back(loss.ok() ? *loss : 0);
+    }
+    return losses;
+  };
+  const std::vector<double> one = run(1);
+  for (int devices : {2, 3}) ExpectNear(run(devices), one, 1e-5, 1e-4, std::to_string(devices) + " devices");
+}
 
 TEST(CaptureTest, FitsBatchDependentSizesAndConstants) {
   Tensor w = Tensor::FromVector({1, 2, 3}, {3}, DType::kFloat32, kTrace);
