@@ -4,6 +4,8 @@
 
 #include <cstdio>
 
+#include "engine/nn/json.h"
+
 namespace petabox::cli {
 
 std::string ToJson(const google::protobuf::Message& message) {
@@ -17,26 +19,6 @@ std::string ToJson(const google::protobuf::Message& message) {
   return json;
 }
 
-std::string JsonString(std::string_view text) {
-  std::string out = "\"";
-  for (char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char escaped[8];
-          std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
-          out += escaped;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
-}
+std::string JsonString(std::string_view text) { return nn::json::Quote(text); }
 
 }  // namespace petabox::cli

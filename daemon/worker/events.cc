@@ -5,29 +5,11 @@
 #include <cmath>
 #include <cstring>
 
+#include "engine/nn/json.h"
+
 namespace petabox::worker {
 
-std::string JsonQuote(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
-}
+std::string JsonQuote(const std::string& s) { return nn::json::Quote(s); }
 
 JsonObject& JsonObject::Raw(const std::string& key, const std::string& json) {
   if (!body_.empty()) body_ += ",";

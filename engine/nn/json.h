@@ -1,5 +1,6 @@
-// A minimal JSON reader and string quoting, just enough for safetensors headers. Internal
-// to engine/nn (not a general JSON library): objects keep document order, numbers keep
+// A minimal JSON reader, just enough for safetensors headers, and the project's one JSON
+// string quoting (the worker's events and the CLI use Quote too). Not a general JSON
+// library: objects keep document order, numbers keep
 // their text (integers must be read exactly), nesting is limited to kMaxDepth.
 #pragma once
 
