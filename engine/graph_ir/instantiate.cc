@@ -35,6 +35,14 @@ StatusOr<NodeRef> LeafNode(const GraphIr& g, const ResolvedGraph& r, const Leave
   return leaf;
 }
 
+// A PERMUTE of a 2-D parameter of at least 4096 elements (InstantiateOptions).
+bool IsTransposedWeight(const GraphIr& g, const ResolvedGraph& r, size_t i) {
+  const IrNode& n = g.nodes[i];
+  if (n.op != Op::kPermute || n.axes != std::vector<int>{1, 0}) return false;
+  const IrNode& src = g.nodes[n.srcs[0]];
+  return src.leaf == LeafKind::kParameter && r.nodes[i].shape.size() == 2 && Product(r.nodes[i].shape) >= 4096;
+}
+
 // The op's argument as the frontend stores it (engine/graph.h NodeArg).
 NodeArg Arg(const IrNode& n, const ResolvedNode& rn) {
   switch (n.op) {
@@ -50,7 +58,7 @@ NodeArg Arg(const IrNode& n, const ResolvedNode& rn) {
 }  // namespace
 
 StatusOr<std::vector<NodeRef>> Instantiate(const GraphIr& g, const ResolvedGraph& r, const Leaves& leaves,
-                                           const std::vector<uint32_t>& roots) {
+                                           const std::vector<uint32_t>& roots, const InstantiateOptions& options) {
   for (uint32_t root : roots)
     if (root >= g.nodes.size()) return InvalidArgument("graph: root node " + std::to_string(root) + " does not exist");
   const std::vector<bool> needed = Needed(g, roots);
@@ -65,6 +73,8 @@ StatusOr<std::vector<NodeRef>> Instantiate(const GraphIr& g, const ResolvedGraph
     std::vector<NodeRef> srcs;
     for (uint32_t s : n.srcs) srcs.push_back(built[s]);
     built[i] = MakeNode(n.op, n.dtype, r.nodes[i].shape, leaves.device, std::move(srcs), Arg(n, r.nodes[i]));
+    if (options.pack_transposed_weights && IsTransposedWeight(g, r, i))
+      built[i] = MakeNode(Op::kContiguous, n.dtype, r.nodes[i].shape, leaves.device, {built[i]});
   }
   std::vector<NodeRef> out;
   for (uint32_t root : roots) out.push_back(built[root]);

@@ -27,10 +27,18 @@ struct Leaves {
   std::vector<NodeRef> constants;
 };
 
+struct InstantiateOptions {
+  // The CPU backend's layout choice for matmuls (the frontend makes it for CPU devices,
+  // engine/tensor_nn.cc PackForMatmul): a transposed 2-D parameter (a Linear weight, W^T)
+  // of at least 4096 elements is copied into a contiguous buffer before the product reads
+  // it, so its rows are read as vectors. Same values; graphs are captured device-neutral.
+  bool pack_transposed_weights = false;
+};
+
 // The engine nodes of `roots` (indices into g.nodes). InvalidArgument naming the leaf when a
 // needed leaf is missing or does not match its declaration. `g` must have passed
 // CheckStructure and `r` be Resolve(g, batch).
 StatusOr<std::vector<NodeRef>> Instantiate(const GraphIr& g, const ResolvedGraph& r, const Leaves& leaves,
-                                           const std::vector<uint32_t>& roots);
+                                           const std::vector<uint32_t>& roots, const InstantiateOptions& options = {});
 
 }  // namespace petabox::graph

@@ -96,7 +96,9 @@ StatusOr<std::vector<NodeRef>> GraphModel::Build(const std::vector<uint32_t>& ro
     PB_ASSIGN_OR_RETURN(graph::ResolvedGraph r, graph::Resolve(g, batch));
     it = resolved_.emplace(batch, std::move(r)).first;
   }
-  PB_ASSIGN_OR_RETURN(std::vector<NodeRef> nodes, graph::Instantiate(g, it->second, leaves, roots));
+  graph::InstantiateOptions options;
+  options.pack_transposed_weights = leaves.device.rfind("CPU", 0) == 0;  // as the frontend does on CPUs
+  PB_ASSIGN_OR_RETURN(std::vector<NodeRef> nodes, graph::Instantiate(g, it->second, leaves, roots, options));
   if (NoGradGuard::Active())
     for (NodeRef& n : nodes) n = MakeNode(Op::kDetach, n->dtype, n->shape, n->device, {n});
   return nodes;

@@ -142,6 +142,12 @@ std::vector<int64_t> Rgb224() { return {3, 224, 224}; }
 const ModelEntry kModels[] = {{"cnn", Cnn, Grey28}, {"mlp", Mlp, Grey28}, {"resnet50", ResNet50, Rgb224},
                               {"resnet8", ResNet8, Grey28}};
 
+Status UnknownModel(const std::string& name) {
+  std::string known;
+  for (const ModelEntry& e : kModels) known += std::string(known.empty() ? "" : ", ") + e.name;
+  return InvalidArgument("unknown model '" + name + "' (known models: " + known + ")");
+}
+
 }  // namespace
 
 std::vector<std::string> ModelNames() {
@@ -153,15 +159,13 @@ std::vector<std::string> ModelNames() {
 StatusOr<std::vector<int64_t>> ModelSampleShape(const std::string& name) {
   for (const ModelEntry& e : kModels)
     if (name == e.name) return e.sample_shape();
-  return InvalidArgument("unknown model '" + name + "'");
+  return UnknownModel(name);
 }
 
 StatusOr<std::unique_ptr<Module>> MakeModel(const std::string& name, Rng& rng) {
   for (const ModelEntry& e : kModels)
     if (name == e.name) return e.make(rng);
-  std::string known;
-  for (const ModelEntry& e : kModels) known += std::string(known.empty() ? "" : ", ") + e.name;
-  return InvalidArgument("unknown model '" + name + "' (known models: " + known + ")");
+  return UnknownModel(name);
 }
 
 }  // namespace petabox::nn
