@@ -40,24 +40,25 @@ namespace petabox::daemon {
 
 namespace fs = std::filesystem;
 
+// Members are destroyed in reverse order: what uses another part is declared after it.
 struct Daemon::Parts {
   DaemonConfig config;
   boost::asio::io_context io;
   std::unique_ptr<JobStore> store;
   std::unique_ptr<Authenticator> auth;
   std::vector<v1::Device> devices;
-  std::unique_ptr<JobManager> manager;
-  std::unique_ptr<JobServiceImpl> job_service;
-  std::unique_ptr<DatasetServiceImpl> dataset_service;
-  std::unique_ptr<BoxServiceImpl> box_service;
   // Telemetry (daemon/telemetry, daemon/metrics, daemon/http): the sampler's timer and the
   // HTTP server run on their own loop and thread, so a slow driver query or a scrape never
   // delays the JobManager's loop.
   SystemClock clock;
+  boost::asio::io_context telemetry_io;
   std::unique_ptr<UsageLedger> ledger;
   std::unique_ptr<TelemetrySampler> sampler;  // null: telemetry.interval_seconds is 0
   std::unique_ptr<BoxMetrics> metrics;
-  boost::asio::io_context telemetry_io;
+  std::unique_ptr<JobManager> manager;
+  std::unique_ptr<JobServiceImpl> job_service;
+  std::unique_ptr<DatasetServiceImpl> dataset_service;
+  std::unique_ptr<BoxServiceImpl> box_service;
   std::unique_ptr<HttpServer> http;
 };
 

@@ -57,24 +57,38 @@ void CopyReading(const TelemetryReading& r, int64_t properties_memory, DeviceSam
 
 void TelemetrySampler::SampleOnce() {
   const double now = clock_->Now();
-  const LedgerSnapshot ledger = ledger_->Snapshot();
   const size_t n = devices_.size();
-  const bool has_previous = previous_ != nullptr;
-  const double dt = has_previous ? now - previous_->time : 0;
   auto next = std::make_unique<Previous>();
   next->time = now;
   next->busy_seconds.resize(n);
   next->flops.resize(n);
   next->energy.resize(n);
-
   BoxSample box;
   box.unix_time = clock_->UnixNow();
-  box.interval_seconds = dt;
+  box.interval_seconds = previous_ ? now - previous_->time : 0;
   std::vector<double> busy_delta(n, 0), flops_rate(n, 0);
-  std::map<size_t, TelemetryReading> readings;  // by group leader
+  std::map<size_t, TelemetryReading> readings;  // by group leader, read once per sample
   for (size_t i = 0; i < n; ++i) {
-    const size_t leader = group_of_[i];
-    if (leader == i) readings[i] = devices_[i].telemetry->Read();
+    if (group_of_[i] == i) readings[i] = devices_[i].telemetry->Read();
+  }
+  SampleCounters(ledger_->Snapshot(), box.interval_seconds, readings, next.get(), &box, &busy_delta, &flops_rate);
+  for (const auto& [leader, reading] : readings) {
+    SamplePower(leader, reading, box.interval_seconds, busy_delta, flops_rate, next.get(), &box);
+  }
+  previous_ = std::move(next);
+  std::lock_guard<std::mutex> lock(mu_);
+  box.sequence = samples_.empty() ? 1 : samples_.back().sequence + 1;
+  samples_.push_back(std::move(box));
+  while (samples_.size() > history_size_) samples_.pop_front();
+  cv_.notify_all();
+}
+
+// Per device: holder, the ledger's counters and their rates, and the source's own readings.
+void TelemetrySampler::SampleCounters(const LedgerSnapshot& ledger, double dt,
+                                      const std::map<size_t, TelemetryReading>& readings, Previous* next,
+                                      BoxSample* box, std::vector<double>* busy_delta,
+                                      std::vector<double>* flops_rate) {
+  for (size_t i = 0; i < devices_.size(); ++i) {
     DeviceSample s;
     s.name = devices_[i].name;
     s.telemetry_source = devices_[i].telemetry->source();
@@ -89,50 +103,48 @@ void TelemetrySampler::SampleOnce() {
     next->busy_seconds[i] = dl.busy_seconds;
     next->flops[i] = dl.flops;
     if (dt > 0) {
-      busy_delta[i] = std::max(0.0, dl.busy_seconds - previous_->busy_seconds[i]);
-      flops_rate[i] = std::max(0.0, dl.flops - previous_->flops[i]) / dt;
-      s.busy_ratio = std::clamp(busy_delta[i] / dt, 0.0, 1.0);
-      s.flops_per_second = flops_rate[i];
-      peak_[i] = std::max(peak_[i], flops_rate[i]);
+      (*busy_delta)[i] = std::max(0.0, dl.busy_seconds - previous_->busy_seconds[i]);
+      (*flops_rate)[i] = std::max(0.0, dl.flops - previous_->flops[i]) / dt;
+      s.busy_ratio = std::clamp((*busy_delta)[i] / dt, 0.0, 1.0);
+      s.flops_per_second = (*flops_rate)[i];
+      peak_[i] = std::max(peak_[i], (*flops_rate)[i]);
     }
     s.peak_flops_per_second = peak_[i];
-    if (leader == i) CopyReading(readings[i], devices_[i].memory_total_bytes, &s);
+    if (group_of_[i] == i) CopyReading(readings.at(i), devices_[i].memory_total_bytes, &s);
     else if (devices_[i].memory_total_bytes > 0) s.memory_total_bytes = devices_[i].memory_total_bytes;
-    box.devices.push_back(std::move(s));
+    box->devices.push_back(std::move(s));
   }
-  // Power, energy and FLOPS/W per group, on its leader; energy to the holders' tenants.
-  for (auto& [leader, r] : readings) {
-    std::vector<size_t> group;
-    for (size_t i = 0; i < n; ++i) {
-      if (group_of_[i] == leader) group.push_back(i);
-    }
-    DeviceSample& s = box.devices[leader];
-    if (group.size() > 1 && devices_[leader].telemetry->source() != "none") {
-      for (size_t i : group) {
-        for (size_t j : group) box.devices[i].power_group.push_back(devices_[j].name);
-      }
-    }
-    next->energy[leader] = r.energy_joules;
-    double joules = 0;
-    const std::optional<double> before = has_previous ? previous_->energy[leader] : std::nullopt;
-    if (r.energy_joules && before && *r.energy_joules >= *before) joules = *r.energy_joules - *before;
-    if (r.energy_joules) {
-      energy_total_[leader] += joules;
-      s.energy_joules_total = energy_total_[leader];
-    }
-    s.power_watts = r.power_watts;
-    if (!s.power_watts && r.energy_joules && before && dt > 0) s.power_watts = joules / dt;
-    double group_rate = 0;
-    for (size_t i : group) group_rate += flops_rate[i];
-    if (s.power_watts && *s.power_watts > 0 && dt > 0) s.flops_per_watt = group_rate / *s.power_watts;
-    AttributeEnergy(group, joules, busy_delta, box.devices);
+}
+
+// Power, energy and FLOPS/W of one source's group, on its leader; its energy to the
+// holders' tenants.
+void TelemetrySampler::SamplePower(size_t leader, const TelemetryReading& r, double dt,
+                                   const std::vector<double>& busy_delta, const std::vector<double>& flops_rate,
+                                   Previous* next, BoxSample* box) {
+  std::vector<size_t> group;
+  for (size_t i = 0; i < devices_.size(); ++i) {
+    if (group_of_[i] == leader) group.push_back(i);
   }
-  previous_ = std::move(next);
-  std::lock_guard<std::mutex> lock(mu_);
-  box.sequence = samples_.empty() ? 1 : samples_.back().sequence + 1;
-  samples_.push_back(std::move(box));
-  while (samples_.size() > history_size_) samples_.pop_front();
-  cv_.notify_all();
+  if (group.size() > 1 && devices_[leader].telemetry->source() != "none") {
+    for (size_t i : group) {
+      for (size_t j : group) box->devices[i].power_group.push_back(devices_[j].name);
+    }
+  }
+  DeviceSample& s = box->devices[leader];
+  next->energy[leader] = r.energy_joules;
+  const std::optional<double> before = previous_ ? previous_->energy[leader] : std::nullopt;
+  double joules = 0;
+  if (r.energy_joules && before && *r.energy_joules >= *before) joules = *r.energy_joules - *before;
+  if (r.energy_joules) {
+    energy_total_[leader] += joules;
+    s.energy_joules_total = energy_total_[leader];
+  }
+  s.power_watts = r.power_watts;
+  if (!s.power_watts && r.energy_joules && before && dt > 0) s.power_watts = joules / dt;
+  double group_rate = 0;
+  for (size_t i : group) group_rate += flops_rate[i];
+  if (s.power_watts && *s.power_watts > 0 && dt > 0) s.flops_per_watt = group_rate / *s.power_watts;
+  AttributeEnergy(group, joules, busy_delta, box->devices);
 }
 
 void TelemetrySampler::AttributeEnergy(const std::vector<size_t>& group, double joules,

@@ -23,6 +23,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -106,6 +107,11 @@ class TelemetrySampler {
 
  private:
   struct Previous;  // the counters of the last sample, for rates
+  void SampleCounters(const LedgerSnapshot& ledger, double dt, const std::map<size_t, TelemetryReading>& readings,
+                      Previous* next, BoxSample* box, std::vector<double>* busy_delta,
+                      std::vector<double>* flops_rate);
+  void SamplePower(size_t leader, const TelemetryReading& reading, double dt, const std::vector<double>& busy_delta,
+                   const std::vector<double>& flops_rate, Previous* next, BoxSample* box);
   void Arm();
   void AttributeEnergy(const std::vector<size_t>& group, double joules, const std::vector<double>& busy_delta,
                        const std::vector<DeviceSample>& samples);

@@ -47,10 +47,11 @@ std::string RunChromium(const std::string& url, const std::vector<std::string>& 
 
 TEST(DaemonStatusPageTest, ChromiumRendersDevicesWithFlops) {
   ASSERT_TRUE(InPath("chromium")) << "chromium (Debian package) is missing: run deploy/install-deps.sh";
-  DaemonHarness daemon("devices: [CPU:0, CPU:1]\ntelemetry: {interval_seconds: 0.5}\n");
+  DaemonHarness daemon("devices: [CPU:0, CPU:1]\ntelemetry: {interval_seconds: 1}\n");
   daemon.ServeHttp();
   daemon.Start();
-  const Job job = daemon.Submit(ShortJobSpec(daemon.dataset_dir(), 1000000));
+  // No checkpoints while the page looks: a sample interval spent writing one has no FLOPs.
+  const Job job = daemon.Submit(ShortJobSpec(daemon.dataset_dir(), 1000000, 1000000));
   daemon.WaitFor(job.name(), [](const Job& j) { return j.state() == Job::RUNNING && j.progress().step() > 0; },
                  std::chrono::seconds(60));
   // The page gets what /api/box has: wait until that shows the job's FLOP/s.
@@ -68,13 +69,19 @@ TEST(DaemonStatusPageTest, ChromiumRendersDevicesWithFlops) {
   char tmpl[] = "/tmp/petabox-chromium-XXXXXX";
   const std::string work = ::mkdtemp(tmpl);
   const std::string url = "http://127.0.0.1:" + std::to_string(daemon.http_port()) + "/";
-  const std::string dom = RunChromium(url, {"--dump-dom"}, work);
   // A row per device; the job's device shows a non-zero FLOP/s, in the data and as text.
+  // The page shows the last sample's FLOP/s: on a busy test machine one interval can pass
+  // without the worker getting the CPU, so the page gets three tries.
   static const std::regex row("<tr class=\"device\" data-device=\"(CPU:[01])\" data-flops=\"([^\"]*)\">(.*?)</tr>");
   std::map<std::string, std::pair<double, std::string>> rows;
-  for (auto it = std::sregex_iterator(dom.begin(), dom.end(), row); it != std::sregex_iterator(); ++it) {
-    const std::string value = (*it)[2];
-    rows[(*it)[1]] = {value.empty() ? 0 : std::stod(value), (*it)[3]};
+  std::string dom;
+  for (int attempt = 0; attempt < 3 && !(rows.count("CPU:0") && rows["CPU:0"].first > 0); ++attempt) {
+    dom = RunChromium(url, {"--dump-dom"}, work);
+    rows.clear();
+    for (auto it = std::sregex_iterator(dom.begin(), dom.end(), row); it != std::sregex_iterator(); ++it) {
+      const std::string value = (*it)[2];
+      rows[(*it)[1]] = {value.empty() ? 0 : std::stod(value), (*it)[3]};
+    }
   }
   ASSERT_EQ(rows.size(), 2u) << dom;
   EXPECT_GT(rows["CPU:0"].first, 0) << rows["CPU:0"].second;
