@@ -1,0 +1,477 @@
+#include "daemon/graph/onnx_interpreter.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <set>
+
+namespace petabox::graph::onnx_internal {
+namespace {
+
+using Pair = std::pair<int64_t, int64_t>;
+
+std::string Describe(const onnx::NodeProto& n) {
+  return "ONNX node '" + n.name() + "' (" + n.op_type() + ")";
+}
+
+const onnx::AttributeProto* FindAttr(const onnx::NodeProto& n, const std::string& name) {
+  for (const onnx::AttributeProto& a : n.attribute())
+    if (a.name() == name) return &a;
+  return nullptr;
+}
+int64_t IntAttr(const onnx::NodeProto& n, const std::string& name, int64_t def) {
+  const onnx::AttributeProto* a = FindAttr(n, name);
+  return a ? a->i() : def;
+}
+double FloatAttr(const onnx::NodeProto& n, const std::string& name, double def) {
+  const onnx::AttributeProto* a = FindAttr(n, name);
+  return a ? a->f() : def;
+}
+std::string StringAttr(const onnx::NodeProto& n, const std::string& name, const std::string& def) {
+  const onnx::AttributeProto* a = FindAttr(n, name);
+  return a ? a->s() : def;
+}
+std::vector<int64_t> IntsAttr(const onnx::NodeProto& n, const std::string& name, std::vector<int64_t> def = {}) {
+  const onnx::AttributeProto* a = FindAttr(n, name);
+  return a ? std::vector<int64_t>(a->ints().begin(), a->ints().end()) : def;
+}
+
+// Host copies of an ONNX tensor's values, as doubles, with its shape.
+struct HostTensor {
+  Shape shape;
+  std::vector<double> values;
+  bool is_float = false;
+};
+
+StatusOr<HostTensor> ReadTensor(const onnx::TensorProto& t) {
+  HostTensor h;
+  h.shape.assign(t.dims().begin(), t.dims().end());
+  for (int64_t d : h.shape)
+    if (d < 0 || d > (int64_t{1} << 31)) return InvalidArgument("ONNX tensor '" + t.name() + "': bad dimension");
+  const int64_t n = Product(h.shape);
+  if (n > (int64_t{1} << 30)) return InvalidArgument("ONNX tensor '" + t.name() + "' is too large");
+  if (t.data_location() == onnx::TensorProto::EXTERNAL)
+    return InvalidArgument("ONNX tensor '" + t.name() + "': external data is not supported (save the model in one file)");
+  const std::string& raw = t.raw_data();
+  auto need = [&](size_t item) -> Status {
+    if (!raw.empty() && raw.size() != static_cast<size_t>(n) * item)
+      return InvalidArgument("ONNX tensor '" + t.name() + "': " + std::to_string(raw.size()) + " bytes of data for " +
+                             std::to_string(n) + " values");
+    return Status::Ok();
+  };
+  switch (t.data_type()) {
+    case onnx::TensorProto::FLOAT: {
+      h.is_float = true;
+      PB_RETURN_IF_ERROR(need(4));
+      if (raw.empty() && t.float_data_size() != n) return InvalidArgument("ONNX tensor '" + t.name() + "': wrong value count");
+      for (int64_t i = 0; i < n; ++i) {
+        float v;
+        if (!raw.empty()) std::memcpy(&v, raw.data() + 4 * i, 4);
+        else v = t.float_data(static_cast<int>(i));
+        h.values.push_back(v);
+      }
+      return h;
+    }
+    case onnx::TensorProto::INT64: case onnx::TensorProto::INT32: {
+      const bool wide = t.data_type() == onnx::TensorProto::INT64;
+      PB_RETURN_IF_ERROR(need(wide ? 8 : 4));
+      const int count = wide ? t.int64_data_size() : t.int32_data_size();
+      if (raw.empty() && count != n) return InvalidArgument("ONNX tensor '" + t.name() + "': wrong value count");
+      for (int64_t i = 0; i < n; ++i) {
+        int64_t v = 0;
+        if (!raw.empty() && wide) std::memcpy(&v, raw.data() + 8 * i, 8);
+        else if (!raw.empty()) { int32_t w; std::memcpy(&w, raw.data() + 4 * i, 4); v = w; }
+        else v = wide ? t.int64_data(static_cast<int>(i)) : t.int32_data(static_cast<int>(i));
+        h.values.push_back(static_cast<double>(v));
+      }
+      return h;
+    }
+    default:
+      return InvalidArgument("ONNX tensor '" + t.name() + "': data type " + std::to_string(t.data_type()) +
+                             " is not supported (float32, int32, int64)");
+  }
+}
+
+Value FromHost(const HostTensor& h) {
+  Value v;
+  if (h.is_float) {
+    std::vector<float> f(h.values.begin(), h.values.end());
+    v.tensor = Tensor::FromVector(f, h.shape, DType::kFloat32, kDevice);
+    return v;
+  }
+  v.is_ints = true;
+  v.scalar = h.shape.empty();
+  for (double d : h.values) v.ints.push_back(static_cast<int64_t>(d));
+  return v;
+}
+
+// One interpretation of the ONNX graph on a batch (evaluation or training mode).
+class Interpreter {
+ public:
+  Interpreter(const Model& model, bool training) : model_(model), training_(training) {}
+
+  StatusOr<Tensor> Run(const Tensor& input) {
+    values_ = model_.initializers;
+    values_[model_.input].tensor = input;
+    for (const onnx::NodeProto& n : model_.graph->node()) PB_RETURN_IF_ERROR(RunNode(n));
+    auto it = values_.find(model_.output);
+    if (it == values_.end() || it->second.is_ints) return InvalidArgument("ONNX output '" + model_.output + "' is not computed");
+    return it->second.tensor;
+  }
+
+ private:
+  using Handler = Status (Interpreter::*)(const onnx::NodeProto&);
+
+  StatusOr<Value> In(const onnx::NodeProto& n, int i) const {
+    if (i >= n.input_size() || n.input(i).empty()) return InvalidArgument(Describe(n) + ": input " + std::to_string(i) + " is missing");
+    auto it = values_.find(n.input(i));
+    if (it == values_.end()) return InvalidArgument(Describe(n) + ": input '" + n.input(i) + "' is not defined before it");
+    return it->second;
+  }
+  StatusOr<Tensor> T(const onnx::NodeProto& n, int i) const {
+    PB_ASSIGN_OR_RETURN(Value v, In(n, i));
+    if (v.is_ints) return InvalidArgument(Describe(n) + ": input '" + n.input(i) + "' is shape arithmetic, not a tensor");
+    if (!v.tensor.ok()) return v.tensor.status();
+    return v.tensor;
+  }
+  StatusOr<std::vector<int64_t>> Ints(const onnx::NodeProto& n, int i) const {
+    PB_ASSIGN_OR_RETURN(Value v, In(n, i));
+    if (!v.is_ints) return InvalidArgument(Describe(n) + ": input '" + n.input(i) + "' must be constant integers");
+    return v.ints;
+  }
+  bool Has(const onnx::NodeProto& n, int i) const { return i < n.input_size() && !n.input(i).empty(); }
+  Status Out(const onnx::NodeProto& n, Tensor t) {
+    if (!t.ok()) return InvalidArgument(Describe(n) + ": " + t.status().message());
+    values_[n.output(0)].tensor = std::move(t);
+    return Status::Ok();
+  }
+  Status OutInts(const onnx::NodeProto& n, std::vector<int64_t> ints, bool scalar = false) {
+    Value v;
+    v.is_ints = true, v.ints = std::move(ints), v.scalar = scalar;
+    values_[n.output(0)] = std::move(v);
+    return Status::Ok();
+  }
+
+  Status RunNode(const onnx::NodeProto& n) {
+    static const std::map<std::string, Handler> kHandlers = {
+        {"Conv", &Interpreter::Conv}, {"Gemm", &Interpreter::Gemm}, {"MatMul", &Interpreter::MatMul},
+        {"Add", &Interpreter::Binary}, {"Sub", &Interpreter::Binary}, {"Mul", &Interpreter::Binary},
+        {"Div", &Interpreter::Binary}, {"Relu", &Interpreter::Unary}, {"Sigmoid", &Interpreter::Unary},
+        {"Tanh", &Interpreter::Unary}, {"Erf", &Interpreter::Unary}, {"Gelu", &Interpreter::Gelu},
+        {"BatchNormalization", &Interpreter::BatchNorm}, {"MaxPool", &Interpreter::Pool},
+        {"AveragePool", &Interpreter::Pool}, {"GlobalAveragePool", &Interpreter::GlobalAveragePool},
+        {"Flatten", &Interpreter::Flatten}, {"Reshape", &Interpreter::Reshape},
+        {"Transpose", &Interpreter::Transpose}, {"Concat", &Interpreter::Concat},
+        {"Softmax", &Interpreter::Softmax}, {"Dropout", &Interpreter::Identity},
+        {"Identity", &Interpreter::Identity}, {"Constant", &Interpreter::Constant}, {"Shape", &Interpreter::ShapeOf},
+        {"Gather", &Interpreter::Gather}, {"Unsqueeze", &Interpreter::Unsqueeze}, {"Pad", &Interpreter::PadOp},
+    };
+    if (!n.domain().empty() && n.domain() != "ai.onnx")
+      return InvalidArgument(Describe(n) + ": operator domain '" + n.domain() + "' is not supported");
+    auto it = kHandlers.find(n.op_type());
+    if (it == kHandlers.end()) {
+      return InvalidArgument(Describe(n) + ": operator " + n.op_type() + " is not supported (supported: Conv, Gemm, "
+                             "MatMul, Add, Sub, Mul, Div, Relu, Sigmoid, Tanh, Gelu, Erf, BatchNormalization, MaxPool, "
+                             "AveragePool, GlobalAveragePool, Flatten, Reshape, Transpose, Concat, Softmax, Dropout, "
+                             "Identity, Pad, Constant, Shape, Gather, Unsqueeze)");
+    }
+    if (n.output_size() < 1) return InvalidArgument(Describe(n) + ": no output");
+    return (this->*(it->second))(n);
+  }
+
+  // pads [top, left, bottom, right] -> symmetric padding, or an explicit pad of x first.
+  StatusOr<Pair> Padding(const onnx::NodeProto& n, Tensor* x, double fill) const {
+    if (StringAttr(n, "auto_pad", "NOTSET") != "NOTSET" && StringAttr(n, "auto_pad", "NOTSET") != "VALID")
+      return InvalidArgument(Describe(n) + ": auto_pad " + StringAttr(n, "auto_pad", "") + " is not supported (give pads)");
+    std::vector<int64_t> p = IntsAttr(n, "pads", {0, 0, 0, 0});
+    if (p.size() != 4) return InvalidArgument(Describe(n) + ": only 2-D operators are supported (pads of 4 values)");
+    for (int64_t v : p)
+      if (v < 0) return InvalidArgument(Describe(n) + ": negative pads");
+    if (p[0] == p[2] && p[1] == p[3]) return Pair{p[0], p[1]};
+    *x = x->Pad({{0, 0}, {0, 0}, {p[0], p[2]}, {p[1], p[3]}}, fill);
+    return Pair{0, 0};
+  }
+  StatusOr<Pair> TwoInts(const onnx::NodeProto& n, const std::string& name, int64_t def) const {
+    std::vector<int64_t> v = IntsAttr(n, name, {def, def});
+    if (v.size() != 2) return InvalidArgument(Describe(n) + ": " + name + " must have 2 values (2-D operators only)");
+    return Pair{v[0], v[1]};
+  }
+
+  Status Conv(const onnx::NodeProto& n) {
+    PB_ASSIGN_OR_RETURN(Tensor x, T(n, 0));
+    PB_ASSIGN_OR_RETURN(Tensor w, T(n, 1));
+    Tensor b;
+    if (Has(n, 2)) {
+      PB_ASSIGN_OR_RETURN(b, T(n, 2));
+    }
+    if (x.ndim() != 4) return InvalidArgument(Describe(n) + ": only 2-D convolutions (4-D inputs) are supported");
+    PB_ASSIGN_OR_RETURN(Pair stride, TwoInts(n, "strides", 1));
+    PB_ASSIGN_OR_RETURN(Pair dilation, TwoInts(n, "dilations", 1));
+    PB_ASSIGN_OR_RETURN(Pair padding, Padding(n, &x, 0));
+    return Out(n, x.Conv2d(w, b, stride, padding, dilation, IntAttr(n, "group", 1)));
+  }
+
+  Status Gemm(const onnx::NodeProto& n) {
+    PB_ASSIGN_OR_RETURN(Tensor a, T(n, 0));
+    PB_ASSIGN_OR_RETURN(Tensor b, T(n, 1));
+    if (IntAttr(n, "transA", 0)) a = a.Transpose();
+    if (IntAttr(n, "transB", 0)) b = b.Transpose();
+    Tensor y = a.Matmul(b);
+    const double alpha = FloatAttr(n, "alpha", 1), beta = FloatAttr(n, "beta", 1);
+    if (alpha != 1) y = y.Mul(alpha);
+    if (Has(n, 2)) {
+      PB_ASSIGN_OR_RETURN(Tensor c, T(n, 2));
+      y = y.Add(beta == 1 ? c : c.Mul(beta));
+    }
+    return Out(n, y);
+  }
+
+  Status MatMul(const onnx::NodeProto& n) {
+    PB_ASSIGN_OR_RETURN(Tensor a, T(n, 0));
+    PB_ASSIGN_OR_RETURN(Tensor b, T(n, 1));
+    return Out(n, a.Matmul(b));
+  }
+
+  Status Binary(const onnx::NodeProto& n) {
+    PB_ASSIGN_OR_RETURN(Tensor a, T(n, 0));
+    PB_ASSIGN_OR_RETURN(Tensor b, T(n, 1));
+    const std::string& op = n.op_type();
+    return Out(n, op == "Add" ? a.Add(b) : op == "Sub" ? a.Sub(b) : op == "Mul" ? a.Mul(b) : a.Div(b));
+  }
+
+  // erf by Abramowitz and Stegun 7.1.26 (absolute error < 1.5e-7), from primitives.
+  static Tensor Erf(const Tensor& x) {
+    Tensor ax = x.Abs();
+    Tensor t = ax.Mul(0.3275911).Add(1.0).Reciprocal();
+    Tensor poly = t.Mul(1.061405429).Add(-1.453152027).Mul(t).Add(1.421413741).Mul(t).Add(-0.284496736).Mul(t)
+                      .Add(0.254829592).Mul(t);
+    Tensor y = poly.Mul(ax.Mul(ax).Neg().Exp()).Neg().Add(1.0);
+    return Tensor::Where(x.Lt(0.0), y.Neg(), y);
+  }
+
+  Status Unary(const onnx::NodeProto& n) {
+    PB_ASSIGN_OR_RETURN(Tensor x, T(n, 0));
+    const std::string& op = n.op_type();
+    return Out(n, op == "Relu" ? x.Relu() : op == "Sigmoid" ? x.Sigmoid() : op == "Tanh" ? x.Tanh() : Erf(x));
+  }
+
+  Status Gelu(const onnx::NodeProto& n) {
+    PB_ASSIGN_OR_RETURN(Tensor x, T(n, 0));
+    if (StringAttr(n, "approximate", "none") == "tanh") return Out(n, x.Gelu());
+    return Out(n, x.Mul(Erf(x.Mul(M_SQRT1_2)).Add(1.0)).Mul(0.5));
+  }
+
+  Status BatchNorm(const onnx::NodeProto& n) {
+    PB_ASSIGN_OR_RETURN(Tensor x, T(n, 0));
+    PB_ASSIGN_OR_RETURN(Tensor scale, T(n, 1));
+    PB_ASSIGN_OR_RETURN(Tensor bias, T(n, 2));
+    PB_ASSIGN_OR_RETURN(Tensor mean, T(n, 3));
+    PB_ASSIGN_OR_RETURN(Tensor var, T(n, 4));
+    if (IntAttr(n, "training_mode", 0) != 0 || n.output_size() > 1)
+      return InvalidArgument(Describe(n) + ": training_mode=1 is not supported (export the model in evaluation mode)");
+    if (x.ndim() < 2) return InvalidArgument(Describe(n) + ": input needs a channel axis");
+    const double eps = FloatAttr(n, "epsilon", 1e-5), momentum = FloatAttr(n, "momentum", 0.9);
+    const int64_t c = x.shape()[1];
+    Shape channels(x.ndim(), 1);
+    channels[1] = c;
+    std::vector<int> axes = {0};
+    for (int a = 2; a < x.ndim(); ++a) axes.push_back(a);
+    if (training_) {
+      const int64_t count = x.numel() / std::max<int64_t>(c, 1);
+      if (count < 2) return InvalidArgument(Describe(n) + ": training needs more than 1 value per channel");
+      Tensor bmean = x.Mean(axes, true), bvar = x.Var(axes, true, 0);
+      // ONNX/PyTorch running statistics: running = running * momentum + batch * (1 - momentum),
+      // the variance unbiased.
+      const double unbias = static_cast<double>(count) / static_cast<double>(count - 1);
+      Tensor new_mean = mean.Mul(momentum).Add(bmean.Detach().Reshape({c}).Mul(1 - momentum));
+      Tensor new_var = var.Mul(momentum).Add(bvar.Detach().Reshape({c}).Mul((1 - momentum) * unbias));
+      if (Tensor r = mean.Assign(new_mean); !r.ok()) return Out(n, r);
+      if (Tensor r = var.Assign(new_var); !r.ok()) return Out(n, r);
+      mean = bmean, var = bvar;
+    } else {
+      mean = mean.Reshape(channels), var = var.Reshape(channels);
+    }
+    Tensor y = x.Sub(mean).Mul(var.Add(eps).Rsqrt()).Mul(scale.Reshape(channels)).Add(bias.Reshape(channels));
+    return Out(n, y);
+  }
+
+  Status Pool(const onnx::NodeProto& n) {
+    PB_ASSIGN_OR_RETURN(Tensor x, T(n, 0));
+    const bool max = n.op_type() == "MaxPool";
+    if (x.ndim() != 4) return InvalidArgument(Describe(n) + ": only 2-D pooling (4-D inputs) is supported");
+    if (IntAttr(n, "ceil_mode", 0) != 0) return InvalidArgument(Describe(n) + ": ceil_mode=1 is not supported");
+    if (n.output_size() > 1 && !n.output(1).empty()) return InvalidArgument(Describe(n) + ": the Indices output is not supported");
+    PB_ASSIGN_OR_RETURN(Pair kernel, TwoInts(n, "kernel_shape", 1));
+    PB_ASSIGN_OR_RETURN(Pair stride, TwoInts(n, "strides", 1));
+    PB_ASSIGN_OR_RETURN(Pair dilation, TwoInts(n, "dilations", 1));
+    if (dilation != Pair{1, 1}) return InvalidArgument(Describe(n) + ": dilated pooling is not supported");
+    PB_ASSIGN_OR_RETURN(Pair padding, Padding(n, &x, max ? -INFINITY : 0));
+    std::vector<int64_t> pads = IntsAttr(n, "pads", {0, 0, 0, 0});
+    const bool padded = pads[0] || pads[1] || pads[2] || pads[3];
+    if (!max && padded && IntAttr(n, "count_include_pad", 0) == 0)
+      return InvalidArgument(Describe(n) + ": count_include_pad=0 with padding is not supported");
+    return Out(n, max ? x.MaxPool2d(kernel, stride, padding) : x.AvgPool2d(kernel, stride, padding));
+  }
+
+  Status GlobalAveragePool(const onnx::NodeProto& n) {
+    PB_ASSIGN_OR_RETURN(Tensor x, T(n, 0));
+    if (x.ndim() < 3) return InvalidArgument(Describe(n) + ": input needs spatial axes");
+    std::vector<int> axes;
+    for (int a = 2; a < x.ndim(); ++a) axes.push_back(a);
+    return Out(n, x.Mean(axes, true));
+  }
+
+  Status Flatten(const onnx::NodeProto& n) {
+    PB_ASSIGN_OR_RETURN(Tensor x, T(n, 0));
+    int64_t axis = IntAttr(n, "axis", 1);
+    if (axis < 0) axis += x.ndim();
+    if (axis < 0 || axis > x.ndim()) return InvalidArgument(Describe(n) + ": axis out of range");
+    int64_t outer = 1;
+    for (int64_t a = 0; a < axis; ++a) outer *= x.shape()[a];
+    return Out(n, x.Reshape({outer, outer ? x.numel() / outer : 0}));
+  }
+
+  Status Reshape(const onnx::NodeProto& n) {
+    PB_ASSIGN_OR_RETURN(Tensor x, T(n, 0));
+    PB_ASSIGN_OR_RETURN(std::vector<int64_t> shape, Ints(n, 1));
+    if (IntAttr(n, "allowzero", 0) != 0) return InvalidArgument(Describe(n) + ": allowzero=1 is not supported");
+    for (size_t i = 0; i < shape.size(); ++i) {
+      if (shape[i] == 0) {
+        if (static_cast<int>(i) >= x.ndim()) return InvalidArgument(Describe(n) + ": a 0 in the shape has no input dimension");
+        shape[i] = x.shape()[i];
+      }
+    }
+    return Out(n, x.Reshape(shape));
+  }
+
+  Status Transpose(const onnx::NodeProto& n) {
+    PB_ASSIGN_OR_RETURN(Tensor x, T(n, 0));
+    std::vector<int64_t> perm = IntsAttr(n, "perm");
+    std::vector<int> order;
+    if (perm.empty())
+      for (int a = x.ndim() - 1; a >= 0; --a) order.push_back(a);
+    for (int64_t p : perm) order.push_back(static_cast<int>(p));
+    return Out(n, x.Permute(order));
+  }
+
+  Status Concat(const onnx::NodeProto& n) {
+    const int64_t axis = IntAttr(n, "axis", 0);
+    PB_ASSIGN_OR_RETURN(Value first, In(n, 0));
+    if (first.is_ints) {
+      std::vector<int64_t> all;
+      for (int i = 0; i < n.input_size(); ++i) {
+        PB_ASSIGN_OR_RETURN(std::vector<int64_t> part, Ints(n, i));
+        all.insert(all.end(), part.begin(), part.end());
+      }
+      return OutInts(n, all);
+    }
+    std::vector<Tensor> parts;
+    for (int i = 0; i < n.input_size(); ++i) {
+      PB_ASSIGN_OR_RETURN(Tensor t, T(n, i));
+      parts.push_back(t);
+    }
+    return Out(n, Tensor::Cat(parts, static_cast<int>(axis)));
+  }
+
+  Status Softmax(const onnx::NodeProto& n) {
+    PB_ASSIGN_OR_RETURN(Tensor x, T(n, 0));
+    int64_t axis = IntAttr(n, "axis", model_.opset >= 13 ? -1 : 1);
+    if (axis < 0) axis += x.ndim();
+    if (model_.opset < 13 && axis != x.ndim() - 1)
+      return InvalidArgument(Describe(n) + ": Softmax before opset 13 is supported on the last axis only");
+    return Out(n, x.Softmax(static_cast<int>(axis)));
+  }
+
+  Status Identity(const onnx::NodeProto& n) {
+    if (n.op_type() == "Dropout" && n.output_size() > 1 && !n.output(1).empty())
+      return InvalidArgument(Describe(n) + ": Dropout's mask output is not supported");
+    PB_ASSIGN_OR_RETURN(Value v, In(n, 0));
+    values_[n.output(0)] = v;
+    return Status::Ok();
+  }
+
+  // Constant-mode padding; pads = [begin of each axis..., end of each axis...].
+  Status PadOp(const onnx::NodeProto& n) {
+    PB_ASSIGN_OR_RETURN(Tensor x, T(n, 0));
+    if (StringAttr(n, "mode", "constant") != "constant")
+      return InvalidArgument(Describe(n) + ": mode " + StringAttr(n, "mode", "") + " is not supported (constant only)");
+    PB_ASSIGN_OR_RETURN(std::vector<int64_t> pads, Ints(n, 1));
+    if (static_cast<int>(pads.size()) != 2 * x.ndim()) return InvalidArgument(Describe(n) + ": pads must have 2 values per axis");
+    double fill = 0;
+    if (Has(n, 2)) {
+      PB_ASSIGN_OR_RETURN(Tensor value, T(n, 2));
+      PB_ASSIGN_OR_RETURN(fill, value.Item());
+    }
+    std::vector<Range> ranges;
+    for (int a = 0; a < x.ndim(); ++a) {
+      if (pads[a] < 0 || pads[a + x.ndim()] < 0) return InvalidArgument(Describe(n) + ": negative pads are not supported");
+      ranges.push_back({pads[a], pads[a + x.ndim()]});
+    }
+    return Out(n, x.Pad(ranges, fill));
+  }
+
+  Status Constant(const onnx::NodeProto& n) {
+    const onnx::AttributeProto* value = FindAttr(n, "value");
+    if (value == nullptr || !value->has_t()) return InvalidArgument(Describe(n) + ": only tensor constants ('value') are supported");
+    PB_ASSIGN_OR_RETURN(HostTensor h, ReadTensor(value->t()));
+    values_[n.output(0)] = FromHost(h);
+    return Status::Ok();
+  }
+
+  Status ShapeOf(const onnx::NodeProto& n) {
+    PB_ASSIGN_OR_RETURN(Tensor x, T(n, 0));
+    if (FindAttr(n, "start") || FindAttr(n, "end")) return InvalidArgument(Describe(n) + ": start/end are not supported");
+    return OutInts(n, x.shape());
+  }
+
+  Status Gather(const onnx::NodeProto& n) {
+    PB_ASSIGN_OR_RETURN(std::vector<int64_t> data, Ints(n, 0));
+    PB_ASSIGN_OR_RETURN(Value indices, In(n, 1));
+    if (!indices.is_ints || IntAttr(n, "axis", 0) != 0)
+      return InvalidArgument(Describe(n) + ": Gather is supported on shape values only (constant indices, axis 0)");
+    std::vector<int64_t> out;
+    for (int64_t i : indices.ints) {
+      if (i < 0) i += static_cast<int64_t>(data.size());
+      if (i < 0 || i >= static_cast<int64_t>(data.size())) return InvalidArgument(Describe(n) + ": index out of range");
+      out.push_back(data[i]);
+    }
+    return OutInts(n, out, indices.scalar);
+  }
+
+  Status Unsqueeze(const onnx::NodeProto& n) {
+    std::vector<int64_t> axes = IntsAttr(n, "axes");
+    if (Has(n, 1)) {
+      PB_ASSIGN_OR_RETURN(axes, Ints(n, 1));
+    }
+    PB_ASSIGN_OR_RETURN(Value v, In(n, 0));
+    if (v.is_ints) {
+      if (!v.scalar || axes != std::vector<int64_t>{0}) return InvalidArgument(Describe(n) + ": unsupported shape arithmetic");
+      return OutInts(n, v.ints);
+    }
+    Tensor t = v.tensor;
+    std::vector<int64_t> sorted = axes;
+    std::sort(sorted.begin(), sorted.end());
+    for (int64_t a : sorted) t = t.Unsqueeze(static_cast<int>(a < 0 ? a + t.ndim() + 1 : a));
+    return Out(n, t);
+  }
+
+  const Model& model_;
+  const bool training_;
+  std::map<std::string, Value> values_;
+};
+
+}  // namespace
+
+StatusOr<Value> TensorValue(const onnx::TensorProto& t) {
+  PB_ASSIGN_OR_RETURN(HostTensor h, ReadTensor(t));
+  Value v = FromHost(h);
+  if (!v.is_ints && !v.tensor.ok()) return v.tensor.status();
+  return v;
+}
+
+StatusOr<Tensor> Interpret(const Model& model, const Tensor& input, bool training) {
+  return Interpreter(model, training).Run(input);
+}
+
+}  // namespace petabox::graph::onnx_internal
