@@ -37,6 +37,7 @@ PACKAGES=(
   libboost-dev         # Boost.Asio (header-only): the daemon's event loop
   prometheus-cpp-dev   # /metrics
   libcli11-dev         # the CLI's argument parser
+  openssl              # tests make a self-signed certificate for the TLS test
   # Tests of metrics and the status page (tests/daemon/integration/metrics_test.cc and
   # status_page_test.cc start them on loopback; they fail, not skip, when these are missing):
   prometheus           # scrapes petaboxd with deploy/prometheus/prometheus.yml; PromQL checks
