@@ -165,8 +165,6 @@ std::optional<SpecError> Check(const JobSpec& j) {
   CheckSchedule(j.schedule, j.optimizer.lr, &c);
   CheckPrecision(j.precision, &c);
   c.NonNegative(static_cast<double>(j.checkpoint.interval_steps), "checkpoint.interval_steps");
-  c.Require(j.checkpoint.interval_steps == 0 || !j.checkpoint.dir.empty(), "checkpoint.dir",
-            "must be set when checkpoint.interval_steps > 0");
   c.NonNegative(static_cast<double>(j.eval.interval_steps), "eval.interval_steps");
   CheckDevices(j.devices, &c);
   c.NonNegative(static_cast<double>(j.device_count), "device_count");

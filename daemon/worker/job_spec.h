@@ -72,7 +72,8 @@ struct CheckpointSpec {
   // Save a checkpoint every N steps; 0 saves only when preempted (SIGTERM) and at the end.
   int64_t interval_steps = 0;
   // Directory for checkpoint files (created when missing); empty disables checkpoints
-  // (a preempted job then stops without one).
+  // (a preempted job then stops without one). petaboxd sets it to the job's own directory;
+  // petabox-worker refuses interval_steps > 0 without a directory.
   std::string dir;
 };
 

@@ -2,7 +2,7 @@
 //
 //   petabox-worker --job SPEC.yaml [--json] [--resume CHECKPOINT] [--events FILE|-] [--no-jit]
 //                  [--devices D1,D2,...] [--checkpoint-dir DIR] [--dataset-dir DIR] [--graph FILE]
-//                  [--default-checkpoint-interval N] [--stop-with-parent]
+//                  [--default-checkpoint-interval N] [--stop-with-parent] [--usage-interval SECONDS]
 //
 // --devices, --checkpoint-dir and --dataset-dir replace the spec's devices, checkpoint.dir
 // and dataset.dir (petaboxd passes the devices it assigned and the job's own directories);
@@ -10,6 +10,9 @@
 // --default-checkpoint-interval sets checkpoint.interval_steps when the spec sets none.
 // --stop-with-parent turns the death of the parent (petaboxd killed with SIGKILL) into a
 // SIGTERM: the worker checkpoints and stops instead of training on unsupervised.
+// --usage-interval > 0 emits "usage" events (per-device kernel time and FLOPs,
+// daemon/worker/usage_meter.h) at most that often, and once more at the end; petaboxd
+// passes its telemetry interval. 0 (the default) counts nothing.
 // Two workers never write one checkpoint directory at once: the second waits for the
 // first to exit (a lock file in the directory).
 // Events (JSON lines) go to stderr, or to --events (a file, or "-" for stdout). Without
@@ -30,12 +33,14 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "daemon/worker/events.h"
 #include "daemon/worker/job_spec.h"
 #include "daemon/worker/runner.h"
+#include "daemon/worker/usage_meter.h"
 
 namespace {
 
@@ -59,6 +64,7 @@ struct Args {
   std::string dataset_dir;     // "" keeps the spec's
   std::string graph;           // "" keeps the spec's
   int64_t default_checkpoint_interval = 0;
+  double usage_interval = 0;  // seconds; 0: no usage events
   bool stop_with_parent = false;
   bool json = false;
   bool jit = true;
@@ -67,7 +73,7 @@ struct Args {
 constexpr char kUsage[] =
     "usage: petabox-worker --job SPEC.yaml [--json] [--resume CHECKPOINT] [--events FILE|-] [--no-jit]\n"
     "                      [--devices D1,D2,...] [--checkpoint-dir DIR] [--dataset-dir DIR] [--graph FILE]\n"
-    "                      [--default-checkpoint-interval N] [--stop-with-parent]\n";
+    "                      [--default-checkpoint-interval N] [--stop-with-parent] [--usage-interval SECONDS]\n";
 
 // Parses argv into *args; returns false (after printing why) on bad usage.
 bool ParseArgs(int argc, char** argv, Args* args) {
@@ -85,6 +91,7 @@ bool ParseArgs(int argc, char** argv, Args* args) {
     else if (a == "--dataset-dir" && has_value) args->dataset_dir = argv[++i];
     else if (a == "--graph" && has_value) args->graph = argv[++i];
     else if (a == "--default-checkpoint-interval" && has_value) args->default_checkpoint_interval = std::atoll(argv[++i]);
+    else if (a == "--usage-interval" && has_value) args->usage_interval = std::atof(argv[++i]);
     else {
       std::fprintf(stderr, "petabox-worker: unexpected argument '%s'\n%s", a.c_str(), kUsage);
       return false;
@@ -157,9 +164,20 @@ int Run(const Args& args, EventWriter* events) {
   options.use_jit = args.jit;
   options.log = args.json ? nullptr : stdout;
   options.stop_requested = &g_stop_requested;
+  std::unique_ptr<petabox::worker::UsageMeter> usage;
+  if (args.usage_interval > 0) {
+    usage = std::make_unique<petabox::worker::UsageMeter>(petabox::worker::MeteredDevices(spec->devices),
+                                                          args.usage_interval);
+    options.on_step = [&usage, events](double seconds, int64_t samples) {
+      usage->OnStep(seconds, samples);
+      usage->MaybeEmit(events);
+    };
+  }
   auto runner = petabox::worker::Runner::Create(*spec, options, events);
+  if (usage) usage->MaybeEmit(events, /*force=*/!runner.ok());  // what setup ran, if it failed
   if (!runner.ok()) return Fail(args, events, runner.status(), 1);
   auto result = (*runner)->Run();
+  if (usage) usage->MaybeEmit(events, /*force=*/true);  // what ran since the last report
   if (!result.ok()) return Fail(args, events, result.status(), 1);
   const JsonObject summary = petabox::worker::ResultJson(*result);
   if (args.json) std::printf("%s\n", summary.ToString().c_str());

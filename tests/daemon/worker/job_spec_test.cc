@@ -19,7 +19,8 @@ TEST(JobSpec, ExampleMlpSpecParses) {
   EXPECT_EQ(spec->global_batch_size, 128);
   EXPECT_EQ(spec->optimizer.name, "adam");
   EXPECT_DOUBLE_EQ(spec->optimizer.lr, 1e-3);
-  EXPECT_EQ(spec->devices, std::vector<std::string>{"CPU:0"});
+  EXPECT_TRUE(spec->devices.empty());
+  EXPECT_EQ(DeviceCount(*spec), 1);
 }
 
 TEST(JobSpec, ExampleCnnSpecParses) {
@@ -105,7 +106,8 @@ TEST(JobSpec, InvalidSpecsNameTheKeyAndTheReason) {
       {"schedule: {name: linear}", "schedule.name: must be one of constant, warmup_poly, warmup_cosine"},
       {"schedule: {warmup_steps: 5, warmup_epochs: 1}", "schedule.warmup_epochs: give warmup_steps or"},
       {"schedule: {end_lr: 1}", "schedule.end_lr: must be <= optimizer.lr"},
-      {"checkpoint: {interval_steps: 10}", "checkpoint.dir: must be set when checkpoint.interval_steps > 0"},
+      {"model: mlp\nmodel: cnn", "model: appears twice in the same mapping"},
+      {"optimizer: {lr: 0.1, lr: 0.2}", "optimizer.lr: appears twice in the same mapping"},
       {"eval: {per_epoch: maybe}", "eval.per_epoch: must be true or false, got 'maybe'"},
       {"eval: {interval_steps: -2}", "eval.interval_steps: must be >= 0, got -2"},
       {"label_smoothing: 1", "label_smoothing: must be in [0, 1), got 1"},
