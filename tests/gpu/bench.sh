@@ -24,46 +24,10 @@ start=$(date +%s)
   lscpu | grep -m1 "Model name" || true
 } | tee "$out/env.txt"
 
-cmake -S . -B "$build" -G Ninja -DPETABOX_ENGINE_ONLY=ON \
-  -DPETABOX_GTEST_SOURCE_DIR="$PWD/.deps/googletest" >"$out/configure.log" 2>&1 ||
-  { tail -30 "$out/configure.log"; exit 1; }
-cmake --build "$build" --target petabox-bench -j"$(nproc)" >"$out/build.log" 2>&1 ||
-  { grep -m20 -E "error" "$out/build.log"; exit 1; }
-echo "built petabox-bench in $(($(date +%s) - start)) s"
-
-bench="$build/bin/petabox-bench"
 log="$out/bench.log"
 jsonl="$out/bench.jsonl"
-: >"$log"
-: >"$jsonl"
-failures=0
-
-# run LIMIT_S ARGS...: one case under `timeout`; its JSON lines go to bench.jsonl, and a
-# failure (exit status, timeout) is recorded there as an error line too.
-run() {
-  local limit=$1
-  shift
-  local t0 tmp rc
-  t0=$(date +%s)
-  tmp=$(mktemp)
-  echo "=== petabox-bench $*" | tee -a "$log"
-  timeout --kill-after=10 "$limit" "$bench" "$@" >"$tmp" 2>&1
-  rc=$?
-  cat "$tmp" >>"$log"
-  grep '^{' "$tmp" >>"$jsonl"
-  grep -E '^(engine|peer|ratio|check|petabox-bench:)' "$tmp" | cut -c1-220
-  if [ "$rc" -ne 0 ]; then
-    failures=$((failures + 1))
-    local why="exit status $rc"
-    [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ] && why="timed out after ${limit} s"
-    local err
-    err=$(grep -m1 -E 'petabox-bench: |terminate|Assertion|Segmentation' "$tmp" | tr '"\\' "'/" | cut -c1-300)
-    echo "    FAILED ($why): $err"
-    printf '{"op":"%s","case":"%s","error":"%s: %s"}\n' "$1" "$*" "$why" "$err" >>"$jsonl"
-  fi
-  rm -f "$tmp"
-  echo "    ($(($(date +%s) - t0)) s)"
-}
+source tests/gpu/bench_common.sh
+bench_build
 
 if [ "${1:-}" = quick ]; then
   run 60 matmul --n 256 --dtype float32 --iters 2

@@ -30,44 +30,12 @@ start=$(date +%s)
 } | tee "$out/env.txt"
 gpus=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU' || echo 0)
 
-cmake -S . -B "$build" -G Ninja -DPETABOX_ENGINE_ONLY=ON \
-  -DPETABOX_GTEST_SOURCE_DIR="$PWD/.deps/googletest" >"$out/configure.log" 2>&1 ||
-  { tail -30 "$out/configure.log"; exit 1; }
-cmake --build "$build" --target petabox-bench -j"$(nproc)" >"$out/build.log" 2>&1 ||
-  { grep -m20 -E "error" "$out/build.log"; exit 1; }
-echo "built petabox-bench in $(($(date +%s) - start)) s; $gpus GPUs"
-
-bench="$build/bin/petabox-bench"
 log="$out/multi.log"
 jsonl="$out/multi.jsonl"
-: >"$log"
-: >"$jsonl"
-failures=0
-
-# run LIMIT_S ARGS...: one case under `timeout`; JSON lines go to multi.jsonl (and a failure
-# as an error line).
-run() {
-  local limit=$1
-  shift
-  local t0 tmp rc
-  t0=$(date +%s)
-  tmp=$(mktemp)
-  echo "=== petabox-bench $*" | tee -a "$log"
-  timeout --kill-after=10 "$limit" "$bench" "$@" >"$tmp" 2>&1
-  rc=$?
-  cat "$tmp" >>"$log"
-  grep '^{' "$tmp" >>"$jsonl"
-  grep -E '^(engine|peer|petabox-bench:)' "$tmp" | cut -c1-200
-  if [ "$rc" -ne 0 ]; then
-    failures=$((failures + 1))
-    local why="exit status $rc"
-    [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ] && why="timed out after ${limit} s"
-    echo "    FAILED ($why): $(grep -m1 -E 'petabox-bench: |terminate|Assertion|Segmentation|FAILED' "$tmp" | cut -c1-300)"
-    printf '{"op":"%s","case":"%s","error":"%s"}\n' "$1" "$*" "$why" >>"$jsonl"
-  fi
-  rm -f "$tmp"
-  echo "    ($(($(date +%s) - t0)) s)"
-}
+show='^(engine|peer|petabox-bench:)'
+source tests/gpu/bench_common.sh
+bench_build
+echo "$gpus GPUs"
 
 devices() {  # devices N -> CUDA:0,...,CUDA:N-1
   local list="" i
