@@ -64,7 +64,8 @@ std::vector<Tensor> Direct(const std::vector<Tensor>& flat, ReduceOp op) {
 
 struct Piece {
   int64_t begin, end;
-  size_t chunk;  // the chunk it belongs to: it starts its round at device `chunk`
+  size_t chunk;   // the chunk it belongs to: reduced on (two-shot) or starting its round at (ring) device `chunk`
+  int64_t index;  // its place within the chunk
 };
 
 // Chunk k of m elements over n devices is [m*k/n, m*(k+1)/n); each is cut into pieces of at
@@ -77,48 +78,45 @@ std::vector<Piece> Pieces(int64_t m, size_t n, int64_t piece) {
     if (end == begin) continue;
     const int64_t count = piece > 0 ? (end - begin + piece - 1) / piece : 1;
     for (int64_t p = 0; p < count; ++p)
-      pieces.push_back({begin + (end - begin) * p / count, begin + (end - begin) * (p + 1) / count, k});
+      pieces.push_back({begin + (end - begin) * p / count, begin + (end - begin) * (p + 1) / count, k, p});
   }
   return pieces;
 }
 
-// The chunk bounds: chunk k of m elements over n devices is [m*k/n, m*(k+1)/n).
-Range Chunk(int64_t m, size_t n, size_t k) {
-  return {m * static_cast<int64_t>(k) / static_cast<int64_t>(n), m * static_cast<int64_t>(k + 1) / static_cast<int64_t>(n)};
-}
-
-// Reduce-scatter and all-gather, each as one exchange: chunk k is reduced on device k (in
-// device order) and read from there by every device.
-std::vector<Tensor> TwoShot(const std::vector<Tensor>& flat, ReduceOp op) {
+// Reduce-scatter and all-gather, each as one exchange per piece: a piece is reduced on the
+// device of its chunk (in device order) and read from there by every device, so the
+// gathering of one piece overlaps the reducing of the next.
+std::vector<Tensor> TwoShot(const std::vector<Tensor>& flat, ReduceOp op, int64_t piece_elements) {
   const size_t n = flat.size();
   const int64_t m = flat[0].numel();
-  std::vector<Tensor> reduced(n);
-  for (size_t k = 0; k < n; ++k) {
-    const Range c = Chunk(m, n, k);
-    if (c.first == c.second) continue;
-    const std::string& owner = flat[k].device();
+  const std::vector<Piece> pieces = Pieces(m, n, piece_elements);
+  std::vector<Tensor> reduced;
+  for (const Piece& pc : pieces) {
+    const std::string& owner = flat[pc.chunk].device();
     Tensor acc;
     for (size_t i = 0; i < n; ++i) {
-      Tensor part = flat[i].Shrink({c});
-      part = i == k ? part : part.To(owner);
+      Tensor part = flat[i].Shrink({{pc.begin, pc.end}});
+      part = i == pc.chunk ? part : part.To(owner);
       acc = i == 0 ? part : Combine(acc, part, op);
     }
     // Its own buffer: read by every device, not recomputed in each one's concatenation.
-    reduced[k] = acc.Contiguous();
+    reduced.push_back(acc.Contiguous());
   }
   std::vector<Tensor> out(n);
   for (size_t r = 0; r < n; ++r) {
-    // The concatenation as a sum of zero-padded chunks (exact: they do not overlap), in the
-    // order r, r+1, ...: the scheduler then lists device r's copies starting from its
-    // neighbour, so at any time each device is read by one other instead of all of them
-    // reading device 0 first.
+    // The concatenation (written in place by the scheduler: engine/schedule/concat.h) lists
+    // the pieces by their place in the chunk, then by owner from device r on: every device
+    // gathers the first pieces first, each from its neighbour first, so that at any time
+    // each device is read by one other instead of all of them reading device 0.
+    std::vector<size_t> order(pieces.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    auto rank = [&](size_t i) { return std::make_pair(pieces[i].index, (pieces[i].chunk + n - r) % n); };
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return rank(a) < rank(b); });
     Tensor sum;
-    for (size_t j = 0; j < n; ++j) {
-      const size_t k = (r + j) % n;
-      if (!reduced[k].node()) continue;
-      const Range c = Chunk(m, n, k);
-      Tensor part = k == r ? reduced[k] : reduced[k].To(flat[r].device());
-      part = part.Pad({{c.first, m - c.second}});
+    for (size_t i : order) {
+      const Piece& pc = pieces[i];
+      Tensor part = pc.chunk == r ? reduced[i] : reduced[i].To(flat[r].device());
+      part = part.Pad({{pc.begin, m - pc.end}});
       sum = sum.node() ? sum.Add(part) : part;
     }
     out[r] = sum;
@@ -171,11 +169,11 @@ StatusOr<std::vector<Tensor>> AllReduce(const std::vector<Tensor>& inputs, const
     algorithm = inputs.size() > 2 && bytes >= options.large_min_bytes ? AllReduceOptions::Algorithm::kTwoShot
                                                                       : AllReduceOptions::Algorithm::kDirect;
   }
-  const int64_t piece = options.ring_piece_bytes > 0 ? std::max<int64_t>(1, options.ring_piece_bytes / ItemSize(dtype)) : 0;
+  const int64_t piece = options.piece_bytes > 0 ? std::max<int64_t>(1, options.piece_bytes / ItemSize(dtype)) : 0;
   std::vector<Tensor> out;
   switch (algorithm) {
     case AllReduceOptions::Algorithm::kRing: out = Ring(flat, options.op, piece); break;
-    case AllReduceOptions::Algorithm::kTwoShot: out = TwoShot(flat, options.op); break;
+    case AllReduceOptions::Algorithm::kTwoShot: out = TwoShot(flat, options.op, piece); break;
     default: out = Direct(flat, options.op); break;
   }
   for (Tensor& t : out) {

@@ -8,17 +8,19 @@
 // device, and the reduced chunks are gathered on every device. Each device receives
 // 2(n-1)/n of the value. They differ in how the chunks travel:
 //   two-shot: device k receives chunk k of every other device and reduces all n in one
-//             kernel; then every device receives every reduced chunk from its owner and
-//             concatenates them. Two exchanges, all links busy at once: the default for
-//             large values (NVSwitch, PCIe switches).
+//             kernel; then every device receives every reduced chunk from its owner. Two
+//             exchanges, all links busy at once: the default for large values (NVSwitch,
+//             PCIe switches).
 //   ring:     each chunk goes once round the ring of devices, each device adding its own
 //             part, and the finished chunk goes round again to reach every device: 2(n-1)
-//             steps, each between ring neighbours only. Chunks are cut into pieces
-//             (ring_piece_bytes) that travel on their own, so the copy of one piece overlaps
-//             the add of the previous one.
+//             steps, each between ring neighbours only.
 //   direct:   every device receives every other device's whole value and combines all n in
 //             device order: one exchange, (n-1) times the value received per device: for
 //             small values, where latency dominates.
+// Two-shot and ring cut chunks into pieces (piece_bytes) that travel on their own, so the
+// copies of one piece overlap the adds of the next. The gathered pieces are copied straight
+// into their place in each device's result (engine/schedule/concat.h): no pass over the
+// whole value to put them together.
 // Where kernels on one device can read another's memory (engine/multi_peer.h), the
 // scheduler turns each copy that feeds an add or a concatenation into reads over the peer
 // link inside that kernel. Any device count works, as do sizes not divisible by it (a
@@ -42,9 +44,9 @@ struct AllReduceOptions {
   // 32 MiB: where two-shot overtook direct on 4 H200s over NVLink (tests/bench/RESULTS.md).
   Algorithm algorithm = Algorithm::kAuto;
   int64_t large_min_bytes = int64_t{32} << 20;
-  // Ring: the largest piece that goes round the ring on its own; >= 1 element is used.
-  // 0: one piece per chunk.
-  int64_t ring_piece_bytes = int64_t{32} << 20;
+  // Two-shot and ring: the largest piece of a chunk that is reduced and gathered on its
+  // own; >= 1 element is used. 0: one piece per chunk.
+  int64_t piece_bytes = int64_t{32} << 20;
   ReduceOp op = ReduceOp::kSum;
   // Copy and reduce in this float dtype (kFloat16 / kBFloat16 halve the bytes moved, e.g.
   // for gradients of a half-precision step); the results are cast back to the inputs'

@@ -120,7 +120,7 @@ Status PrepareKernel(const ScheduleItem& item, std::vector<CapturedOp>* ops) {
   }
   const LaunchDims& dims = ck->linear.dims;
   PB_ASSIGN_OR_RETURN(std::shared_ptr<Buffer> out, OutputBuffer(item, device));
-  CapturedOp op{CapturedOp::Kind::kKernel, ck->program.get(), dims, {out}, 0, ck->linear.name,
+  CapturedOp op{CapturedOp::Kind::kKernel, ck->program.get(), dims, {out}, 0, 0, ck->linear.name,
                 device->properties().name, ck->linear.flops, static_cast<int64_t>(out->bytes())};
   for (const NodeRef& in : item.inputs) {
     std::shared_ptr<Buffer> b = in->buffer();
@@ -141,14 +141,26 @@ Status PrepareCopy(const ScheduleItem& item, std::vector<CapturedOp>* ops) {
   std::shared_ptr<Buffer> src = item.inputs[0]->buffer();
   if (!src) return Internal("copy source was not realized: " + GraphToString(item.inputs[0]));
   PB_ASSIGN_OR_RETURN(Device * device, DeviceRegistry::Global().Get(item.output->device));
-  PB_ASSIGN_OR_RETURN(std::shared_ptr<Buffer> dst, Buffer::Allocate(device, item.output->dtype, item.output->numel()));
+  std::shared_ptr<Buffer> dst;
+  int64_t dst_offset = 0, bytes = 0;
+  if (item.into_output) {  // a part of a concatenation, into the buffer allocated for it
+    dst = item.output->buffer();
+    if (!dst) return Internal("concatenation was not allocated: " + GraphToString(item.output));
+    dst_offset = item.dst_offset * ItemSize(dst->dtype());
+    bytes = item.count * ItemSize(dst->dtype());
+  } else {
+    PB_ASSIGN_OR_RETURN(dst, Buffer::Allocate(device, item.output->dtype, item.output->numel()));
+    bytes = static_cast<int64_t>(dst->bytes());
+  }
   const int64_t offset = item.copy_offset * ItemSize(src->dtype());
-  if (offset < 0 || offset + static_cast<int64_t>(dst->bytes()) > static_cast<int64_t>(src->bytes()))
-    return Internal("copy of " + std::to_string(dst->bytes()) + " bytes at offset " + std::to_string(offset) +
-                    " out of a buffer of " + std::to_string(src->bytes()));
-  ops->push_back(CapturedOp{CapturedOp::Kind::kCopy, nullptr, {}, {dst, src}, offset, "copy",
-                            device->properties().name, 0, static_cast<int64_t>(dst->bytes())});
-  item.output->SetRealized(std::move(dst));
+  if (offset < 0 || offset + bytes > static_cast<int64_t>(src->bytes()) || dst_offset < 0 ||
+      dst_offset + bytes > static_cast<int64_t>(dst->bytes()))
+    return Internal("copy of " + std::to_string(bytes) + " bytes from offset " + std::to_string(offset) + " of " +
+                    std::to_string(src->bytes()) + " to offset " + std::to_string(dst_offset) + " of " +
+                    std::to_string(dst->bytes()));
+  ops->push_back(CapturedOp{CapturedOp::Kind::kCopy, nullptr, {}, {dst, src}, offset, dst_offset, "copy",
+                            device->properties().name, 0, bytes});
+  if (!item.into_output) item.output->SetRealized(std::move(dst));
   return Status::Ok();
 }
 
@@ -170,17 +182,18 @@ Status Prepare(const std::vector<ScheduleItem>& items, std::vector<CapturedOp>* 
   return Status::Ok();
 }
 
-// A copy between two buffers: device to device where the destination's backend can reach
-// the source, else staged through host memory.
-Status CopyBuffer(Buffer& dst, const Buffer& src, int64_t src_offset) {
-  const size_t bytes = dst.bytes();
+// `bytes` bytes from src at src_offset to dst at dst_offset: device to device where the
+// destination's backend can reach the source, else staged through host memory.
+Status CopyBuffer(Buffer& dst, int64_t dst_offset, const Buffer& src, int64_t src_offset, int64_t bytes) {
   if (bytes == 0) return Status::Ok();
+  void* to = static_cast<char*>(dst.data()) + dst_offset;
   const void* from = static_cast<const char*>(src.data()) + src_offset;
-  Status direct = dst.device()->CopyFromDevice(dst.data(), *src.device(), from, bytes);
+  const size_t n = static_cast<size_t>(bytes);
+  Status direct = dst.device()->CopyFromDevice(to, *src.device(), from, n);
   if (direct.code() != StatusCode::kUnimplemented) return direct;
-  std::vector<uint8_t> staging(bytes);
-  PB_RETURN_IF_ERROR(src.device()->allocator().CopyOut(staging.data(), from, bytes));
-  return dst.device()->allocator().CopyIn(dst.data(), staging.data(), bytes);
+  std::vector<uint8_t> staging(n);
+  PB_RETURN_IF_ERROR(src.device()->allocator().CopyOut(staging.data(), from, n));
+  return dst.device()->allocator().CopyIn(to, staging.data(), n);
 }
 
 }  // namespace
@@ -203,12 +216,12 @@ CaptureScope::~CaptureScope() { capture_log = previous_; }
 
 Status Replay(const CapturedOp& op, const std::vector<std::shared_ptr<Buffer>>& buffers) {
   if (op.kind == CapturedOp::Kind::kCopy) {
-    if (DebugLevel() < 2) return CopyBuffer(*buffers[0], *buffers[1], op.src_offset);
+    if (DebugLevel() < 2) return CopyBuffer(*buffers[0], op.dst_offset, *buffers[1], op.src_offset, op.bytes);
     auto start = std::chrono::steady_clock::now();
-    Status s = CopyBuffer(*buffers[0], *buffers[1], op.src_offset);
+    Status s = CopyBuffer(*buffers[0], op.dst_offset, *buffers[1], op.src_offset, op.bytes);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::fprintf(stderr, "%-7s copy from %-29s %10.2f us %29.2f GB/s\n", op.device.c_str(),
-                 buffers[1]->device()->properties().name.c_str(), seconds * 1e6, buffers[0]->bytes() / seconds * 1e-9);
+                 buffers[1]->device()->properties().name.c_str(), seconds * 1e6, op.bytes / seconds * 1e-9);
     return s;
   }
   std::vector<void*> args;

@@ -28,7 +28,8 @@ struct CapturedOp {
   Program* program = nullptr;  // kKernel; owned by the process-wide program cache
   LaunchDims dims;
   std::vector<std::shared_ptr<Buffer>> buffers;  // kernel: [output, inputs...]; copy: [dst, src]
-  int64_t src_offset = 0;  // kCopy: byte offset into src of the bytes copied (dst's size)
+  int64_t src_offset = 0;  // kCopy: byte offsets into src and dst; `bytes` bytes are copied
+  int64_t dst_offset = 0;
   std::string name, device;  // device: the kernel's, or the copy's destination
   int64_t flops = 0, bytes = 0;
 };

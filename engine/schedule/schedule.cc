@@ -1,6 +1,7 @@
 #include "engine/schedule/schedule.h"
 
 #include "engine/multi_peer.h"
+#include "engine/schedule/concat.h"
 
 #include <map>
 #include <set>
@@ -82,6 +83,9 @@ class Scheduler {
   }
   Status ScheduleKernel(const NodeRef& root);
   Status ScheduleCopy(const NodeRef& n);
+  StatusOr<std::pair<NodeRef, int64_t>> CopySource(const NodeRef& src);
+  std::vector<ConcatPart> InPlaceConcat(const NodeRef& n) const;
+  Status ScheduleConcat(const NodeRef& n, const std::vector<ConcatPart>& parts);
 
   std::unordered_map<const Node*, std::vector<const Node*>> consumers_;
   Status stale_;
@@ -325,26 +329,80 @@ std::pair<NodeRef, int64_t> ContiguousRange(const NodeRef& view) {
   return {base, v.offset};
 }
 
-Status Scheduler::ScheduleCopy(const NodeRef& n) {
-  NodeRef src = n->srcs[0];
+// What a copy of `src` reads, scheduled: a plain slice of a buffer is copied from an offset
+// (the buffer's node and the slice's first element); any other view is made contiguous first.
+StatusOr<std::pair<NodeRef, int64_t>> Scheduler::CopySource(const NodeRef& src) {
+  NodeRef from = src;
   int64_t offset = 0;
   if (IsMovement(src->op) || src->op == Op::kConst) {
-    // A plain slice of a buffer is copied from an offset; any other view is made contiguous first.
     auto [base, first] = ContiguousRange(src);
     if (base) {
-      src = base;
+      from = base;
       offset = first;
     } else {
-      src = MakeNode(Op::kContiguous, src->dtype, src->shape, src->device, {src});
+      from = MakeNode(Op::kContiguous, src->dtype, src->shape, src->device, {src});
     }
   }
-  PB_RETURN_IF_ERROR(Schedule(src));
+  PB_RETURN_IF_ERROR(Schedule(from));
+  return std::make_pair(from, offset);
+}
+
+Status Scheduler::ScheduleCopy(const NodeRef& n) {
+  PB_ASSIGN_OR_RETURN(auto source, CopySource(n->srcs[0]));
   ScheduleItem item;
   item.kind = ScheduleItem::Kind::kCopy;
   item.output = n;
-  item.inputs = {src};
-  item.copy_offset = offset;
+  item.inputs = {source.first};
+  item.copy_offset = source.second;
   items_.push_back(std::move(item));
+  done_.insert(n.get());
+  return Status::Ok();
+}
+
+// The parts of n when n is a concatenation worth writing in place: at least one part is a
+// copy from another device that nothing else reads (it then goes straight into the result),
+// and every other part is such a copy or a contiguous range of a node that has a buffer
+// anyway (copied within the device). A concatenation of values computed here stays one
+// kernel, which computes the parts as it writes them.
+std::vector<ConcatPart> Scheduler::InPlaceConcat(const NodeRef& n) const {
+  const Node* value = n->op == Op::kContiguous ? n->srcs[0].get() : n.get();
+  if (value != n.get() && IsAvailable(value)) return {};
+  std::vector<ConcatPart> parts =
+      ConcatParts(value, [this](const Node* add) { return !IsAvailable(add) && Consumers(add) == 1; });
+  bool remote = false;
+  for (const ConcatPart& p : parts) {
+    const Node* v = p.value;
+    if (v->op == Op::kCopy && !IsAvailable(v) && Consumers(v) == 1) {
+      remote |= v->srcs[0]->device != n->device;
+      continue;
+    }
+    auto [base, first] = ContiguousRange(std::shared_ptr<const Node>(n, v));
+    if (!base || !(IsAvailable(base.get()) || base->op == Op::kCopy || base->op == Op::kContiguous)) return {};
+  }
+  return remote ? parts : std::vector<ConcatPart>{};
+}
+
+Status Scheduler::ScheduleConcat(const NodeRef& n, const std::vector<ConcatPart>& parts) {
+  std::vector<ScheduleItem> copies;
+  for (const ConcatPart& p : parts) {
+    NodeRef v(n, p.value);  // aliasing: n keeps its parts alive
+    const bool moved = v->op == Op::kCopy && !IsAvailable(v.get()) && Consumers(v.get()) == 1;
+    PB_ASSIGN_OR_RETURN(auto source, CopySource(moved ? v->srcs[0] : v));
+    ScheduleItem item;
+    item.kind = ScheduleItem::Kind::kCopy;
+    item.output = n;
+    item.inputs = {source.first};
+    item.copy_offset = source.second;
+    item.into_output = true;
+    item.dst_offset = p.offset;
+    item.count = v->numel();
+    copies.push_back(std::move(item));
+  }
+  ScheduleItem empty;
+  empty.kind = ScheduleItem::Kind::kEmpty;
+  empty.output = n;
+  items_.push_back(std::move(empty));
+  for (ScheduleItem& c : copies) items_.push_back(std::move(c));
   done_.insert(n.get());
   return Status::Ok();
 }
@@ -366,7 +424,9 @@ Status Scheduler::Schedule(const NodeRef& n) {
         return InvalidArgument("assign target must be a realized tensor without a view");
       return ScheduleKernel(n);
     case Op::kBuffer: return Status::Ok();
-    default: return ScheduleKernel(n);
+    default:
+      if (std::vector<ConcatPart> parts = InPlaceConcat(n); !parts.empty()) return ScheduleConcat(n, parts);
+      return ScheduleKernel(n);
   }
 }
 

@@ -3,7 +3,7 @@
 # builds petabox-bench in the engine-only configuration (as tests/gpu/bench.sh does), then
 #   - all-reduce (engine two-shot, ring and direct) on 2 GPUs and on 4 GPUs for 1, 16 and
 #     256 MB per GPU, against NCCL through torch.distributed on the same GPUs
-#     (tests/bench/nccl_peer.py);
+#     (tests/bench/nccl_peer.py), and two-shot at 256 MB with other piece sizes (PIECES);
 #   - data-parallel training steps (cnn with 256 and mlp with 1024 examples per GPU; Adam) on
 #     1, 2 and 4 GPUs: samples/s and scaling efficiency (samples/s on N over N times
 #     samples/s on 1).
@@ -51,6 +51,9 @@ else
   for n in 2 4; do
     [ "$gpus" -ge "$n" ] || continue
     run 300 allreduce --devices "$(devices $n)" --sizes 1M,16M,256M --algo twoshot,ring,direct --iters 20
+    for piece in ${PIECES:-8M 16M 64M 128M}; do  # two-shot piece sizes (32M ran above)
+      run 200 allreduce --devices "$(devices $n)" --sizes 256M --algo twoshot --piece-bytes "$piece" --iters 20 --peer 0
+    done
   done
   for model in cnn mlp; do
     for n in 1 2 4; do
