@@ -81,7 +81,7 @@ Result RunCase(const Args& a, int64_t bytes, const std::string& algo) {
                       : algo == "direct"  ? Algorithm::kDirect
                       : algo == "twoshot" ? Algorithm::kTwoShot
                                           : Algorithm::kAuto;
-  options.ring_piece_bytes = a.piece_bytes;
+  options.piece_bytes = a.piece_bytes;
   Jit jit([&](const std::vector<Tensor>& in) -> StatusOr<std::vector<Tensor>> {
     PB_ASSIGN_OR_RETURN(std::vector<Tensor> out, AllReduce(in, options));
     std::vector<Tensor*> roots;

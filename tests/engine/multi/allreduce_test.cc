@@ -1,6 +1,7 @@
 // All-reduce on the virtual CPU devices: ring, two-shot and direct, many sizes (1 element, sizes not
 // divisible by the device count, ~1 MB), 2, 3 and 6 devices, sum and max, reduced in
-// bfloat16; every device gets the same bits.
+// bfloat16; every device gets the same bits. The same on all CUDA devices of a machine with
+// two or more (the device machine; skipped elsewhere).
 #include "engine/multi_allreduce.h"
 
 #include <gtest/gtest.h>
@@ -9,6 +10,7 @@
 #include <tuple>
 
 #include "engine/exec_stats.h"
+#include "devices/registry.h"
 #include "engine/realize.h"
 #include "tests/engine/multi/multi_test_util.h"
 
@@ -26,14 +28,16 @@ struct Inputs {
   std::vector<std::vector<float>> values;
 };
 
-Inputs MakeInputs(int devices, const Shape& shape) {
+Inputs MakeInputs(const std::vector<std::string>& devices, const Shape& shape) {
   Inputs in;
-  for (int d = 0; d < devices; ++d) {
-    in.values.push_back(Ramp(Product(shape), d));
-    in.tensors.push_back(Tensor::FromVector(in.values.back(), shape, DType::kFloat32, "CPU:" + std::to_string(d)));
+  for (size_t d = 0; d < devices.size(); ++d) {
+    in.values.push_back(Ramp(Product(shape), static_cast<int>(d)));
+    in.tensors.push_back(Tensor::FromVector(in.values.back(), shape, DType::kFloat32, devices[d]));
   }
   return in;
 }
+
+Inputs MakeInputs(int devices, const Shape& shape) { return MakeInputs(CpuDevices(devices), shape); }
 
 std::vector<float> HostReduce(const Inputs& in, ReduceOp op) {
   std::vector<float> out = in.values[0];
@@ -86,7 +90,7 @@ INSTANTIATE_TEST_SUITE_P(Multi, AllReduceSizes,
 TEST(AllReduceTest, RingPiecesAndShapesAreKept) {
   AllReduceOptions options;
   options.algorithm = Algorithm::kRing;
-  options.ring_piece_bytes = 40;  // 10 floats: several pieces per chunk
+  options.piece_bytes = 40;  // 10 floats: several pieces per chunk
   ExpectAllReduced(MakeInputs(3, {7, 11}), options);
   ExpectAllReduced(MakeInputs(6, {5}), options);  // one device gets no chunk
 }
@@ -143,28 +147,29 @@ TEST(AllReduceTest, OneDeviceAndErrors) {
 }
 
 TEST(AllReduceTest, RingSlicesAreCopiedWithoutExtraKernels) {
-  // A ring over realized inputs: per piece and step one add kernel, plus one concatenation
-  // per device; the slices that travel are copied straight from the input buffers.
+  // A ring over realized inputs: per piece and step one add kernel, and no other: the slices
+  // that travel are copied straight from the input buffers, and the gathered pieces straight
+  // into each device's result (no concatenation kernel).
   Inputs in = MakeInputs(3, {300});
-  StatusOr<std::vector<Tensor>> out = AllReduce(in.tensors, {.algorithm = Algorithm::kRing, .ring_piece_bytes = 0});
+  StatusOr<std::vector<Tensor>> out = AllReduce(in.tensors, {.algorithm = Algorithm::kRing, .piece_bytes = 0});
   ASSERT_TRUE(out.ok());
   std::vector<Tensor*> all;
   for (Tensor& t : *out) all.push_back(&t);
   const int64_t before = GetExecTotals().kernels;
   ASSERT_TRUE(RealizeAll(all).ok());
-  EXPECT_EQ(GetExecTotals().kernels - before, 3 * 2 + 3);  // 3 chunks x 2 adds, 3 concatenations
+  EXPECT_EQ(GetExecTotals().kernels - before, 3 * 2);  // 3 chunks x 2 adds
 }
 
 // The CPU devices share host memory, so kernels read the other devices' values in place: a
 // direct all-reduce runs one kernel per device and no copy; two-shot one reduce kernel per
-// device reading the others' chunks in place, then copies of the reduced chunks (a
-// concatenation's masked reads are not done over the link) and one concatenation per device.
+// device reading the others' chunks in place, then copies of the reduced chunks into their
+// places in every device's result (n - 1 from peers and one within the device), no kernel.
 TEST(AllReduceTest, KernelsReadPeersInPlace) {
   struct Expect {
     Algorithm algorithm;
     int kernels, copies;
   };
-  for (auto [algorithm, kernels, want_copies] : {Expect{Algorithm::kDirect, 3, 0}, Expect{Algorithm::kTwoShot, 6, 6}}) {
+  for (auto [algorithm, kernels, want_copies] : {Expect{Algorithm::kDirect, 3, 0}, Expect{Algorithm::kTwoShot, 3, 9}}) {
     Inputs in = MakeInputs(3, {300});
     StatusOr<std::vector<Tensor>> out = AllReduce(in.tensors, {.algorithm = algorithm});
     ASSERT_TRUE(out.ok());
@@ -180,6 +185,21 @@ TEST(AllReduceTest, KernelsReadPeersInPlace) {
     EXPECT_EQ(copies, want_copies);
     EXPECT_EQ(launched, kernels);
     EXPECT_LE(MaxDiff(Read((*out)[1]), HostReduce(in, ReduceOp::kSum)), 0);
+  }
+}
+
+// Peer copies into the results' ranges and kernels reading peers, on real GPUs: pieces
+// smaller than a chunk, sizes not divisible by the device count.
+TEST(AllReduceGpuTest, EveryAlgorithmOnAllCudaDevices) {
+  std::vector<std::string> gpus;
+  for (const std::string& d : DeviceRegistry::Global().Available())
+    if (d.rfind("CUDA:", 0) == 0) gpus.push_back(d);
+  if (gpus.size() < 2) GTEST_SKIP() << "needs two or more CUDA devices; this machine has " << gpus.size();
+  for (int64_t numel : {int64_t{1}, int64_t{1001}, int64_t{262147}, int64_t{3000001}}) {
+    for (Algorithm algorithm : {Algorithm::kRing, Algorithm::kTwoShot, Algorithm::kDirect}) {
+      SCOPED_TRACE(std::to_string(numel) + " elements, algorithm " + std::to_string(static_cast<int>(algorithm)));
+      ExpectAllReduced(MakeInputs(gpus, {numel}), {.algorithm = algorithm, .piece_bytes = int64_t{1} << 20});
+    }
   }
 }
 
