@@ -44,6 +44,8 @@ Tensor Tensor::Matmul(const Tensor& o) const {
   if (Status s = FirstError({this, &o}); !s.ok()) return Error(s);
   if (ndim() == 0 || o.ndim() == 0)
     return Error(InvalidArgument("matmul: scalar operand " + ShapeToString(shape()) + " @ " + ShapeToString(o.shape())));
+  if (device() != o.device())
+    return Error(InvalidArgument("matmul: operands on different devices " + device() + " and " + o.device()));
   Tensor a = ndim() == 1 ? Unsqueeze(0) : *this;
   Tensor b = o.ndim() == 1 ? o.Unsqueeze(1) : o;
   int64_t k = a.shape().back(), kb = b.shape()[b.ndim() - 2];

@@ -173,6 +173,7 @@ TEST(DataParallelTest, JitAndEagerAgree) {
 
 TEST(DataParallelTest, StateCopiesAndErrors) {
   auto a = Model(false), b = Model(false);
+  ASSERT_TRUE(MoveToDevice(*a, "CPU:0").ok());  // whatever the default device is
   ASSERT_TRUE(MoveToDevice(*b, "CPU:1").ok());
   Sgd oa(a->NamedParameters(), {}), ob(b->NamedParameters(), {});
   EXPECT_EQ(DataParallelStep::Create({a.get(), b.get()}, {&oa}).status().code(), StatusCode::kInvalidArgument);

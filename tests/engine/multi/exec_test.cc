@@ -61,7 +61,8 @@ TEST(MultiExecTest, MultiDeviceGraphsMatchOneDevice) {
   };
   Jit jit(step);
   for (int i = 0; i < 4; ++i) {
-    Tensor x = Tensor::Rand({3, 5}, 10 + i).Mul(0.1), w = Tensor::Rand({3, 2}, 20 + i);
+    // On CPU:0 whatever the default device is (CUDA:0 on the device machine).
+    Tensor x = Tensor::Rand({3, 5}, 10 + i).Mul(0.1).To("CPU:0"), w = Tensor::Rand({3, 2}, 20 + i).To("CPU:0");
     StatusOr<std::vector<Tensor>> got = jit.Run({x, w});
     ASSERT_TRUE(got.ok()) << got.status().ToString();
     EXPECT_LE(multitest::MaxDiff(Read((*got)[0]), Read(reference(x, w))), 1e-5) << "call " << i;

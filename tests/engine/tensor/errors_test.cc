@@ -182,6 +182,14 @@ TEST(DeviceErrorTest, OperandsOnDifferentDevices) {
   }
 }
 
+TEST(DeviceErrorTest, MatmulNamesBothDevices) {
+  Tensor a = Tensor::Ones({4, 3}, DType::kFloat32, "CPU:0"), b = Tensor::Ones({3, 2}, DType::kFloat32, "CPU:1");
+  Tensor c = a.Matmul(b);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(c.status().message().find("different devices CPU:0 and CPU:1"), std::string::npos) << c.status().ToString();
+}
+
 // ---------------------------------------------------------------- propagation
 
 TEST(PropagationTest, FirstErrorFlowsThroughLaterOps) {
