@@ -29,6 +29,7 @@ void ReadConfig(YamlMapReader& r, DaemonConfig* c) {
   r.ReadMap("limits", [c](YamlMapReader& m) {
     m.Read("max_dataset_bytes", &c->limits.max_dataset_bytes);
     m.Read("max_spec_bytes", &c->limits.max_spec_bytes);
+    m.Read("max_graph_bytes", &c->limits.max_graph_bytes);
     m.Read("max_queued_jobs", &c->limits.max_queued_jobs);
   });
   r.ReadMap("workers", [c](YamlMapReader& m) {
@@ -79,7 +80,11 @@ std::optional<ConfigError> Check(const DaemonConfig& c) {
     }
   }
   if (c.limits.max_dataset_bytes <= 0) return ConfigError{"limits.max_dataset_bytes", "must be > 0"};
-  if (c.limits.max_spec_bytes <= 0) return ConfigError{"limits.max_spec_bytes", "must be > 0"};
+  if (c.limits.max_spec_bytes <= 0 || c.limits.max_spec_bytes > (64 << 20))
+    return ConfigError{"limits.max_spec_bytes", "must be in 1..67108864"};
+  if (c.limits.max_graph_bytes <= 0 || c.limits.max_graph_bytes > kMaxGraphBytes)
+    return ConfigError{"limits.max_graph_bytes", "must be in 1.." + std::to_string(kMaxGraphBytes) +
+                                                     " (a graph travels in one gRPC message)"};
   if (c.limits.max_queued_jobs <= 0) return ConfigError{"limits.max_queued_jobs", "must be > 0"};
   if (c.workers.stop_grace_seconds < 0) return ConfigError{"workers.stop_grace_seconds", "must be >= 0"};
   if (c.workers.checkpoint_interval_steps < 0) {

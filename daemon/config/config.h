@@ -22,6 +22,7 @@ struct TlsConfig {
 struct LimitsConfig {
   int64_t max_dataset_bytes = int64_t{8} << 30;  // largest dataset upload
   int64_t max_spec_bytes = 1 << 20;              // largest job spec
+  int64_t max_graph_bytes = int64_t{512} << 20;  // largest training graph sent with a job
   int64_t max_queued_jobs = 1000;                // queued jobs beyond this are refused
 };
 
@@ -51,6 +52,10 @@ struct DaemonConfig {
   TelemetryConfig telemetry;
 };
 
+// The largest limits.max_graph_bytes: a graph travels in one gRPC message, which carries
+// less than 2 GiB.
+inline constexpr int64_t kMaxGraphBytes = int64_t{1} << 30;
+
 // The default config text (configs/petaboxd.yaml, compiled in).
 extern const char kDefaultConfigYaml[];
 
@@ -60,7 +65,8 @@ std::string DefaultDataDir();
 // Parses and validates a config. `source` names it in messages. InvalidArgument naming the
 // key (and line) for syntax errors, unknown keys, wrong types and bad values: addresses
 // that are not HOST:PORT, a non-loopback `listen` without TLS or allow_insecure_remote,
-// half-configured TLS, non-positive limits, relative dataset_dirs.
+// half-configured TLS, non-positive limits (max_graph_bytes also at most kMaxGraphBytes),
+// relative dataset_dirs.
 StatusOr<DaemonConfig> ParseDaemonConfig(const std::string& yaml, const std::string& source);
 
 // Checks a config changed after parsing (command-line overrides) as ParseDaemonConfig does.

@@ -132,6 +132,10 @@ StatusOr<worker::JobSpec> JobManager::CheckSpec(const v1::Job& job) {
   if (spec.model != "graph" && !job.graph().empty()) {
     return InvalidArgument("job.graph: a graph was sent, but the spec's model is '" + spec.model + "' (use model: graph)");
   }
+  if (static_cast<int64_t>(job.graph().size()) > options_.max_graph_bytes) {
+    return InvalidArgument("job.graph is " + std::to_string(job.graph().size()) + " bytes; this daemon accepts at most " +
+                           std::to_string(options_.max_graph_bytes) + " (config limits.max_graph_bytes)");
+  }
   if (!job.graph().empty()) {
     auto graph = graph::ParseGraph(job.graph());
     if (!graph.ok()) return Status(graph.status().code(), "job.graph: " + graph.status().message());

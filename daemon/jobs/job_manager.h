@@ -44,6 +44,7 @@ struct JobManagerOptions {
   int64_t default_checkpoint_interval = 200;
   int64_t max_queued_jobs = 1000;
   int64_t max_spec_bytes = 1 << 20;
+  int64_t max_graph_bytes = int64_t{512} << 20;
   // Telemetry (daemon/telemetry/usage_ledger.h): told every job state change and the
   // workers' "usage" events, which workers send every usage_interval_seconds (0: they
   // send none). Null: no telemetry.

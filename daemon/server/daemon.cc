@@ -185,6 +185,7 @@ StatusOr<std::unique_ptr<Daemon>> Daemon::Create(const DaemonConfig& config) {
   options.default_checkpoint_interval = config.workers.checkpoint_interval_steps;
   options.max_queued_jobs = config.limits.max_queued_jobs;
   options.max_spec_bytes = config.limits.max_spec_bytes;
+  options.max_graph_bytes = config.limits.max_graph_bytes;
   options.usage = p->ledger.get();
   // Workers report twice per sample, so every sample sees fresh kernel counts.
   if (config.telemetry.interval_seconds > 0) {
@@ -266,7 +267,10 @@ Status Daemon::Run() {
   builder.RegisterService(p.job_service.get());
   builder.RegisterService(p.dataset_service.get());
   builder.RegisterService(p.box_service.get());
-  builder.SetMaxReceiveMessageSize(64 << 20);
+  // A CreateJob carries the spec and the graph; JobManager gives the clearer error for
+  // either one over its limit, so gRPC's own limit leaves room for both.
+  builder.SetMaxReceiveMessageSize(
+      static_cast<int>(p.config.limits.max_graph_bytes + p.config.limits.max_spec_bytes + (4 << 20)));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || port == 0) {
     stop_telemetry();

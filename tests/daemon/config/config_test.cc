@@ -55,6 +55,9 @@ TEST(DaemonConfig, BadValuesNameTheKey) {
   EXPECT_TRUE(FailsWith("tls: {cert: /a.pem}\n", "tls: set both cert and key"));
   EXPECT_TRUE(FailsWith("dataset_dirs: [relative/dir]\n", "dataset_dirs[0]: must be an absolute path"));
   EXPECT_TRUE(FailsWith("limits: {max_dataset_bytes: 0}\n", "limits.max_dataset_bytes: must be > 0"));
+  EXPECT_TRUE(FailsWith("limits: {max_graph_bytes: 0}\n", "limits.max_graph_bytes: must be in 1..1073741824"));
+  EXPECT_TRUE(FailsWith("limits: {max_graph_bytes: 2147483648}\n", "limits.max_graph_bytes"));
+  EXPECT_TRUE(FailsWith("limits: {max_spec_bytes: 100000000}\n", "limits.max_spec_bytes"));
   EXPECT_TRUE(FailsWith("workers: {stop_grace_seconds: -1}\n", "workers.stop_grace_seconds"));
   EXPECT_TRUE(FailsWith("lisen: 127.0.0.1:1\n", "lisen: unknown key"));
   EXPECT_TRUE(FailsWith("limits: {max_queued_jobs: lots}\n", "limits.max_queued_jobs"));

@@ -1,6 +1,8 @@
 // Training graphs through a real petaboxd: a zoo model exported as a graph (same seed)
 // trains to the zoo job's accuracy, through the gRPC API and through `petabox export` +
-// `petabox submit`; bad graphs are refused at submit time with the node at fault.
+// `petabox submit`; bad graphs are refused at submit time with the node at fault; a graph
+// larger than gRPC's usual 64 MiB (ResNet-50 with its weights is 102 MB) is accepted and
+// trains, and one over limits.max_graph_bytes is refused naming the key.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
@@ -13,6 +15,7 @@
 #include "devices/cpu/trace_device.h"
 #include "engine/nn/data_parallel.h"
 #include "engine/nn/graph_model.h"
+#include "engine/nn/layers.h"
 #include "engine/nn/models.h"
 #include "tests/daemon/integration/daemon_harness.h"
 
@@ -90,6 +93,42 @@ TEST(GraphJobsTest, BadGraphsAreRefusedAtSubmit) {
   EXPECT_NE(dangling.error_message().find("dangling reference"), std::string::npos) << dangling.error_message();
   grpc::Status garbage = Create(daemon, Spec(daemon, "graph", 5), "not a graph", &job);
   EXPECT_EQ(garbage.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+// An MLP with 784 x 25600 + 25600 x 10 weights: an 81 MB graph.
+std::string LargeGraph() {
+  Rng rng(3);
+  nn::Sequential m;
+  m.Emplace<nn::Flatten>();
+  m.Emplace<nn::Linear>(784, 25600, rng);
+  m.Emplace<nn::ReLU>();
+  m.Emplace<nn::Linear>(25600, 10, rng);
+  EXPECT_TRUE(nn::MoveToDevice(m, TraceDevice::kName).ok());
+  auto g = nn::ExportClassifier(m, {1, 28, 28});
+  EXPECT_TRUE(g.ok()) << g.status().ToString();
+  return g.ok() ? graph::SerializeGraph(*g) : "";
+}
+
+TEST(GraphJobsTest, GraphsLargerThan64MiBTrain) {
+  DaemonHarness daemon("devices: [CPU:0]\n");
+  daemon.Start();
+  const std::string big = LargeGraph();
+  ASSERT_GT(big.size(), size_t{64} << 20);
+  const v1::JobResult result = RunToEnd(daemon, Spec(daemon, "graph", 3), big);
+  EXPECT_EQ(result.steps(), 3);
+  EXPECT_TRUE(std::isfinite(result.final_loss()));
+}
+
+TEST(GraphJobsTest, GraphOverTheConfiguredLimitIsRefused) {
+  DaemonHarness daemon("devices: [CPU:0]\nlimits: {max_graph_bytes: 100000}\n");
+  daemon.Start();
+  Job job;
+  grpc::Status s = Create(daemon, Spec(daemon, "graph", 5), ExportedGraph("mlp", 1), &job);  // 1.6 MB
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("at most 100000 (config limits.max_graph_bytes)"), std::string::npos)
+      << s.error_message();
+  // The daemon goes on: a job without a graph still runs.
+  RunToEnd(daemon, Spec(daemon, "mlp", 2), "");
 }
 
 struct CliResult {

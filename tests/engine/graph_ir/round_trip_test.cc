@@ -211,6 +211,34 @@ TEST(CaptureTest, FitsBatchDependentSizesAndConstants) {
   ExpectNear(Host((*out)[0]), Host(want), 1e-6, 1e-6, "loss at N=6");
 }
 
+// A long reduction with few outputs (a wide layer into a few classes) is split in two on
+// real devices, by a group count that follows the batch; traced, it stays one reduce, so
+// the graph captures and gives the frontend's values at an untraced batch size.
+TEST(CaptureTest, WideLayerIntoFewOutputsCaptures) {
+  Tensor w = Tensor::Randn({65536, 3}, 5).To(kTrace);
+  ASSERT_TRUE(w.Realize().ok());
+  graph::CaptureSpec spec;
+  spec.inputs = {{"input", {65536}, DType::kFloat32}};
+  spec.parameters = {{"w", w}};
+  spec.build = [&](const std::vector<Tensor>& in) -> StatusOr<graph::NamedTensors> {
+    return graph::NamedTensors{{"loss", in[0].Matmul(w).Sum()}, {"logits", in[0].Matmul(w)}};
+  };
+  StatusOr<graph::GraphIr> g = graph::CaptureGraph(spec);
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  Rng unused(0);
+  auto model = GraphModel::Create(std::make_shared<const graph::GraphIr>(*g), unused, kTrace);
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  Tensor x = Tensor::Randn({5, 65536}, 6).To(kTrace);
+  StatusOr<std::vector<Tensor>> out = (*model)->Outputs({"logits"}, {{"input", x}});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  // Naive product on the host.
+  std::vector<double> xs = Host(x), ws = Host(w), want(5 * 3, 0.0);
+  for (int i = 0; i < 5; ++i)
+    for (int j = 0; j < 3; ++j)
+      for (int k = 0; k < 65536; ++k) want[i * 3 + j] += xs[i * 65536 + k] * ws[k * 3 + j];
+  ExpectNear(Host((*out)[0]), want, 1e-3, 1e-4, "logits at N=5");
+}
+
 TEST(CaptureTest, BatchDependentStructureIsRejected) {
   Tensor w = Tensor::FromVector({1}, {1}, DType::kFloat32, kTrace);
   ASSERT_TRUE(w.Realize().ok());
