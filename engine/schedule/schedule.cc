@@ -84,6 +84,8 @@ class Scheduler {
   Status ScheduleKernel(const NodeRef& root);
   Status ScheduleCopy(const NodeRef& n);
   StatusOr<std::pair<NodeRef, int64_t>> CopySource(const NodeRef& src);
+  // A copy that goes straight into a concatenation's buffer: nothing else reads it.
+  bool CopiedIntoConcat(const Node* v) const { return v->op == Op::kCopy && !IsAvailable(v) && Consumers(v) == 1; }
   std::vector<ConcatPart> InPlaceConcat(const NodeRef& n) const;
   Status ScheduleConcat(const NodeRef& n, const std::vector<ConcatPart>& parts);
 
@@ -372,7 +374,7 @@ std::vector<ConcatPart> Scheduler::InPlaceConcat(const NodeRef& n) const {
   bool remote = false;
   for (const ConcatPart& p : parts) {
     const Node* v = p.value;
-    if (v->op == Op::kCopy && !IsAvailable(v) && Consumers(v) == 1) {
+    if (CopiedIntoConcat(v)) {
       remote |= v->srcs[0]->device != n->device;
       continue;
     }
@@ -386,8 +388,7 @@ Status Scheduler::ScheduleConcat(const NodeRef& n, const std::vector<ConcatPart>
   std::vector<ScheduleItem> copies;
   for (const ConcatPart& p : parts) {
     NodeRef v(n, p.value);  // aliasing: n keeps its parts alive
-    const bool moved = v->op == Op::kCopy && !IsAvailable(v.get()) && Consumers(v.get()) == 1;
-    PB_ASSIGN_OR_RETURN(auto source, CopySource(moved ? v->srcs[0] : v));
+    PB_ASSIGN_OR_RETURN(auto source, CopySource(CopiedIntoConcat(v.get()) ? v->srcs[0] : v));
     ScheduleItem item;
     item.kind = ScheduleItem::Kind::kCopy;
     item.output = n;
