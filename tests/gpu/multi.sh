@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Runs on a lent multi-GPU machine (nvidia-h200-x4; -x2 runs the 2-GPU half), in one call:
+# Runs on a lent multi-GPU machine (nvidia-h200-x4; -x2 runs the 2-GPU half, -x8 adds six of
+# its GPUs, the reference box's count), in one call:
 # builds petabox-bench in the engine-only configuration (as tests/gpu/bench.sh does), then
-#   - all-reduce (engine two-shot, ring and direct) on 2 GPUs and on 4 GPUs for 1, 16 and
-#     256 MB per GPU, against NCCL through torch.distributed on the same GPUs
+#   - all-reduce (engine two-shot, ring and direct) on 2, 4 and 6 GPUs (those the machine
+#     has) for 1, 16 and 256 MB per GPU, against NCCL through torch.distributed on the same GPUs
 #     (tests/bench/nccl_peer.py), and two-shot at 256 MB with other piece sizes (PIECES);
 #   - data-parallel training steps (cnn with 256 and mlp with 1024 examples per GPU; Adam) on
-#     1, 2 and 4 GPUs: samples/s and scaling efficiency (samples/s on N over N times
+#     1, 2, 4 and 6 GPUs: samples/s and scaling efficiency (samples/s on N over N times
 #     samples/s on 1).
 # NVLink multicast stays off (NCCL_NVLS_ENABLE=0). Writes under $OUT: env.txt (GPUs, driver,
 # link topology, torch, NCCL), configure.log, build.log, multi.log (all output) and
@@ -48,7 +49,7 @@ if [ "${1:-}" = quick ]; then
   run 240 train-step --model mlp --batch 64 --steps 3 --devices "$(devices 1)"
   run 240 train-step --model mlp --batch 64 --steps 3 --devices "$(devices 2)"
 else
-  for n in 2 4; do
+  for n in 2 4 6; do
     [ "$gpus" -ge "$n" ] || continue
     run 300 allreduce --devices "$(devices $n)" --sizes 1M,16M,256M --algo twoshot,ring,direct --iters 20
     for piece in ${PIECES:-8M 16M 64M 128M}; do  # two-shot piece sizes (32M ran above)
@@ -56,7 +57,7 @@ else
     done
   done
   for model in cnn mlp; do
-    for n in 1 2 4; do
+    for n in 1 2 4 6; do
       [ "$gpus" -ge "$n" ] || continue
       batch=${BATCH:-256}
       [ "$model" = mlp ] && batch=${MLP_BATCH:-1024}
