@@ -24,15 +24,20 @@ namespace {
 
 using v1::Job;
 
+// A classifier of 1x28x28 images as a serialized graph, exported from the tracing device.
+std::string Serialized(nn::Module& m) {
+  EXPECT_TRUE(nn::MoveToDevice(m, TraceDevice::kName).ok());
+  auto g = nn::ExportClassifier(m, {1, 28, 28});
+  EXPECT_TRUE(g.ok()) << g.status().ToString();
+  return g.ok() ? graph::SerializeGraph(*g) : "";
+}
+
 // The zoo model a job with `seed` starts from, as a graph (what `petabox export` writes).
 std::string ExportedGraph(const std::string& model, uint64_t seed) {
   Rng rng(seed);
   auto m = nn::MakeModel(model, rng);
   EXPECT_TRUE(m.ok());
-  EXPECT_TRUE(nn::MoveToDevice(**m, TraceDevice::kName).ok());
-  auto g = nn::ExportClassifier(**m, {1, 28, 28});
-  EXPECT_TRUE(g.ok()) << g.status().ToString();
-  return g.ok() ? graph::SerializeGraph(*g) : "";
+  return m.ok() ? Serialized(**m) : "";
 }
 
 std::string Spec(const DaemonHarness& daemon, const std::string& model, int steps) {
@@ -103,10 +108,7 @@ std::string LargeGraph() {
   m.Emplace<nn::Linear>(784, 25600, rng);
   m.Emplace<nn::ReLU>();
   m.Emplace<nn::Linear>(25600, 10, rng);
-  EXPECT_TRUE(nn::MoveToDevice(m, TraceDevice::kName).ok());
-  auto g = nn::ExportClassifier(m, {1, 28, 28});
-  EXPECT_TRUE(g.ok()) << g.status().ToString();
-  return g.ok() ? graph::SerializeGraph(*g) : "";
+  return Serialized(m);
 }
 
 TEST(GraphJobsTest, GraphsLargerThan64MiBTrain) {
