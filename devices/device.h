@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/util/status.h"
@@ -24,14 +25,35 @@ struct LaunchDims {
   int64_t cost = 0;
 };
 
+// What the engine decides per device, answered by the device instead of by its name. Each
+// field's default is what a GPU answers; a backend sets what differs.
+struct DeviceCapabilities {
+  // Kernels are host loops: a launch splits [0, global[0]) into chunks over threads and the
+  // kernel loops over the chunk it is given, vectorizing with SIMD (see CpuProgram), instead
+  // of one thread per global index with workgroups sharing memory. Codegen then opens the
+  // global axes as loops and tiles for SIMD registers and caches instead of workgroups.
+  bool loops_over_chunks = false;
+  // The frontend copies operands into cache- and SIMD-friendly layouts before heavy reads:
+  // a transposed matmul weight packed into contiguous rows, convolution windows
+  // materialized once (im2col), convolution weights with output channels innermost. Pays
+  // off in host memory with SIMD; a GPU reads the strided views directly. (Graph
+  // instantiation makes the same matmul choice, engine/graph_ir/instantiate.h.)
+  bool packs_operands_for_simd = false;
+  // The frontend splits a large reduction into two kernels for parallelism, with a group
+  // count that follows the number of outputs. False on the tracing device: a captured
+  // graph's shapes must be a + b*N in the batch N (engine/graph_ir), which that count is not.
+  bool splits_big_reductions = true;
+};
+
 struct DeviceProperties {
-  std::string name;          // canonical, e.g. "CPU:0", "CUDA:1"
-  std::string kind;          // "CPU", "CUDA", "HIP"
+  std::string name;          // canonical, e.g. "CPU:0", "CUDA:1": for messages and lookups
+  std::string kind;          // "CPU", "CUDA", "HIP": for people and telemetry, not decisions
   std::string arch;          // compiler target, e.g. "native", "sm_90", "gfx1100"
   std::string dialect;       // renderer dialect: "c", "cuda", "hip"
   int64_t memory_bytes = 0;  // total memory the device may use (0 = unknown)
   int vector_bytes = 16;     // preferred SIMD width in bytes for register tiles
   int compute_units = 1;     // CPU threads, GPU SMs/CUs
+  DeviceCapabilities capabilities;
 };
 
 // Device memory. Thread-safe.
@@ -100,6 +122,19 @@ class Device {
   // hardware or driver does not allow it, or setting it up failed. Thread-safe. Default:
   // only this device itself.
   virtual bool CanAccessPeer(Device& other) { return &other == this; }
+};
+
+// Where the engine gets devices by name: implemented by the program's device table
+// (devices/registry.h) and installed by the program that assembles the engine
+// (engine/device_source.h); tests may install their own. Thread-safe.
+class DeviceSource {
+ public:
+  virtual ~DeviceSource() = default;
+  // The device called `name` ("<kind>" or "<kind>:<index>"), alive as long as the source.
+  // InvalidArgument for a malformed name; NotFound, saying what exists, for an unknown one.
+  virtual StatusOr<Device*> Get(std::string_view name) = 0;
+  // The name of the device used when none is named.
+  virtual std::string DefaultDevice() const = 0;
 };
 
 }  // namespace petabox

@@ -7,6 +7,9 @@
 #include <thread>
 #include <utility>
 
+#include "devices/gpu/cuda_api.h"
+#include "devices/gpu/hip_api.h"
+
 namespace petabox {
 namespace {
 
@@ -57,7 +60,16 @@ int ResolveThreads(int requested) {
 
 }  // namespace
 
-DeviceRegistry::DeviceRegistry(RegistryOptions options) : options_(std::move(options)) {}
+std::vector<GpuVendorProbe> DefaultGpuVendors() {
+  return {{"CUDA", LoadCudaApi}, {"HIP", LoadHipApi}};
+}
+
+DeviceRegistry::DeviceRegistry(RegistryOptions options) : options_(std::move(options)) {
+  for (const GpuVendorProbe& probe : options_.gpu_vendors) {
+    gpus_.push_back(std::make_unique<GpuVendor>());
+    gpus_.back()->probe = probe;
+  }
+}
 
 // Devices hold shared_ptrs to the pool and compiler, so member order needs no care.
 DeviceRegistry::~DeviceRegistry() = default;
@@ -75,19 +87,23 @@ StatusOr<Device*> DeviceRegistry::Get(std::string_view name) {
     return GetCpu(parsed.index);
   }
   if (parsed.kind == "TRACE" && parsed.index == 0) return GetTrace();
-  if (parsed.kind == "CUDA") return GetCuda(parsed.index);
-  if (parsed.kind == "HIP") return GetHip(parsed.index);
+  for (const std::unique_ptr<GpuVendor>& vendor : gpus_) {
+    if (vendor->probe.kind == parsed.kind) return GetGpu(*vendor, parsed.index);
+  }
   return NotFound("unknown device '" + parsed.kind + ":" + std::to_string(parsed.index) +
                   "' (available: " + AvailableSummary() + ")");
+}
+
+void DeviceRegistry::EnsureCpuShared() {
+  if (cpu_pool_ != nullptr) return;
+  cpu_pool_ = std::make_shared<ThreadPool>(ResolveThreads(options_.cpu_threads));
+  cpu_compiler_ = std::make_shared<CpuCompiler>(options_.compiler);
 }
 
 Device* DeviceRegistry::GetCpu(int index) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (cpus_[index] != nullptr) return cpus_[index].get();
-  if (cpu_pool_ == nullptr) {
-    cpu_pool_ = std::make_shared<ThreadPool>(ResolveThreads(options_.cpu_threads));
-    cpu_compiler_ = std::make_shared<CpuCompiler>(options_.compiler);
-  }
+  EnsureCpuShared();
   cpus_[index] = std::make_unique<CpuDevice>(index, cpu_pool_, cpu_compiler_,
                                              options_.cpu_memory_limit_bytes);
   return cpus_[index].get();
@@ -96,10 +112,7 @@ Device* DeviceRegistry::GetCpu(int index) {
 Device* DeviceRegistry::GetTrace() {
   std::lock_guard<std::mutex> lock(mutex_);
   if (trace_ != nullptr) return trace_.get();
-  if (cpu_pool_ == nullptr) {
-    cpu_pool_ = std::make_shared<ThreadPool>(ResolveThreads(options_.cpu_threads));
-    cpu_compiler_ = std::make_shared<CpuCompiler>(options_.compiler);
-  }
+  EnsureCpuShared();
   trace_ = std::make_unique<TraceDevice>(cpu_pool_, cpu_compiler_);
   return trace_.get();
 }
@@ -107,113 +120,74 @@ Device* DeviceRegistry::GetTrace() {
 std::vector<std::string> DeviceRegistry::Available() const {
   std::vector<std::string> names;
   for (int i = 0; i < kNumVirtualCpus; ++i) names.push_back("CPU:" + std::to_string(i));
-  for (int i = 0; i < Cuda().count; ++i) names.push_back("CUDA:" + std::to_string(i));
-  for (int i = 0; i < Hip().count; ++i) names.push_back("HIP:" + std::to_string(i));
+  for (const std::unique_ptr<GpuVendor>& vendor : gpus_) {
+    for (int i = 0; i < Probed(*vendor).count; ++i) {
+      names.push_back(vendor->probe.kind + ":" + std::to_string(i));
+    }
+  }
   return names;
 }
 
 // "CPU:0..CPU:7, CUDA:0..CUDA:1, HIP:0..HIP:5": one range per kind that has devices.
 std::string DeviceRegistry::AvailableSummary() const {
   std::string summary = "CPU:0..CPU:" + std::to_string(kNumVirtualCpus - 1);
-  if (Cuda().count > 0) summary += ", CUDA:0..CUDA:" + std::to_string(Cuda().count - 1);
-  if (Hip().count > 0) summary += ", HIP:0..HIP:" + std::to_string(Hip().count - 1);
+  for (const std::unique_ptr<GpuVendor>& vendor : gpus_) {
+    const std::string& kind = vendor->probe.kind;
+    const int count = Probed(*vendor).count;
+    if (count > 0) summary += ", " + kind + ":0.." + kind + ":" + std::to_string(count - 1);
+  }
   return summary;
 }
 
 std::string DeviceRegistry::DefaultDevice() const {
-  if (Cuda().count > 0) return "CUDA:0";
-  return Hip().count > 0 ? "HIP:0" : "CPU:0";
+  for (const std::unique_ptr<GpuVendor>& vendor : gpus_) {
+    if (Probed(*vendor).count > 0) return vendor->probe.kind + ":0";
+  }
+  return "CPU:0";
 }
 
-// --- CUDA ---
-
-const DeviceRegistry::CudaProbe& DeviceRegistry::Cuda() const {
-  std::call_once(cuda_probe_once_, [this] {
+DeviceRegistry::GpuVendor& DeviceRegistry::Probed(GpuVendor& vendor) const {
+  std::call_once(vendor.once, [&] {
     if (!options_.enable_gpus) {
-      cuda_probe_.why_none = "GPUs disabled by RegistryOptions::enable_gpus";
+      vendor.why_none = "GPUs disabled by RegistryOptions::enable_gpus";
       return;
     }
-    StatusOr<const CudaApi*> api = LoadCudaApi();
+    StatusOr<const GpuApi*> api = vendor.probe.load();
     if (!api.ok()) {
-      cuda_probe_.why_none = api.status().message();
+      vendor.why_none = api.status().message();
       return;
     }
     int count = 0;
-    if (Status s = CudaCheck((*api)->cuDeviceGetCount(&count), "cuDeviceGetCount"); !s.ok()) {
-      cuda_probe_.why_none = s.message();
+    if (Status s = (*api)->Check((*api)->device_count(&count), "device_count"); !s.ok()) {
+      vendor.why_none = s.message();
       return;
     }
-    if (count <= 0) cuda_probe_.why_none = "the CUDA driver reports no devices";
-    cuda_probe_.api = *api;
-    cuda_probe_.count = std::max(count, 0);
+    if (count <= 0) vendor.why_none = "the " + vendor.probe.kind + " driver reports no devices";
+    vendor.api = *api;
+    vendor.count = std::max(count, 0);
   });
-  return cuda_probe_;
+  return vendor;
 }
 
-StatusOr<Device*> DeviceRegistry::GetCuda(int index) {
-  const CudaProbe& cuda = Cuda();
-  if (index < 0 || index >= cuda.count) {
-    std::string message = "unknown device 'CUDA:" + std::to_string(index) +
+StatusOr<Device*> DeviceRegistry::GetGpu(GpuVendor& vendor, int index) {
+  const std::string& kind = vendor.probe.kind;
+  if (index < 0 || index >= Probed(vendor).count) {
+    std::string message = "unknown device '" + kind + ":" + std::to_string(index) +
                           "' (available: " + AvailableSummary();
-    if (cuda.count == 0) message += "; no CUDA devices: " + cuda.why_none;
+    if (vendor.count == 0) message += "; no " + kind + " devices: " + vendor.why_none;
     return NotFound(message + ")");
   }
   std::lock_guard<std::mutex> lock(mutex_);
-  if (cudas_.empty()) cudas_.resize(static_cast<size_t>(cuda.count));
-  if (cudas_[index] != nullptr) return cudas_[index].get();
-  CudaDeviceOptions device_options = options_.cuda;
+  if (vendor.devices.empty()) vendor.devices.resize(static_cast<size_t>(vendor.count));
+  if (vendor.devices[index] != nullptr) return vendor.devices[index].get();
+  GpuDeviceOptions device_options = options_.gpu;
   if (device_options.compiler.cache_dir.empty()) {
     device_options.compiler.cache_dir = options_.compiler.cache_dir;
   }
   // A failure (e.g. the GPU is held in exclusive mode by another process) is returned and
   // not remembered: the next Get tries again.
-  PB_ASSIGN_OR_RETURN(cudas_[index], CudaDevice::Create(cuda.api, index, device_options));
-  return cudas_[index].get();
-}
-
-// --- HIP ---
-
-const DeviceRegistry::HipProbe& DeviceRegistry::Hip() const {
-  std::call_once(hip_probe_once_, [this] {
-    if (!options_.enable_gpus) {
-      hip_probe_.why_none = "GPUs disabled by RegistryOptions::enable_gpus";
-      return;
-    }
-    StatusOr<const HipApi*> api = LoadHipApi();
-    if (!api.ok()) {
-      hip_probe_.why_none = api.status().message();
-      return;
-    }
-    int count = 0;
-    if (Status s = HipCheck((*api)->hipGetDeviceCount(&count), "hipGetDeviceCount"); !s.ok()) {
-      hip_probe_.why_none = s.message();
-      return;
-    }
-    if (count <= 0) hip_probe_.why_none = "the HIP runtime reports no devices";
-    hip_probe_.api = *api;
-    hip_probe_.count = std::max(count, 0);
-  });
-  return hip_probe_;
-}
-
-StatusOr<Device*> DeviceRegistry::GetHip(int index) {
-  const HipProbe& hip = Hip();
-  if (index < 0 || index >= hip.count) {
-    std::string message = "unknown device 'HIP:" + std::to_string(index) +
-                          "' (available: " + AvailableSummary();
-    if (hip.count == 0) message += "; no HIP devices: " + hip.why_none;
-    return NotFound(message + ")");
-  }
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (hips_.empty()) hips_.resize(static_cast<size_t>(hip.count));
-  if (hips_[index] != nullptr) return hips_[index].get();
-  HipDeviceOptions device_options = options_.hip;
-  if (device_options.compiler.cache_dir.empty()) {
-    device_options.compiler.cache_dir = options_.compiler.cache_dir;
-  }
-  // A failure is returned and not remembered: the next Get tries again.
-  PB_ASSIGN_OR_RETURN(hips_[index], HipDevice::Create(hip.api, index, device_options));
-  return hips_[index].get();
+  PB_ASSIGN_OR_RETURN(vendor.devices[index], GpuDevice::Create(vendor.api, index, device_options));
+  return vendor.devices[index].get();
 }
 
 }  // namespace petabox

@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -13,11 +14,20 @@
 #include "devices/cpu/cpu_device.h"
 #include "devices/cpu/thread_pool.h"
 #include "devices/cpu/trace_device.h"
-#include "devices/cuda/cuda_device.h"
 #include "devices/device.h"
-#include "devices/hip/hip_device.h"
+#include "devices/gpu/gpu_device.h"
 
 namespace petabox {
+
+// A GPU vendor the registry looks for: the kind its devices are named by and how the
+// process's driver table for it is loaded (Unavailable, saying why, when it cannot be).
+struct GpuVendorProbe {
+  std::string kind;  // upper case: "CUDA", "HIP"
+  std::function<StatusOr<const GpuApi*>()> load;
+};
+
+// NVIDIA (CUDA: libcuda.so.1 + NVRTC), then AMD (HIP: libamdhip64 + hiprtc).
+std::vector<GpuVendorProbe> DefaultGpuVendors();
 
 struct RegistryOptions {
   // Threads in the pool shared by all CPU devices; 0 = std::thread::hardware_concurrency().
@@ -27,39 +37,33 @@ struct RegistryOptions {
   // Allocation cap per CPU device in bytes; 0 = unlimited.
   int64_t cpu_memory_limit_bytes = 0;
 
-  // --- CUDA (devices/cuda) ---
-  // Whether GPUs (NVIDIA and AMD) are looked for. false: only the CPU devices exist, no
-  // driver or runtime is loaded, and DefaultDevice() is "CPU:0" (for tests that need the
-  // CPU as default).
+  // Whether GPUs are looked for. false: only the CPU devices exist, no driver or runtime
+  // is loaded, and DefaultDevice() is "CPU:0" (for tests that need the CPU as default).
   bool enable_gpus = true;
-  // Options for every CUDA device. An empty cuda.compiler.cache_dir means
-  // compiler.cache_dir above (so one setting moves both kernel caches).
-  CudaDeviceOptions cuda;
-
-  // --- HIP (devices/hip) ---
-  // Options for every HIP device. An empty hip.compiler.cache_dir means
-  // compiler.cache_dir above.
-  HipDeviceOptions hip;
+  // The GPU vendors looked for, in the order DefaultDevice() prefers them.
+  std::vector<GpuVendorProbe> gpu_vendors = DefaultGpuVendors();
+  // Options for every GPU device. An empty gpu.compiler.cache_dir means
+  // compiler.cache_dir above (so one setting moves every kernel cache).
+  GpuDeviceOptions gpu;
 };
 
 // Lists the devices of this process and hands out long-lived Device pointers.
 //
 // There are kNumVirtualCpus virtual CPU devices, CPU:0..CPU:7, sharing one thread pool and
-// one compiler (so the engine can exercise multi-device code on any host), one CUDA:<i>
-// device per NVIDIA GPU the driver reports (none when libcuda.so.1 is absent or
-// RegistryOptions::enable_gpus is false) and one HIP:<i> device per AMD GPU the HIP
-// runtime reports (none when libamdhip64 is absent, finds no GPU, or GPUs are disabled).
-// TRACE:0, the tracing device for exporting graphs (devices/cpu/trace_device.h), shares
-// the CPU pool and compiler and is not listed by Available().
-// Each driver or runtime is loaded on the first call that needs to know. Each device, and
-// the shared pool and compiler, is created on its first Get. Devices live as long as the
-// registry. Thread-safe.
-class DeviceRegistry {
+// one compiler (so the engine can exercise multi-device code on any host), and for each
+// GPU vendor of RegistryOptions::gpu_vendors one "<kind>:<i>" device per GPU its driver
+// reports (CUDA:<i>, HIP:<i>; none when the driver is absent, finds no GPU, or GPUs are
+// disabled). TRACE:0, the tracing device for exporting graphs (devices/cpu/trace_device.h),
+// shares the CPU pool and compiler and is not listed by Available().
+// Each driver is loaded on the first call that needs to know. Each device, and the shared
+// pool and compiler, is created on its first Get. Devices live as long as the registry.
+// Thread-safe.
+class DeviceRegistry : public DeviceSource {
  public:
   static constexpr int kNumVirtualCpus = 8;
 
   explicit DeviceRegistry(RegistryOptions options);
-  ~DeviceRegistry();
+  ~DeviceRegistry() override;
   DeviceRegistry(const DeviceRegistry&) = delete;
   DeviceRegistry& operator=(const DeviceRegistry&) = delete;
 
@@ -69,32 +73,38 @@ class DeviceRegistry {
 
   // Returns the device called `name`: "<kind>" (index 0) or "<kind>:<index>", the kind
   // case-insensitive ("cpu:1" is CPU:1). InvalidArgument for a malformed name ("", "CPU:x");
-  // NotFound, listing what is available, for an unknown kind or an index out of range.
-  StatusOr<Device*> Get(std::string_view name);
+  // NotFound, listing what is available (and for a GPU kind without devices, why), for an
+  // unknown kind or an index out of range.
+  StatusOr<Device*> Get(std::string_view name) override;
 
   // Canonical names of all devices, e.g. {"CPU:0", ..., "CPU:7", "CUDA:0", "HIP:0"}.
   std::vector<std::string> Available() const;
 
-  // The device the engine uses when none is named: "CUDA:0" when there is a CUDA device,
-  // else "HIP:0" when there is a HIP device, else "CPU:0".
-  std::string DefaultDevice() const;
+  // The device the engine uses when none is named: "<kind>:0" of the first vendor of
+  // gpu_vendors that has a device (by default CUDA:0, else HIP:0), else "CPU:0".
+  std::string DefaultDevice() const override;
 
  private:
+  // One GPU vendor: what its driver reported, found once on first need (loading it costs
+  // an init call), and its devices.
+  struct GpuVendor {
+    GpuVendorProbe probe;
+    std::once_flag once;
+    const GpuApi* api = nullptr;  // null when the driver could not be loaded
+    int count = 0;
+    std::string why_none;                             // set when count is 0
+    std::vector<std::unique_ptr<GpuDevice>> devices;  // GUARDED_BY(mutex_); count long
+  };
+
   Device* GetCpu(int index);
   // TRACE:0 (devices/cpu/trace_device.h), created on first use; not listed by Available().
   Device* GetTrace();
+  void EnsureCpuShared();  // REQUIRES(mutex_)
   std::string AvailableSummary() const;
-
-  // --- CUDA ---
-  // What the driver reported, found once on first need (loading it costs a cuInit).
-  struct CudaProbe {
-    const CudaApi* api = nullptr;  // null when the driver could not be loaded
-    int count = 0;
-    std::string why_none;  // set when count is 0
-  };
-  const CudaProbe& Cuda() const;
-  // CUDA:<index>, created on first use; NotFound when out of range.
-  StatusOr<Device*> GetCuda(int index);
+  // The vendor after its probe ran.
+  GpuVendor& Probed(GpuVendor& vendor) const;
+  // <kind>:<index>, created on first use; NotFound, saying why, when out of range.
+  StatusOr<Device*> GetGpu(GpuVendor& vendor, int index);
 
   const RegistryOptions options_;
 
@@ -103,25 +113,7 @@ class DeviceRegistry {
   std::shared_ptr<CpuCompiler> cpu_compiler_;                        // GUARDED_BY(mutex_)
   std::array<std::unique_ptr<CpuDevice>, kNumVirtualCpus> cpus_;     // GUARDED_BY(mutex_)
   std::unique_ptr<TraceDevice> trace_;                               // GUARDED_BY(mutex_)
-
-  mutable std::once_flag cuda_probe_once_;
-  mutable CudaProbe cuda_probe_;                   // written once, under cuda_probe_once_
-  std::vector<std::unique_ptr<CudaDevice>> cudas_;  // GUARDED_BY(mutex_); Cuda().count long
-
-  // --- HIP ---
-  // What the HIP runtime reported, found once on first need (loading it costs a hipInit).
-  struct HipProbe {
-    const HipApi* api = nullptr;  // null when the runtime could not be loaded
-    int count = 0;
-    std::string why_none;  // set when count is 0
-  };
-  const HipProbe& Hip() const;
-  // HIP:<index>, created on first use; NotFound, saying why, when out of range.
-  StatusOr<Device*> GetHip(int index);
-
-  mutable std::once_flag hip_probe_once_;
-  mutable HipProbe hip_probe_;                    // written once, under hip_probe_once_
-  std::vector<std::unique_ptr<HipDevice>> hips_;  // GUARDED_BY(mutex_); Hip().count long
+  std::vector<std::unique_ptr<GpuVendor>> gpus_;  // one per options_.gpu_vendors, fixed
 };
 
 }  // namespace petabox

@@ -66,6 +66,8 @@ DeviceProperties MakeProperties(int index, int threads, int64_t memory_limit_byt
   }
   properties.vector_bytes = HostVectorBytes();
   properties.compute_units = threads;
+  properties.capabilities.loops_over_chunks = true;
+  properties.capabilities.packs_operands_for_simd = true;
   return properties;
 }
 

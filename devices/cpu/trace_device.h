@@ -1,6 +1,6 @@
-// TRACE:0, the tracing device: a CPU device under another name. Graphs built on it are
-// device-neutral (the frontend makes its CPU-only layout choices, such as im2col copies,
-// only for devices named "CPU:<i>"), so models are built and exported there
+// TRACE:0, the tracing device: a CPU device under another name whose capabilities make the
+// graphs built on it device-neutral (no packed-operand copies such as im2col, no split
+// reductions; devices/device.h DeviceCapabilities), so models are built and exported there
 // (engine/graph_ir/capture.h) on any machine, with no GPU. It runs kernels exactly as the
 // CPU does (parameter initialisation may compute), in host memory.
 #pragma once

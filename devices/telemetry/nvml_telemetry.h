@@ -5,7 +5,7 @@
 #include <string>
 #include <utility>
 
-#include "devices/cuda/dynamic_library.h"
+#include "devices/dynamic_library.h"
 #include "devices/telemetry/nvml_api.h"
 #include "devices/telemetry/telemetry.h"
 #include "engine/util/status.h"

@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "devices/cuda/dynamic_library.h"
+#include "devices/dynamic_library.h"
 #include "devices/telemetry/telemetry.h"
 #include "engine/util/status.h"
 

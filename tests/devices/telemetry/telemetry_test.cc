@@ -11,7 +11,8 @@
 
 #include <gtest/gtest.h>
 
-#include "devices/cuda/cuda_device.h"
+#include "devices/gpu/cuda_api.h"
+#include "devices/gpu/gpu_device.h"
 #include "devices/telemetry/nvml_telemetry.h"
 #include "devices/telemetry/rapl_telemetry.h"
 #include "devices/telemetry/rocm_smi_telemetry.h"
@@ -166,9 +167,9 @@ TEST(RaplTest, NoPowercapIsUnavailable) {
 
 // On a GPU machine: NVML finds the CUDA device by PCI bus id and agrees on its memory.
 TEST(TelemetryTest, NvmlMatchesCudaDevice) {
-  StatusOr<const CudaApi*> api = LoadCudaApi();
+  StatusOr<const GpuApi*> api = LoadCudaApi();
   if (!api.ok()) GTEST_SKIP() << "no CUDA device: " << api.status().message();
-  StatusOr<std::unique_ptr<CudaDevice>> device = CudaDevice::Create(*api, 0);
+  StatusOr<std::unique_ptr<GpuDevice>> device = GpuDevice::Create(*api, 0);
   ASSERT_TRUE(device.ok()) << device.status().ToString();
   auto nvml = NvmlTelemetry::OpenByPciBusId((*device)->pci_bus_id());
   if (!nvml.ok()) GTEST_SKIP() << "no NVML: " << nvml.status().message();

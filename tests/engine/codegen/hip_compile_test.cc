@@ -8,10 +8,10 @@
 //     device libraries (Debian 12: clang-15, rocm-device-libs and libamdhip64-dev's
 //     headers, installed by deploy/install-deps.sh), to a code object whose ELF header
 //     names gfx1100;
-//   - for gfx1030 (RDNA2) with the installed hiprtc through HipCompiler, the path a HIP
+//   - for gfx1030 (RDNA2) with the installed hiprtc through GpuCompiler, the path a HIP
 //     device compiles with (Debian 12's hiprtc, ROCm 5.2, cannot target gfx1100).
 // Each part is skipped, saying what is missing, where its toolchain is not installed.
-// Nothing here runs a kernel: see devices/hip/README.md for what has run on AMD hardware.
+// Nothing here runs a kernel: see devices/gpu/README.md for what has run on AMD hardware.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -25,8 +25,8 @@
 
 #include <gtest/gtest.h>
 
-#include "devices/hip/hip_api.h"
-#include "devices/hip/hip_compiler.h"
+#include "devices/gpu/gpu_compiler.h"
+#include "devices/gpu/hip_api.h"
 #include "engine/codegen/kernel.h"
 #include "engine/codegen/linearize.h"
 #include "engine/codegen/opt/heuristic.h"
@@ -276,12 +276,12 @@ TEST(HipCompileTest, ConformanceKernelsCompileForGfx1100WithClang) {
 TEST(HipCompileTest, ConformanceKernelsCompileWithHiprtc) {
   StatusOr<std::unique_ptr<HipApi>> api = LoadHipLibrariesFrom(HipLibraryNames{});
   if (!api.ok()) GTEST_SKIP() << "no HIP runtime: " << api.status().message();
-  if (!(*api)->has_hiprtc()) GTEST_SKIP() << "no hiprtc: " << (*api)->hiprtc_error;
-  HipCompilerOptions options;
+  if (!(*api)->has_rtc()) GTEST_SKIP() << "no hiprtc: " << (*api)->rtc_error;
+  GpuCompilerOptions options;
   options.cache_dir = ::testing::TempDir() + "/petabox-hip-hiprtc-conformance";
   std::error_code ignored;
   fs::remove_all(options.cache_dir, ignored);
-  HipCompiler compiler(api->get(), "gfx1030", options);
+  GpuCompiler compiler(api->get(), "gfx1030", options);
   const std::vector<NamedKernel> kernels = ConformanceKernels(HipProps("gfx1030"));
   int compiled = 0;
   for (const NamedKernel& k : kernels) {
@@ -292,7 +292,7 @@ TEST(HipCompileTest, ConformanceKernelsCompileWithHiprtc) {
     ++compiled;
   }
   std::printf("compiled %d of %zu HIP kernels for gfx1030 with %s (hiprtc %d.%d)\n", compiled,
-              kernels.size(), (*api)->hiprtc_library.c_str(), (*api)->hiprtc_major, (*api)->hiprtc_minor);
+              kernels.size(), (*api)->rtc_library.c_str(), (*api)->rtc_major, (*api)->rtc_minor);
 }
 
 }  // namespace
