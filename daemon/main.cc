@@ -11,6 +11,8 @@
 
 #include "daemon/config/config.h"
 #include "daemon/server/daemon.h"
+#include "devices/registry.h"
+#include "engine/device_source.h"
 
 namespace {
 
@@ -47,6 +49,7 @@ int Parse(int argc, char** argv, Flags* f) {
 
 int main(int argc, char** argv) {
   using namespace petabox::daemon;
+  petabox::InstallDeviceSource(&petabox::DeviceRegistry::Global());
   Flags flags;
   if (int code = Parse(argc, argv, &flags)) return code < 0 ? 0 : code;
   auto config = flags.config.empty() ? ParseDaemonConfig(kDefaultConfigYaml, "default config")

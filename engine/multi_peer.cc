@@ -4,7 +4,7 @@
 #include <mutex>
 #include <utility>
 
-#include "devices/registry.h"
+#include "engine/device_source.h"
 
 namespace petabox {
 
@@ -15,7 +15,7 @@ bool KernelsCanRead(const std::string& reader, const std::string& owner) {
   std::lock_guard<std::mutex> lock(*mu);
   auto key = std::make_pair(reader, owner);
   if (auto it = answers->find(key); it != answers->end()) return it->second;
-  StatusOr<Device*> r = DeviceRegistry::Global().Get(reader), o = DeviceRegistry::Global().Get(owner);
+  StatusOr<Device*> r = GetDevice(reader), o = GetDevice(owner);
   const bool can = r.ok() && o.ok() && (*r)->CanAccessPeer(**o);
   (*answers)[key] = can;
   return can;

@@ -5,7 +5,7 @@
 #include <map>
 #include <mutex>
 
-#include "devices/registry.h"
+#include "engine/device_source.h"
 #include "engine/codegen/kernel.h"
 #include "engine/codegen/linearize.h"
 #include "engine/codegen/opt/heuristic.h"
@@ -106,7 +106,7 @@ StatusOr<std::shared_ptr<Buffer>> OutputBuffer(const ScheduleItem& item, Device*
 // Compiles (or finds) the kernel, allocates its output and appends the launch to `ops`. The
 // output node is marked realized now: later items of the schedule look up its buffer.
 Status PrepareKernel(const ScheduleItem& item, std::vector<CapturedOp>* ops) {
-  PB_ASSIGN_OR_RETURN(Device * device, DeviceRegistry::Global().Get(item.ast->device));
+  PB_ASSIGN_OR_RETURN(Device * device, GetDevice(item.ast->device));
   if (item.output->numel() == 0) {  // nothing to compute (and a zero-sized GPU grid is invalid)
     PB_ASSIGN_OR_RETURN(std::shared_ptr<Buffer> out, OutputBuffer(item, device));
     item.output->SetRealized(std::move(out));
@@ -140,7 +140,7 @@ Status PrepareKernel(const ScheduleItem& item, std::vector<CapturedOp>* ops) {
 Status PrepareCopy(const ScheduleItem& item, std::vector<CapturedOp>* ops) {
   std::shared_ptr<Buffer> src = item.inputs[0]->buffer();
   if (!src) return Internal("copy source was not realized: " + GraphToString(item.inputs[0]));
-  PB_ASSIGN_OR_RETURN(Device * device, DeviceRegistry::Global().Get(item.output->device));
+  PB_ASSIGN_OR_RETURN(Device * device, GetDevice(item.output->device));
   std::shared_ptr<Buffer> dst;
   int64_t dst_offset = 0, bytes = 0;
   if (item.into_output) {  // a part of a concatenation, into the buffer allocated for it
@@ -165,7 +165,7 @@ Status PrepareCopy(const ScheduleItem& item, std::vector<CapturedOp>* ops) {
 }
 
 Status PrepareEmpty(const ScheduleItem& item) {
-  PB_ASSIGN_OR_RETURN(Device * device, DeviceRegistry::Global().Get(item.output->device));
+  PB_ASSIGN_OR_RETURN(Device * device, GetDevice(item.output->device));
   PB_ASSIGN_OR_RETURN(std::shared_ptr<Buffer> b, Buffer::Allocate(device, item.output->dtype, item.output->numel()));
   item.output->SetRealized(std::move(b));
   return Status::Ok();
@@ -232,7 +232,7 @@ Status Replay(const CapturedOp& op, const std::vector<std::shared_ptr<Buffer>>& 
 }
 
 StatusOr<std::string> KernelSource(const KernelAst& ast) {
-  PB_ASSIGN_OR_RETURN(Device * device, DeviceRegistry::Global().Get(ast.device));
+  PB_ASSIGN_OR_RETURN(Device * device, GetDevice(ast.device));
   PB_ASSIGN_OR_RETURN(Lowered lowered, Lower(ast, device));
   return lowered.source;
 }

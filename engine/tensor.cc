@@ -5,8 +5,8 @@
 #include <cmath>
 #include <cstring>
 
-#include "devices/registry.h"
 #include "engine/autograd.h"
+#include "engine/device_source.h"
 #include "engine/graph_ir/assign_capture.h"
 #include "engine/realize.h"
 #include "engine/tensor_internal.h"
@@ -14,9 +14,7 @@
 namespace petabox {
 
 StatusOr<std::string> ResolveDevice(const std::string& device) {
-  DeviceRegistry& reg = DeviceRegistry::Global();
-  PB_ASSIGN_OR_RETURN(Device * d, reg.Get(device.empty() ? reg.DefaultDevice() : device));
-  return d->properties().name;
+  return ResolveDeviceName(device);
 }
 
 StatusOr<int> NormalizeAxis(int axis, int ndim, const Shape& shape, const char* op) {
@@ -77,7 +75,7 @@ Tensor Tensor::FromData(const void* data, const Shape& shape, DType dtype, const
     if (s < 0) return Error(InvalidArgument("negative dimension in shape " + ShapeToString(shape)));
   auto dev = ResolveDevice(device);
   if (!dev.ok()) return Error(dev.status());
-  auto d = DeviceRegistry::Global().Get(*dev);
+  auto d = GetDevice(*dev);
   auto buf = Buffer::Allocate(*d, dtype, Product(shape));
   if (!buf.ok()) return Error(buf.status());
   Status s = (*buf)->CopyIn(data, (*buf)->bytes());

@@ -2,6 +2,7 @@
 // pooling are sliding-window views (zero-copy) + MUL/SUM or MAX.
 #include <cmath>
 
+#include "engine/device_source.h"
 #include "engine/schedule/schedule.h"
 #include "engine/tensor.h"
 #include "engine/tensor_internal.h"
@@ -29,7 +30,7 @@ bool RowsContiguous(const Tensor& b) {
 Tensor PackForMatmul(const Tensor& b, int64_t n) {
   int64_t k = b.shape()[b.ndim() - 2], m = b.shape().back();
   bool aliased = m * ItemSize(b.dtype()) % 4096 == 0;
-  if (b.device().rfind("CPU", 0) != 0 || n < 16 || k * m < 4096 || (!aliased && RowsContiguous(b))) return b;
+  if (!CapabilitiesOf(b.device()).packs_operands_for_simd || n < 16 || k * m < 4096 || (!aliased && RowsContiguous(b))) return b;
   if (!aliased) return b.Contiguous();
   int64_t pad = 64 / ItemSize(b.dtype());
   std::vector<Range> pads(b.ndim(), {0, 0}), keep;
@@ -164,8 +165,8 @@ Tensor Tensor::Conv2d(const Tensor& weight, const Tensor& bias, Pair stride, Pai
   if (padding.first || padding.second) x = x.Contiguous();
   x = x.Pool({kh, kw}, stride, dilation, "conv2d");  // (N, C, OH, OW, KH, KW)
   if (!x.ok()) return x;
-  bool cpu = device().rfind("CPU", 0) == 0;
-  // On the CPU the windows are materialized once (im2col), laid out (N, OH, OW, C, KH, KW):
+  bool cpu = CapabilitiesOf(device()).packs_operands_for_simd;
+  // On the CPU (devices that pack operands for SIMD) the windows are materialized once (im2col), laid out (N, OH, OW, C, KH, KW):
   // the forward and the weight gradient then read contiguous patches as vectors instead of
   // windowed views; the copy is O(input*KH*KW) against the conv's O(input*KH*KW*Cout).
   if (cpu && kh * kw > 1) x = x.Permute({0, 2, 3, 1, 4, 5}).Contiguous().Permute({0, 3, 1, 2, 4, 5});

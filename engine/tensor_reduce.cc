@@ -2,7 +2,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "devices/cpu/trace_device.h"
+#include "engine/device_source.h"
 #include "engine/schedule/schedule.h"
 #include "engine/tensor.h"
 #include "engine/tensor_internal.h"
@@ -70,9 +70,10 @@ Tensor Tensor::Reduce(Op op, const std::vector<int>& axes, bool keepdim, const c
   // Sums of small ints accumulate in int32 (bool/uint8 would overflow).
   Tensor x = op == Op::kReduceSum && (dtype() == DType::kBool || dtype() == DType::kUInt8) ? Cast(DType::kInt32) : *this;
   int64_t outputs = Product(dropped);
-  // Not on the tracing device: the group count follows the number of outputs, which grows
-  // with the batch, and a captured graph's shapes must be a + b*N (engine/graph_ir).
-  int64_t groups = numel() && device() != TraceDevice::kName ? SplitGroups(outputs, numel() / outputs) : 0;
+  // Only where the device splits (not the tracing device: the group count follows the number
+  // of outputs, which grows with the batch, and a captured graph's shapes must be a + b*N).
+  bool split = numel() && CapabilitiesOf(device()).splits_big_reductions;
+  int64_t groups = split ? SplitGroups(outputs, numel() / outputs) : 0;
   // Split only trailing reduce axes of a plainly laid out tensor: regrouping a permuted or
   // windowed view would turn every load into div/mod index arithmetic.
   bool trailing = !norm.empty() && norm.front() == ndim() - static_cast<int>(norm.size());

@@ -9,9 +9,13 @@
 #include "client/cli/context.h"
 #include "client/cli/outcome.h"
 #include "client/lib/environment.h"
+#include "devices/registry.h"
+#include "engine/device_source.h"
 
 int main(int argc, char** argv) {
   using namespace petabox::cli;
+  // The engine builds and exports graphs on the tracing device (petabox graph ...).
+  petabox::InstallDeviceSource(&petabox::DeviceRegistry::Global());
   CommandContext context(petabox::client::ClientEnv::FromProcess());
   CLI::App app("petabox: submit, watch and manage training jobs on a petaboxd box", "petabox");
   app.footer(ExitCodeHelp());

@@ -41,6 +41,8 @@
 #include "daemon/worker/job_spec.h"
 #include "daemon/worker/runner.h"
 #include "daemon/worker/usage_meter.h"
+#include "devices/registry.h"
+#include "engine/device_source.h"
 
 namespace {
 
@@ -188,6 +190,7 @@ int Run(const Args& args, EventWriter* events) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  petabox::InstallDeviceSource(&petabox::DeviceRegistry::Global());
   Args args;
   if (!ParseArgs(argc, argv, &args)) return 2;
   std::signal(SIGTERM, OnSigterm);

@@ -219,7 +219,8 @@ int Linearizer::Eval(const KNode* k, const Code& code) {
   return -1;
 }
 
-// CPU: the first global axis is split over the thread pool, the others are loops.
+// Kernels that loop over chunks (CPU): the first global axis is split over the thread
+// pool, the others are loops.
 void Linearizer::OpenGlobalsCpu() {
   const Shape& shape = k_.shape();
   bool opened_parallel = false;
@@ -341,7 +342,7 @@ int Linearizer::ReduceLanes(int acc, DType dtype) {
 LinearKernel Linearizer::Run() {
   reduce_ = FindReduce(k_.ast().root);
   const Shape& shape = k_.shape();
-  if (k_.props().kind == "CPU") OpenGlobalsCpu();
+  if (k_.props().capabilities.loops_over_chunks) OpenGlobalsCpu();
   else OpenGlobalsGpu();
   if (reduce_) {
     double init = reduce_->op == Op::kReduceSum ? 0.0 : -std::numeric_limits<double>::infinity();

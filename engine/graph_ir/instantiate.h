@@ -28,8 +28,8 @@ struct Leaves {
 };
 
 struct InstantiateOptions {
-  // The CPU backend's layout choice for matmuls (the frontend makes it for CPU devices,
-  // engine/tensor_nn.cc PackForMatmul): a transposed 2-D parameter (a Linear weight, W^T)
+  // The CPU backend's layout choice for matmuls (the frontend makes it on devices that pack
+  // operands for SIMD, DeviceCapabilities, engine/tensor_nn.cc PackForMatmul): a transposed 2-D parameter (a Linear weight, W^T)
   // of at least 4096 elements is copied into a contiguous buffer before the product reads
   // it, so its rows are read as vectors. Same values; graphs are captured device-neutral.
   bool pack_transposed_weights = false;

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "engine/autograd.h"
+#include "engine/device_source.h"
 #include "engine/graph_ir/capture.h"
 #include "engine/graph_ir/instantiate.h"
 
@@ -97,7 +98,8 @@ StatusOr<std::vector<NodeRef>> GraphModel::Build(const std::vector<uint32_t>& ro
     it = resolved_.emplace(batch, std::move(r)).first;
   }
   graph::InstantiateOptions options;
-  options.pack_transposed_weights = leaves.device.rfind("CPU", 0) == 0;  // as the frontend does on CPUs
+  // As the frontend does (engine/tensor_nn.cc PackForMatmul).
+  options.pack_transposed_weights = CapabilitiesOf(leaves.device).packs_operands_for_simd;
   PB_ASSIGN_OR_RETURN(std::vector<NodeRef> nodes, graph::Instantiate(g, it->second, leaves, roots, options));
   if (NoGradGuard::Active())
     for (NodeRef& n : nodes) n = MakeNode(Op::kDetach, n->dtype, n->shape, n->device, {n});

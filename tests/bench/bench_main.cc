@@ -26,6 +26,8 @@
 #include <string>
 #include <vector>
 
+#include "devices/registry.h"
+#include "engine/device_source.h"
 #include "tests/bench/allreduce_cmd.h"
 #include "tests/bench/bandwidth_cmd.h"
 #include "tests/bench/bench_ops.h"
@@ -185,4 +187,7 @@ int Main(int argc, char** argv) {
 }  // namespace
 }  // namespace petabox::bench
 
-int main(int argc, char** argv) { return petabox::bench::Main(argc, argv); }
+int main(int argc, char** argv) {
+  petabox::InstallDeviceSource(&petabox::DeviceRegistry::Global());
+  return petabox::bench::Main(argc, argv);
+}

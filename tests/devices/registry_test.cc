@@ -1,9 +1,13 @@
 #include "devices/registry.h"
 
+#include <atomic>
+
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
+
+#include "devices/gpu/hip_api.h"
 
 namespace petabox {
 namespace {
@@ -86,6 +90,86 @@ TEST(DeviceRegistryTest, GlobalIsOneInstance) {
   EXPECT_EQ(&DeviceRegistry::Global(), &DeviceRegistry::Global());
   // "CUDA:0" on a machine with an NVIDIA GPU, else "CPU:0".
   EXPECT_TRUE(DeviceRegistry::Global().Get(DeviceRegistry::Global().DefaultDevice()).ok());
+}
+
+// Fake vendors for the probe list: tables whose driver reports a fixed number of GPUs and
+// refuses to open any (so Get's failure path runs, and nothing is allocated).
+const GpuApi* FakeVendor(const char* kind, int (*count)(int*)) {
+  auto* api = new HipApi();  // leaked: a registry keeps table pointers for its lifetime
+  api->kind = kind;
+  api->device_count = count;
+  api->hipSetDevice = [](int) -> GpuResult { return kHipErrorInvalidDevice; };
+  return api;
+}
+int TwoGpus(int* n) { *n = 2; return 0; }
+int OneGpu(int* n) { *n = 1; return 0; }
+
+RegistryOptions WithVendors(std::vector<GpuVendorProbe> vendors) {
+  RegistryOptions options = TestOptions();
+  options.enable_gpus = true;
+  options.gpu_vendors = std::move(vendors);
+  return options;
+}
+
+TEST(DeviceRegistryTest, DefaultVendorsAreCudaThenHip) {
+  std::vector<GpuVendorProbe> vendors = DefaultGpuVendors();
+  ASSERT_EQ(vendors.size(), 2u);
+  EXPECT_EQ(vendors[0].kind, "CUDA");
+  EXPECT_EQ(vendors[1].kind, "HIP");
+}
+
+TEST(DeviceRegistryTest, GpusComeFromTheProbeList) {
+  static const GpuApi* fake = FakeVendor("FAKE", TwoGpus);
+  DeviceRegistry registry(WithVendors({
+      {"NONE", [] { return StatusOr<const GpuApi*>(Unavailable("libnone.so not found: test")); }},
+      {"FAKE", [] { return StatusOr<const GpuApi*>(fake); }},
+  }));
+  std::vector<std::string> names = registry.Available();
+  ASSERT_EQ(names.size(), DeviceRegistry::kNumVirtualCpus + 2u);
+  EXPECT_EQ(names[DeviceRegistry::kNumVirtualCpus], "FAKE:0");
+  EXPECT_EQ(names.back(), "FAKE:1");
+  EXPECT_EQ(registry.DefaultDevice(), "FAKE:0");
+  EXPECT_EQ(registry.Get("none").status().message(),
+            "unknown device 'NONE:0' (available: CPU:0..CPU:7, FAKE:0..FAKE:1; no NONE devices: "
+            "libnone.so not found: test)");
+  EXPECT_EQ(registry.Get("FAKE:2").status().message(),
+            "unknown device 'FAKE:2' (available: CPU:0..CPU:7, FAKE:0..FAKE:1)");
+  // A listed GPU that fails to open says so, with the driver's error; kinds that are no
+  // vendor's stay unknown.
+  StatusOr<Device*> refused = registry.Get("fake:1");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(refused.status().message(), "hipSetDevice: FAKE error (101)");
+  EXPECT_EQ(registry.Get("GPU:0").status().code(), StatusCode::kNotFound);
+}
+
+TEST(DeviceRegistryTest, TheFirstVendorWithDevicesIsTheDefault) {
+  static const GpuApi* a = FakeVendor("A", OneGpu);
+  static const GpuApi* b = FakeVendor("B", OneGpu);
+  auto probe = [](const char* kind, const GpuApi* api) {
+    return GpuVendorProbe{kind, [api] { return StatusOr<const GpuApi*>(api); }};
+  };
+  EXPECT_EQ(DeviceRegistry(WithVendors({probe("A", a), probe("B", b)})).DefaultDevice(), "A:0");
+  EXPECT_EQ(DeviceRegistry(WithVendors({probe("B", b), probe("A", a)})).DefaultDevice(), "B:0");
+}
+
+TEST(DeviceRegistryTest, EachVendorIsProbedOnceAndNotWhenGpusAreDisabled) {
+  static std::atomic<int> loads{0};
+  static const GpuApi* fake = FakeVendor("FAKE", OneGpu);
+  GpuVendorProbe counting{"FAKE", [] {
+                            ++loads;
+                            return StatusOr<const GpuApi*>(fake);
+                          }};
+  DeviceRegistry registry(WithVendors({counting}));
+  EXPECT_EQ(registry.DefaultDevice(), "FAKE:0");
+  EXPECT_EQ(registry.Available().size(), DeviceRegistry::kNumVirtualCpus + 1u);
+  EXPECT_FALSE(registry.Get("FAKE:0").ok());
+  EXPECT_EQ(loads.load(), 1);
+  RegistryOptions disabled = WithVendors({counting});
+  disabled.enable_gpus = false;
+  DeviceRegistry off(disabled);
+  EXPECT_EQ(off.DefaultDevice(), "CPU:0");
+  EXPECT_EQ(loads.load(), 1);
 }
 
 }  // namespace

@@ -129,9 +129,9 @@ void ApplyHeuristics(Kernel& kernel) {
   kernel.Normalize();
   const KNode* reduce = FindReduce(kernel.ast().root);
   if (!reduce) return;  // elementwise: the C compiler vectorizes the plain inner loop
-  if (kernel.props().kind != "CPU") {
+  if (!kernel.props().capabilities.loops_over_chunks) {
     if (Group(kernel)) return;
-    // GPUs: scalar threads with a 4x4 register tile over two reused axes.
+    // One thread per index (GPUs): scalar threads with a 4x4 register tile over two reused axes.
     int first = UpcastReuseAxis(kernel, reduce, -1);
     if (first >= 0) UpcastReuseAxis(kernel, reduce, first);
     UnrollReduce(kernel);

@@ -2,6 +2,9 @@
 #include <gtest/gtest.h>
 
 #include "devices/registry.h"
+#include "engine/codegen/kernel.h"
+#include "engine/codegen/opt/heuristic.h"
+#include "engine/schedule/schedule.h"
 #include "engine/exec_stats.h"
 #include "engine/realize.h"
 #include "engine/tensor.h"
@@ -70,6 +73,29 @@ TEST(CodegenTest, HalfAndBFloat16ComputeInFloat) {
     ASSERT_TRUE(v.ok()) << v.status().ToString();
     EXPECT_EQ(*v, (std::vector<float>{4.0f, -3.0f, 1.5f})) << Name(dt);
   }
+}
+
+// Kernels that loop over chunks of global[0] (host threads) tile for SIMD; the others (one
+// thread per index) split a long reduction over a workgroup. The choice follows
+// DeviceCapabilities::loops_over_chunks, whatever the device is called.
+TEST(CodegenTest, HeuristicsFollowTheLoopsOverChunksCapability) {
+  std::vector<float> values(16 * 4096, 0.5f);
+  // On TRACE:0, which does not split reductions in the frontend: one reduce kernel.
+  Tensor sum = Tensor::FromVector(values, {16, 4096}, DType::kFloat32, "TRACE:0").Sum({1});
+  auto items = CreateSchedule({sum.Contiguous().node()});
+  ASSERT_TRUE(items.ok()) << items.status().ToString();
+  auto groups = [&](bool loops_over_chunks) {
+    DeviceProperties props;
+    props.name = "TEST:0";
+    props.capabilities.loops_over_chunks = loops_over_chunks;
+    Kernel kernel(items->back().ast, props);
+    ApplyHeuristics(kernel);
+    int count = 0;
+    for (AxisKind kind : kernel.kinds()) count += kind == AxisKind::kGroup;
+    return count;
+  };
+  EXPECT_EQ(groups(false), 1);
+  EXPECT_EQ(groups(true), 0);
 }
 
 }  // namespace
