@@ -1,6 +1,6 @@
 // The few NVML (libnvidia-ml.so.1) types and entry points NvmlTelemetry uses, declared
 // with nvml.h's C signatures so that building needs no NVIDIA headers
-// (tests/devices/cuda/cuda_abi_check.cpp compares them with nvml.h where it exists).
+// (tests/devices/gpu/cuda_abi_check.cpp compares them with nvml.h where it exists).
 #pragma once
 
 #ifdef PETABOX_CUDA_ABI_CHECK
