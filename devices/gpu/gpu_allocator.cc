@@ -101,6 +101,7 @@ bool GpuAllocator::EnsureStaging(size_t bytes) {
   staging_ = nullptr;
   staging_bytes_ = 0;
   void* buffer = nullptr;
+  // Flags 0: plain pinned memory (CU_MEMHOSTALLOC default, hipHostMallocDefault).
   if (api_.host_alloc(&buffer, want, 0) != api_.codes.success) return false;
   staging_ = buffer;
   staging_bytes_ = want;
