@@ -14,8 +14,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// The repository root: this file is <root>/tests/devices/gpu/hip_abi_test.cc.
-fs::path SourceRoot() { return fs::path(__FILE__).parent_path().parent_path().parent_path().parent_path(); }
+// The repository root (set by tests/CMakeLists.txt; __FILE__ may be relative to the build
+// directory, which ctest does not run in).
+fs::path SourceRoot() { return fs::path(PETABOX_SOURCE_DIR); }
 
 // The include directory holding hip/hip_runtime_api.h and hip/hiprtc.h, or empty.
 std::string HipIncludeDir() {
