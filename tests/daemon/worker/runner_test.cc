@@ -97,13 +97,14 @@ TEST_F(RunnerTest, TrainsEvaluatesAndReports) {
   EXPECT_GT(result->train_samples_per_second, 0);
   EXPECT_GT(result->achieved_flops_per_second, 0);
   const std::string events = events_.text();
-  EXPECT_TRUE(Contains(events, "{\"event\":\"progress\""));
+  EXPECT_TRUE(Contains(events, "{\"progress\":{"));
   EXPECT_TRUE(Contains(events, "\"achieved_flops_per_second\":"));
   EXPECT_TRUE(Contains(events, "\"eta_seconds\":"));
-  EXPECT_TRUE(Contains(events, "{\"event\":\"eval\""));
-  EXPECT_TRUE(Contains(events, "{\"event\":\"done\""));
-  const std::string summary = ResultJson(*result).ToString();
-  for (const char* key : {"\"test_accuracy\":", "\"train_samples_per_second\":", "\"epochs\":3", "\"steps\":9"})
+  EXPECT_TRUE(Contains(events, "{\"eval\":{"));
+  EXPECT_TRUE(Contains(events, "{\"done\":{"));
+  EXPECT_TRUE(Contains(events, "\"time\":\""));
+  const std::string summary = ToJsonLine(Summary(*result));
+  for (const char* key : {"\"test_accuracy\":", "\"train_samples_per_second\":", "\"epochs\":3", "\"steps\":\"9\""})
     EXPECT_TRUE(Contains(summary, key));
 }
 
@@ -187,7 +188,8 @@ TEST_F(RunnerTest, SetupErrors) {
   JobSpec spec = Spec();
   spec.devices = {"CPU:0", "CPU:1", "CPU:2"};
   spec.global_batch_size = 2;  // fewer examples than devices
-  Status few = Runner::Create(spec, {}, events_.writer()).status();
+  // Checked where the spec comes in (ParseJobSpec / ValidateJobSpec), not again by the runner.
+  Status few = ValidateJobSpec(spec);
   EXPECT_EQ(few.code(), StatusCode::kInvalidArgument);
   EXPECT_TRUE(Contains(few.message(), "global_batch_size: must be at least the number of devices (3")) << few.ToString();
   spec = Spec();
