@@ -1,12 +1,12 @@
 #include "daemon/worker/events.h"
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/util/delimited_message_util.h>
 #include <google/protobuf/util/json_util.h>
-#include <google/protobuf/util/time_util.h>
 
 namespace petabox::worker {
 
@@ -41,7 +41,10 @@ StatusOr<std::unique_ptr<EventWriter>> EventWriter::Open(const std::string& targ
 }
 
 void EventWriter::Emit(v1::WorkerEvent event) {
-  *event.mutable_time() = google::protobuf::util::TimeUtil::GetCurrentTime();
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(now);
+  event.mutable_time()->set_seconds(seconds.count());
+  event.mutable_time()->set_nanos(static_cast<int32_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(now - seconds).count()));
   std::string bytes;
   if (format_ == EventFormat::kProto) {
     google::protobuf::io::StringOutputStream stream(&bytes);
