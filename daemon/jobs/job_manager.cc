@@ -329,7 +329,7 @@ std::vector<std::string> JobManager::WorkerArgs(const v1::Job& job) const {
 }
 
 void JobManager::StartWorker(v1::Job job, const std::vector<std::string>& devices) {
-  if (!job.has_spec()) return SetState(&job, v1::Job::FAILED, "the job has no typed spec (petaboxd: MigrateSpecs)");
+  if (!job.has_spec()) return SetState(&job, v1::Job::FAILED, "the job was stored without its typed spec (Job.spec); submit it again");
   const std::string name = job.name();
   std::error_code ec;
   fs::create_directories(JobDir(name) + "/checkpoints", ec);  // there since Queue, unless removed meanwhile
