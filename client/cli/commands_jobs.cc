@@ -40,14 +40,14 @@ client::RetryPolicy CreateRetryPolicy() {
 }
 
 Outcome RunSubmit(CommandContext& context, const SubmitArgs& args) {
-  StatusOr<std::string> spec = ReadJobSpec(args.spec_path);
+  StatusOr<SpecFile> spec = ReadJobSpec(args.spec_path);  // parsed and validated once, here
   if (!spec.ok()) return UsageError(spec.status());
-  StatusOr<std::string> graph = ReadSpecGraph(args.spec_path, *spec);  // model: graph uploads its graph
+  StatusOr<std::string> graph = ReadSpecGraph(args.spec_path, spec->spec);  // model: graph uploads its graph
   if (!graph.ok()) return UsageError(graph.status());
   auto connection = context.Connect();
   if (!connection.ok()) return UsageError(connection.status());
   v1::Job job;
-  job.set_spec_yaml(*spec);
+  job.set_spec_yaml(spec->yaml);
   job.set_graph(*graph);
   job.set_priority(args.priority);
   StatusOr<v1::Job> created =

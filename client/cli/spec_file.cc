@@ -1,7 +1,5 @@
 #include "client/cli/spec_file.h"
 
-#include <yaml-cpp/yaml.h>
-
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -11,32 +9,25 @@
 
 namespace petabox::cli {
 
-StatusOr<std::string> ReadJobSpec(const std::string& path) {
+StatusOr<SpecFile> ReadJobSpec(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return InvalidArgument("cannot read job spec " + path);
   std::ostringstream text;
   text << in.rdbuf();
-  try {
-    YAML::Node root = YAML::Load(text.str());
-    if (!root.IsMap()) return InvalidArgument(path + ": a job spec is a YAML mapping (name:, model:, dataset:, ...)");
-  } catch (const YAML::Exception& e) {
-    return InvalidArgument(path + ": " + e.what());
+  SpecFile file;
+  file.yaml = text.str();
+  if (file.yaml.find_first_not_of(" \t\r\n") == std::string::npos) {
+    return InvalidArgument(path + ": the job spec is empty (a YAML mapping: name:, model:, dataset:, ...)");
   }
-  return text.str();
+  worker::SpecParseOptions options;
+  options.check_devices = false;  // the daemon's devices, not this machine's
+  PB_ASSIGN_OR_RETURN(file.spec, worker::ParseJobSpec(file.yaml, path, options));
+  return file;
 }
 
-StatusOr<std::string> ReadSpecGraph(const std::string& spec_path, const std::string& spec_yaml) {
-  std::string model, file;
-  try {
-    YAML::Node root = YAML::Load(spec_yaml);
-    if (root["model"] && root["model"].IsScalar()) model = root["model"].as<std::string>();
-    if (root["graph"] && root["graph"].IsScalar()) file = root["graph"].as<std::string>();
-  } catch (const YAML::Exception& e) {
-    return InvalidArgument(spec_path + ": " + e.what());
-  }
-  if (model != "graph") return std::string();
-  if (file.empty()) return InvalidArgument(spec_path + ": graph: model 'graph' needs the graph file (graph: FILE)");
-  std::filesystem::path path(file);
+StatusOr<std::string> ReadSpecGraph(const std::string& spec_path, const worker::JobSpec& spec) {
+  if (spec.model != "graph") return std::string();
+  std::filesystem::path path(spec.graph);  // not empty: the spec was validated
   if (path.is_relative()) path = std::filesystem::path(spec_path).parent_path() / path;
   // An ONNX model is imported here, on the tracing device; the daemon gets the graph.
   const bool onnx = path.extension() == ".onnx";

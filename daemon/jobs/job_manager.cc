@@ -15,6 +15,7 @@
 #include "daemon/telemetry/usage_ledger.h"
 #include "daemon/telemetry/worker_usage.h"
 #include "daemon/worker/checkpoint.h"
+#include "daemon/worker/job_spec_proto.h"
 
 namespace petabox::daemon {
 
@@ -25,9 +26,11 @@ using google::protobuf::util::TimeUtil;
 struct JobManager::Running {
   std::shared_ptr<WorkerProcess> process;
   std::vector<std::string> devices;
-  bool done = false;       // saw "done"
-  bool preempted = false;  // saw "preempted"
-  std::string error;       // the "error" event's message
+  bool done = false;       // saw `done`
+  bool preempted = false;  // saw `preempted`
+  std::string error;       // the `error` event's message
+  bool invalid_spec = false;   // the `error` event said the spec is invalid (no retry)
+  std::string protocol_error;  // the events broke the worker protocol (the worker is killed)
   std::string last_log;    // the worker's last output line (why it exited, when no error event says)
   v1::JobResult result;
 };
@@ -136,6 +139,9 @@ StatusOr<worker::JobSpec> JobManager::CheckSpec(const v1::Job& job) {
     return InvalidArgument("job.graph is " + std::to_string(job.graph().size()) + " bytes; this daemon accepts at most " +
                            std::to_string(options_.max_graph_bytes) + " (config limits.max_graph_bytes)");
   }
+  // The graph is validated once here; the worker parses the file again (graph.pbgraph in
+  // the job's directory) because a process boundary lies between them: the daemon keeps
+  // no engine graph for it, and a file is how the bytes reach the other process.
   if (!job.graph().empty()) {
     auto graph = graph::ParseGraph(job.graph());
     if (!graph.ok()) return Status(graph.status().code(), "job.graph: " + graph.status().message());
@@ -150,6 +156,7 @@ StatusOr<worker::JobSpec> JobManager::CheckSpec(const v1::Job& job) {
 StatusOr<v1::Job> JobManager::CreateJob(v1::Job job, const std::string& request_id) {
   if (request_id.size() > 128) return InvalidArgument("request_id is longer than 128 characters");
   PB_ASSIGN_OR_RETURN(worker::JobSpec spec, CheckSpec(job));
+  *job.mutable_spec() = worker::JobSpecToProto(spec);
   job.set_display_name(spec.name);
   job.set_device_count(static_cast<int32_t>(worker::DeviceCount(spec)));
   job.set_max_restarts(static_cast<int32_t>(spec.max_restarts));
@@ -184,8 +191,7 @@ bool JobManager::DatasetInUse(const std::string& dataset_name) {
   auto jobs = store_->JobsInStates({v1::Job::QUEUED, v1::Job::STARTING, v1::Job::RUNNING, v1::Job::CANCELLING});
   if (!jobs.ok()) return true;  // when unsure, keep the data
   for (const v1::Job& job : *jobs) {
-    auto spec = worker::ParseJobSpec(job.spec_yaml());
-    if (spec.ok() && spec->dataset.source == dataset_name) return true;
+    if (!job.has_spec() || job.spec().dataset().source() == dataset_name) return true;  // unsure: keep
   }
   return false;
 }
@@ -260,7 +266,6 @@ StatusOr<v1::Job> JobManager::Queue(v1::Job job, const std::string& request_id) 
   std::error_code ec;
   fs::create_directories(JobDir(job.name()) + "/checkpoints", ec);
   if (ec) return Unavailable("cannot create " + JobDir(job.name()) + ": " + ec.message());
-  PB_RETURN_IF_ERROR(WriteFileAtomically(JobDir(job.name()) + "/spec.yaml", job.spec_yaml()));
   if (!job.graph().empty()) {  // the worker's (--graph); the store keeps jobs without it
     PB_RETURN_IF_ERROR(WriteFileAtomically(JobDir(job.name()) + "/graph.pbgraph", job.graph()));
     job.clear_graph();
@@ -295,17 +300,26 @@ void JobManager::Schedule() {
   }
 }
 
-std::vector<std::string> JobManager::WorkerArgs(const v1::Job& job, const worker::JobSpec& spec,
-                                                const std::vector<std::string>& devices) const {
+// The job's typed spec completed for its worker: the devices it was given, its own
+// directories, the graph uploaded with it, the daemon's default checkpoint interval. Valid
+// by construction (the stored spec was validated at CreateJob, and the devices number
+// what it asked for), so the worker checks nothing again.
+worker::JobSpec JobManager::WorkerSpec(const v1::Job& job, const std::vector<std::string>& devices) const {
   const std::string dir = JobDir(job.name());
-  std::vector<std::string> argv = {options_.worker_binary, "--job", dir + "/spec.yaml", "--events", "/dev/fd/3",
-                                   "--devices", JoinComma(devices), "--checkpoint-dir", dir + "/checkpoints",
-                                   "--default-checkpoint-interval", std::to_string(options_.default_checkpoint_interval),
-                                   "--stop-with-parent"};
-  if (!spec.dataset.source.empty()) {
-    argv.insert(argv.end(), {"--dataset-dir", options_.data_dir + "/" + spec.dataset.source});
-  }
-  if (spec.model == "graph") argv.insert(argv.end(), {"--graph", dir + "/graph.pbgraph"});
+  worker::JobSpec spec = worker::JobSpecFromProto(job.spec());
+  spec.devices = devices;
+  spec.device_count = 0;
+  spec.checkpoint.dir = dir + "/checkpoints";
+  if (spec.checkpoint.interval_steps == 0) spec.checkpoint.interval_steps = options_.default_checkpoint_interval;
+  if (!spec.dataset.source.empty()) spec.dataset.dir = options_.data_dir + "/" + spec.dataset.source;
+  if (spec.model == "graph") spec.graph = dir + "/graph.pbgraph";
+  return spec;
+}
+
+std::vector<std::string> JobManager::WorkerArgs(const v1::Job& job) const {
+  const std::string dir = JobDir(job.name());
+  std::vector<std::string> argv = {options_.worker_binary, "--spec-proto", dir + "/spec.pb", "--events", "/dev/fd/3",
+                                   "--events-format", "proto", "--stop-with-parent"};
   if (options_.usage_interval_seconds > 0) {
     argv.insert(argv.end(), {"--usage-interval", std::to_string(options_.usage_interval_seconds)});
   }
@@ -315,14 +329,18 @@ std::vector<std::string> JobManager::WorkerArgs(const v1::Job& job, const worker
 }
 
 void JobManager::StartWorker(v1::Job job, const std::vector<std::string>& devices) {
-  auto spec = worker::ParseJobSpec(job.spec_yaml(), "spec");
-  if (!spec.ok()) return SetState(&job, v1::Job::FAILED, spec.status().ToString());
+  if (!job.has_spec()) return SetState(&job, v1::Job::FAILED, "the job was stored without its typed spec (Job.spec); submit it again");
   const std::string name = job.name();
+  std::error_code ec;
+  fs::create_directories(JobDir(name) + "/checkpoints", ec);  // there since Queue, unless removed meanwhile
+  Status written = worker::WriteJobSpecFile(JobDir(name) + "/spec.pb", WorkerSpec(job, devices));
+  if (!written.ok()) return SetState(&job, v1::Job::FAILED, "cannot start petabox-worker: " + written.ToString());
   WorkerCallbacks callbacks;
-  callbacks.on_event = [this, name](const std::string& line) { OnWorkerEvent(name, line); };
+  callbacks.on_event = [this, name](const v1::WorkerEvent& event) { OnWorkerEvent(name, event); };
+  callbacks.on_protocol_error = [this, name](const Status& error) { OnProtocolError(name, error); };
   callbacks.on_log = [this, name](const std::string& line) { OnWorkerLog(name, line); };
   callbacks.on_exit = [this, name](const ExitInfo& exit) { OnWorkerExit(name, exit); };
-  auto process = WorkerProcess::Start(io_, WorkerArgs(job, *spec, devices), options_.worker_env, callbacks);
+  auto process = WorkerProcess::Start(io_, WorkerArgs(job), options_.worker_env, callbacks);
   if (!process.ok()) return SetState(&job, v1::Job::FAILED, "cannot start petabox-worker: " + process.status().ToString());
   auto run = std::make_unique<Running>();
   run->process = std::move(*process);
@@ -337,41 +355,68 @@ void JobManager::StartWorker(v1::Job job, const std::vector<std::string>& device
 
 // ---- loop thread: what the worker says
 
-void JobManager::OnWorkerEvent(const std::string& name, const std::string& line) {
+// The last events and usage are kept for the exit; the others go to the store.
+void JobManager::OnWorkerEvent(const std::string& name, const v1::WorkerEvent& event) {
   auto it = running_.find(name);
-  auto event = ParseWorkerEvent(line);
-  auto job = store_->GetJob(name);
-  if (it == running_.end() || !event.ok() || !job.ok()) return;
+  if (it == running_.end()) return;
   Running& run = *it->second;
-  v1::JobEvent out;
-  if (event->type == "started" && job->state() == v1::Job::STARTING) {
-    SetState(&*job, v1::Job::RUNNING, "training started");
-  } else if (event->type == "progress") {
-    *out.mutable_progress() = ToProgress(*event);
-    *job->mutable_progress() = out.progress();
-    Record(*job, std::move(out));
-  } else if (event->type == "eval") {
-    *out.mutable_eval() = ToEval(*event);
-    Append(name, std::move(out));
-  } else if (event->type == "checkpoint") {
-    out.mutable_checkpoint()->set_step(static_cast<int64_t>(event->Number("step")));
-    out.mutable_checkpoint()->set_epoch(static_cast<int64_t>(event->Number("epoch")));
-    job->set_has_checkpoint(true);
-    Record(*job, std::move(out));
-  } else if (event->type == "resumed") {
-    out.mutable_log()->set_text("resumed from the checkpoint at step " +
-                                std::to_string(static_cast<int64_t>(event->Number("step"))));
-    Append(name, std::move(out));
-  } else if (event->type == "done") {
-    run.done = true;
-    run.result = ToResult(*event);
-  } else if (event->type == "preempted") {
-    run.preempted = true;
-  } else if (event->type == "error") {
-    run.error = event->String("message");
-  } else if (event->type == "usage" && options_.usage) {
-    if (auto usage = ParseWorkerUsage(*event); usage.ok()) options_.usage->OnWorkerUsage(name, *usage);
+  switch (event.event_case()) {
+    case v1::WorkerEvent::kDone:
+      run.done = true;
+      run.result = ToResult(event.done());
+      return;
+    case v1::WorkerEvent::kPreempted:
+      run.preempted = true;
+      return;
+    case v1::WorkerEvent::kError:
+      run.error = event.error().message();
+      run.invalid_spec = event.error().reason() == v1::WorkerError::INVALID_SPEC;
+      return;
+    case v1::WorkerEvent::kUsage:
+      if (options_.usage) options_.usage->OnWorkerUsage(name, ToWorkerUsage(event.usage()));
+      return;
+    default:
+      break;
   }
+  auto job = store_->GetJob(name);
+  if (job.ok()) RecordWorkerEvent(&*job, event);
+}
+
+void JobManager::RecordWorkerEvent(v1::Job* job, const v1::WorkerEvent& event) {
+  v1::JobEvent out;
+  switch (event.event_case()) {
+    case v1::WorkerEvent::kStarted:
+      if (job->state() == v1::Job::STARTING) SetState(job, v1::Job::RUNNING, "training started");
+      return;
+    case v1::WorkerEvent::kProgress:
+      *out.mutable_progress() = ToProgress(event.progress());
+      *job->mutable_progress() = out.progress();
+      return Record(*job, std::move(out));
+    case v1::WorkerEvent::kEval:
+      *out.mutable_eval() = ToEval(event.eval());
+      return Append(job->name(), std::move(out));
+    case v1::WorkerEvent::kCheckpoint:
+      *out.mutable_checkpoint() = ToCheckpointSaved(event.checkpoint());
+      job->set_has_checkpoint(true);
+      return Record(*job, std::move(out));
+    case v1::WorkerEvent::kResumed:
+      out.mutable_log()->set_text("resumed from the checkpoint at step " + std::to_string(event.resumed().step()));
+      return Append(job->name(), std::move(out));
+    case v1::WorkerEvent::kLog:
+      out.mutable_log()->set_text(event.log().text());
+      return Append(job->name(), std::move(out));
+    default:
+      return;
+  }
+}
+
+// A worker that breaks the protocol cannot be understood any more: it is killed, and its
+// job fails with the error when it has exited (Finish).
+void JobManager::OnProtocolError(const std::string& name, const Status& error) {
+  auto it = running_.find(name);
+  if (it == running_.end()) return;
+  it->second->protocol_error = error.message();
+  it->second->process->Kill();
 }
 
 void JobManager::OnWorkerLog(const std::string& name, const std::string& line) {
@@ -402,6 +447,9 @@ void JobManager::OnWorkerExit(const std::string& name, const ExitInfo& exit) {
 void JobManager::Finish(v1::Job job, const Running& run, const ExitInfo& exit) {
   const bool clean = !exit.signaled && exit.exit_code == 0;
   if (job.state() == v1::Job::CANCELLING) return SetState(&job, v1::Job::CANCELLED, "cancelled by request");
+  if (!run.protocol_error.empty()) {
+    return SetState(&job, v1::Job::FAILED, run.protocol_error + " (petabox-worker " + exit.ToString() + ")");
+  }
   if (clean && run.done) {
     *job.mutable_result() = run.result;
     return SetState(&job, v1::Job::SUCCEEDED, "finished");
@@ -410,7 +458,7 @@ void JobManager::Finish(v1::Job job, const Running& run, const ExitInfo& exit) {
   if (clean && run.preempted) return SetState(&job, v1::Job::QUEUED, "the worker was stopped from outside; requeued");
   const std::string said = !run.error.empty() ? run.error : run.last_log;
   const std::string why = said.empty() ? "worker " + exit.ToString() : said + " (worker " + exit.ToString() + ")";
-  const bool retryable = !(!exit.signaled && exit.exit_code == 2);  // 2: the spec itself is bad
+  const bool retryable = !run.invalid_spec && !(!exit.signaled && exit.exit_code == 2);  // 2: the spec itself is bad
   if (retryable && job.restarts() < job.max_restarts()) {
     job.set_restarts(job.restarts() + 1);
     return SetState(&job, v1::Job::QUEUED, why + "; restart " + std::to_string(job.restarts()) + " of " +
@@ -448,8 +496,28 @@ void JobManager::Drain(std::function<void()> done) {
 
 bool JobManager::draining() const { return draining_.load(); }
 
+// Jobs stored with spec_yaml only (by a daemon before the typed spec) that may still run:
+// their YAML parsed once, the typed spec stored; a spec that no longer validates fails its
+// job, as it would have at its worker's start.
+Status JobManager::MigrateSpecs() {
+  PB_ASSIGN_OR_RETURN(auto jobs, store_->JobsInStates({v1::Job::QUEUED, v1::Job::STARTING, v1::Job::RUNNING,
+                                                       v1::Job::CANCELLING}));
+  for (v1::Job& job : jobs) {
+    if (job.has_spec()) continue;
+    auto spec = worker::ParseJobSpec(job.spec_yaml(), "spec");
+    if (!spec.ok()) {
+      if (job.state() != v1::Job::CANCELLING) SetState(&job, v1::Job::FAILED, spec.status().ToString());
+      continue;  // a CANCELLING job becomes CANCELLED in Recover, spec or not
+    }
+    *job.mutable_spec() = worker::JobSpecToProto(*spec);
+    PB_RETURN_IF_ERROR(store_->UpdateJob(job));
+  }
+  return Status::Ok();
+}
+
 Status JobManager::Recover() {
   return OnLoop<Status>([this]() -> Status {
+    PB_RETURN_IF_ERROR(MigrateSpecs());
     PB_ASSIGN_OR_RETURN(auto jobs, store_->JobsInStates({v1::Job::STARTING, v1::Job::RUNNING, v1::Job::CANCELLING}));
     for (v1::Job& job : jobs) {
       if (job.state() == v1::Job::CANCELLING) SetState(&job, v1::Job::CANCELLED, "cancelled (petaboxd restarted)");

@@ -1,7 +1,9 @@
-// JobManager: the life of every job on the box. It validates and queues new jobs, places
+// JobManager: the life of every job on the box. It validates and queues new jobs (the
+// spec's YAML parsed and validated once, here, and stored typed as Job.spec), places
 // queued jobs on free devices (daemon/scheduler), runs each in its own petabox-worker
-// process (daemon/supervisor), turns the worker's events into job state and events in the
-// store (daemon/store), restarts crashed workers from their last checkpoint up to the
+// process (daemon/supervisor) that gets the typed spec, turns the worker's events (the
+// worker protocol, proto/petabox/v1/worker.proto) into job state and events in the store
+// (daemon/store), fails a job whose worker breaks that protocol, restarts crashed workers from their last checkpoint up to the
 // spec's max_restarts, cancels, drains on shutdown, and requeues jobs a previous daemon
 // left running.
 //
@@ -64,7 +66,9 @@ class JobManager {
   ~JobManager();
 
   // Requeues the jobs a previous daemon left STARTING or RUNNING (they resume from their
-  // last checkpoint), finishes the CANCELLING ones, and starts what fits.
+  // last checkpoint), finishes the CANCELLING ones, and starts what fits. Jobs a daemon
+  // older than the typed spec stored (spec_yaml only) get their Job.spec here, parsed once;
+  // one whose spec no longer validates fails with the reason.
   Status Recover();
 
   // Validates the spec and queues the job; with a request_id seen before, returns that
@@ -105,13 +109,16 @@ class JobManager {
   template <typename T>
   T OnLoop(std::function<T()> fn);
   StatusOr<worker::JobSpec> CheckSpec(const v1::Job& job);
+  Status MigrateSpecs();
   StatusOr<v1::Job> Queue(v1::Job job, const std::string& request_id);
   StatusOr<v1::Job> CancelOnLoop(const std::string& name);
   void Schedule();
   void StartWorker(v1::Job job, const std::vector<std::string>& devices);
-  std::vector<std::string> WorkerArgs(const v1::Job& job, const worker::JobSpec& spec,
-                                      const std::vector<std::string>& devices) const;
-  void OnWorkerEvent(const std::string& name, const std::string& line);
+  worker::JobSpec WorkerSpec(const v1::Job& job, const std::vector<std::string>& devices) const;
+  std::vector<std::string> WorkerArgs(const v1::Job& job) const;
+  void OnWorkerEvent(const std::string& name, const v1::WorkerEvent& event);
+  void RecordWorkerEvent(v1::Job* job, const v1::WorkerEvent& event);
+  void OnProtocolError(const std::string& name, const Status& error);
   void OnWorkerLog(const std::string& name, const std::string& line);
   void OnWorkerExit(const std::string& name, const ExitInfo& exit);
   void Finish(v1::Job job, const Running& run, const ExitInfo& exit);

@@ -1,30 +1,17 @@
-// Reading petabox-worker's JSON-lines events (daemon/worker/runner.h lists them) into the
-// API's messages.
+// The worker protocol's events (petabox.v1.WorkerEvent, proto/petabox/v1/worker.proto) as
+// the job API's messages (job.proto): field by field, typed, nothing parsed.
 //
 // Thread-safe (no shared state).
 #pragma once
 
-#include <string>
-
-#include <google/protobuf/struct.pb.h>
-
-#include "engine/util/status.h"
 #include "petabox/v1/job.pb.h"
+#include "petabox/v1/worker.pb.h"
 
 namespace petabox::daemon {
 
-struct WorkerEvent {
-  std::string type;                  // "started", "progress", "eval", "checkpoint", "done", ...
-  google::protobuf::Struct fields;   // every field of the line
-  double Number(const std::string& key) const;       // 0 when absent or not a number
-  std::string String(const std::string& key) const;  // "" when absent or not a string
-};
-
-// InvalidArgument for a line that is not a JSON object with a string "event".
-StatusOr<WorkerEvent> ParseWorkerEvent(const std::string& line);
-
-v1::JobProgress ToProgress(const WorkerEvent& event);
-v1::EvalResult ToEval(const WorkerEvent& event);
-v1::JobResult ToResult(const WorkerEvent& event);
+v1::JobProgress ToProgress(const v1::WorkerProgress& progress);
+v1::EvalResult ToEval(const v1::WorkerEval& eval);
+v1::CheckpointSaved ToCheckpointSaved(const v1::WorkerCheckpoint& checkpoint);
+v1::JobResult ToResult(const v1::RunSummary& summary);
 
 }  // namespace petabox::daemon

@@ -1,15 +1,10 @@
 #include "daemon/supervisor/worker_process.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
-#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <utility>
@@ -20,7 +15,8 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-extern char** environ;
+#include "daemon/supervisor/event_reader.h"
+#include "daemon/supervisor/spawn.h"
 
 namespace petabox::daemon {
 namespace {
@@ -36,111 +32,6 @@ constexpr std::chrono::seconds kDrainTimeout{2};
 constexpr std::chrono::milliseconds kReapPoll{100};
 // A child that writes without newlines still produces bounded log lines.
 constexpr size_t kMaxLineBytes = 1 << 20;
-// The child's descriptors: stdin, stdout, stderr and the events pipe.
-constexpr int kEventsFd = 3;
-
-std::string ErrnoText(int err) { return strerrordesc_np(err) ? strerrordesc_np(err) : "unknown error"; }
-
-// An owned file descriptor, closed on destruction.
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  UniqueFd(UniqueFd&& other) noexcept : fd_(other.release()) {}
-  UniqueFd& operator=(UniqueFd&& other) noexcept {
-    reset(other.release());
-    return *this;
-  }
-  ~UniqueFd() { reset(); }
-  int get() const { return fd_; }
-  int release() { return std::exchange(fd_, -1); }
-  void reset(int fd = -1) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = fd;
-  }
-
- private:
-  int fd_ = -1;
-};
-
-struct Pipe {
-  UniqueFd read;
-  UniqueFd write;
-};
-
-// Moves `fd` above the child's fixed descriptors 0..3 (still close-on-exec): a dup2 onto
-// the same number would keep FD_CLOEXEC on some libcs and the child would lose it.
-Status MoveAboveChildFds(UniqueFd& fd) {
-  if (fd.get() > kEventsFd) return Status::Ok();
-  const int moved = ::fcntl(fd.get(), F_DUPFD_CLOEXEC, kEventsFd + 1);
-  if (moved < 0) return Unavailable("cannot duplicate a descriptor: " + ErrnoText(errno));
-  fd.reset(moved);
-  return Status::Ok();
-}
-
-// A close-on-exec pipe whose read end (the daemon's) is non-blocking.
-StatusOr<Pipe> MakePipe() {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return Unavailable("cannot create a pipe: " + ErrnoText(errno));
-  Pipe pipe{UniqueFd(fds[0]), UniqueFd(fds[1])};
-  const int flags = ::fcntl(pipe.read.get(), F_GETFL);
-  if (flags < 0 || ::fcntl(pipe.read.get(), F_SETFL, flags | O_NONBLOCK) != 0) {
-    return Unavailable("cannot make a pipe non-blocking: " + ErrnoText(errno));
-  }
-  PB_RETURN_IF_ERROR(MoveAboveChildFds(pipe.write));
-  return pipe;
-}
-
-StatusOr<UniqueFd> OpenDevNull() {
-  UniqueFd fd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) return Unavailable("cannot open /dev/null: " + ErrnoText(errno));
-  PB_RETURN_IF_ERROR(MoveAboveChildFds(fd));
-  return fd;
-}
-
-// NotFound unless `path` is a regular file this process may execute. Checked before
-// spawning so the common mistake (a wrong path) gets a clear, specific error.
-Status CheckExecutable(const std::string& path) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0) {
-    return NotFound("worker executable " + path + ": " + ErrnoText(errno));
-  }
-  if (!S_ISREG(st.st_mode)) return NotFound("worker executable " + path + " is not a regular file");
-  if (::access(path.c_str(), X_OK) != 0) {
-    return NotFound("worker executable " + path + " is not executable: " + ErrnoText(errno));
-  }
-  return Status::Ok();
-}
-
-std::string EnvKey(const std::string& entry) { return entry.substr(0, entry.find('=')); }
-
-// The daemon's environment with `overrides` replacing (or adding) entries by key; a later
-// override of the same key wins.
-std::vector<std::string> MergeEnvironment(const std::vector<std::string>& overrides) {
-  std::vector<std::string> keys;
-  for (const std::string& entry : overrides) keys.push_back(EnvKey(entry));
-  auto overridden = [&](const std::string& key) {
-    return std::find(keys.begin(), keys.end(), key) != keys.end();
-  };
-  std::vector<std::string> merged;
-  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
-    std::string entry(*e);
-    if (!overridden(EnvKey(entry))) merged.push_back(std::move(entry));
-  }
-  for (size_t i = 0; i < overrides.size(); ++i) {
-    const bool later_wins = std::find(keys.begin() + i + 1, keys.end(), keys[i]) != keys.end();
-    if (!later_wins) merged.push_back(overrides[i]);
-  }
-  return merged;
-}
-
-// execve's view of a string vector: pointers into `strings`, null-terminated.
-std::vector<char*> CStrings(const std::vector<std::string>& strings) {
-  std::vector<char*> out;
-  for (const std::string& s : strings) out.push_back(const_cast<char*>(s.c_str()));
-  out.push_back(nullptr);
-  return out;
-}
 
 ExitInfo DecodeWaitStatus(int status) {
   ExitInfo info;
@@ -152,46 +43,6 @@ ExitInfo DecodeWaitStatus(int status) {
   }
   return info;
 }
-
-// posix_spawn's attributes and file actions, destroyed on every path.
-class SpawnSetup {
- public:
-  SpawnSetup() {
-    ::posix_spawnattr_init(&attr_);
-    ::posix_spawn_file_actions_init(&actions_);
-  }
-  ~SpawnSetup() {
-    ::posix_spawn_file_actions_destroy(&actions_);
-    ::posix_spawnattr_destroy(&attr_);
-  }
-  SpawnSetup(const SpawnSetup&) = delete;
-  SpawnSetup& operator=(const SpawnSetup&) = delete;
-
-  // The child: its own process group, no blocked signals, default dispositions (the
-  // daemon may ignore SIGPIPE or have handlers), and only descriptors 0..3 open.
-  void Configure(int stdin_fd, int stdout_fd, int stderr_fd, int events_fd) {
-    sigset_t empty, all;
-    sigemptyset(&empty);
-    sigfillset(&all);
-    ::posix_spawnattr_setflags(&attr_, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                           POSIX_SPAWN_SETSIGDEF);
-    ::posix_spawnattr_setpgroup(&attr_, 0);
-    ::posix_spawnattr_setsigmask(&attr_, &empty);
-    ::posix_spawnattr_setsigdefault(&attr_, &all);
-    ::posix_spawn_file_actions_adddup2(&actions_, stdin_fd, STDIN_FILENO);
-    ::posix_spawn_file_actions_adddup2(&actions_, stdout_fd, STDOUT_FILENO);
-    ::posix_spawn_file_actions_adddup2(&actions_, stderr_fd, STDERR_FILENO);
-    ::posix_spawn_file_actions_adddup2(&actions_, events_fd, kEventsFd);
-    // Descriptors another thread opened without O_CLOEXEC must not leak into the job.
-    ::posix_spawn_file_actions_addclosefrom_np(&actions_, kEventsFd + 1);
-  }
-  const posix_spawnattr_t* attr() const { return &attr_; }
-  const posix_spawn_file_actions_t* actions() const { return &actions_; }
-
- private:
-  posix_spawnattr_t attr_;
-  posix_spawn_file_actions_t actions_;
-};
 
 }  // namespace
 
@@ -207,12 +58,14 @@ std::string ExitInfo::ToString() const {
 // the destructor) keeps callbacks from running after that. Used on the io_context's thread
 // only, so there is no locking.
 struct WorkerProcess::State : std::enable_shared_from_this<WorkerProcess::State> {
-  // One pipe from the child: stdout, stderr (log lines) or fd 3 (event lines).
+  // One pipe from the child: stdout, stderr (log lines) or fd 3 (length-delimited events).
   struct Stream {
     Stream(asio::io_context& io, bool events) : descriptor(io), is_events(events) {}
     asio::posix::stream_descriptor descriptor;
     std::array<char, 4096> buffer;
-    std::string partial;  // bytes after the last '\n'
+    std::string partial;        // log streams: bytes after the last '\n'
+    WorkerEventReader reader;   // the events stream
+    bool failed = false;        // the events broke the protocol (reported once)
     bool open = false;
     bool is_events;
   };
@@ -230,7 +83,9 @@ struct WorkerProcess::State : std::enable_shared_from_this<WorkerProcess::State>
   void ReadMore(Stream& stream);
   void OnRead(Stream& stream, const error_code& ec, size_t bytes);
   void DeliverLines(Stream& stream);
-  void Deliver(const Stream& stream, const std::string& line);
+  void DeliverLine(const std::string& line);
+  void DeliverEvents(Stream& stream, std::string_view bytes);
+  void DeliverProtocolError(const Status& error);
   void CloseStream(Stream& stream);
   void ArmSigchld();
   void ArmPoll();
@@ -294,9 +149,17 @@ void WorkerProcess::State::ReadMore(Stream& stream) {
 void WorkerProcess::State::OnRead(Stream& stream, const error_code& ec, size_t bytes) {
   if (!stream.open) return;  // closed meanwhile (drain timeout or destructor)
   if (bytes > 0) {
-    stream.partial.append(stream.buffer.data(), bytes);
-    DeliverLines(stream);
-    if (!alive || !stream.open) return;  // a callback destroyed the WorkerProcess
+    if (stream.is_events) {
+      DeliverEvents(stream, std::string_view(stream.buffer.data(), bytes));
+    } else {
+      stream.partial.append(stream.buffer.data(), bytes);
+      DeliverLines(stream);
+    }
+    // A callback destroyed the WorkerProcess, or the events broke the protocol.
+    if (!alive || !stream.open) {
+      MaybeFinish();
+      return;
+    }
   }
   if (ec) {  // EOF, or a read error: either way nothing more comes from this pipe
     CloseStream(stream);
@@ -309,29 +172,54 @@ void WorkerProcess::State::OnRead(Stream& stream, const error_code& ec, size_t b
 void WorkerProcess::State::DeliverLines(Stream& stream) {
   size_t start = 0;
   for (size_t nl; (nl = stream.partial.find('\n', start)) != std::string::npos; start = nl + 1) {
-    Deliver(stream, stream.partial.substr(start, nl - start));
+    DeliverLine(stream.partial.substr(start, nl - start));
     // A callback that destroys the WorkerProcess closes the stream; stop touching it.
     if (!alive || !stream.open) return;
   }
   stream.partial.erase(0, start);
-  if (stream.partial.size() >= kMaxLineBytes) Deliver(stream, std::exchange(stream.partial, {}));
+  if (stream.partial.size() >= kMaxLineBytes) DeliverLine(std::exchange(stream.partial, {}));
 }
 
-void WorkerProcess::State::Deliver(const Stream& stream, const std::string& line) {
-  if (!alive) return;
-  const auto& callback = stream.is_events ? callbacks.on_event : callbacks.on_log;
-  if (callback) callback(line);
+void WorkerProcess::State::DeliverLine(const std::string& line) {
+  if (alive && callbacks.on_log) callbacks.on_log(line);
 }
 
-// Closes our end; a final line without '\n' is still delivered.
+// Decodes what arrived on the events pipe; a protocol error ends that stream (it cannot be
+// resynchronized), after the events before the error were delivered.
+void WorkerProcess::State::DeliverEvents(Stream& stream, std::string_view bytes) {
+  std::vector<v1::WorkerEvent> events;
+  const Status status = stream.reader.Feed(bytes, &events);
+  for (const v1::WorkerEvent& event : events) {
+    if (alive && callbacks.on_event) callbacks.on_event(event);
+    if (!alive || !stream.open) return;
+  }
+  if (!status.ok()) {
+    stream.failed = true;
+    CloseStream(stream);
+    DeliverProtocolError(status);
+  }
+}
+
+void WorkerProcess::State::DeliverProtocolError(const Status& error) {
+  if (alive && callbacks.on_protocol_error) callbacks.on_protocol_error(error);
+}
+
+// Closes our end; a final log line without '\n' is still delivered, and an events stream
+// that ended inside an event is a protocol error.
 void WorkerProcess::State::CloseStream(Stream& stream) {
   if (!stream.open) return;
   stream.open = false;
   --open_streams;
   error_code ignored;
   stream.descriptor.close(ignored);  // a pending read completes with operation_aborted
+  if (stream.is_events) {
+    if (stream.failed) return;  // DeliverEvents reports it
+    stream.failed = true;
+    if (Status status = stream.reader.Finish(); !status.ok()) DeliverProtocolError(status);
+    return;
+  }
   std::string rest = std::exchange(stream.partial, {});
-  if (!rest.empty()) Deliver(stream, rest);
+  if (!rest.empty()) DeliverLine(rest);
 }
 
 void WorkerProcess::State::ArmSigchld() {
@@ -420,39 +308,16 @@ StatusOr<std::unique_ptr<WorkerProcess>> WorkerProcess::Start(asio::io_context& 
                                                               const std::vector<std::string>& argv,
                                                               const std::vector<std::string>& env,
                                                               WorkerCallbacks callbacks) {
-  if (argv.empty()) return InvalidArgument("worker command line is empty");
-  const std::string& path = argv[0];
-  PB_RETURN_IF_ERROR(CheckExecutable(path));
-
-  PB_ASSIGN_OR_RETURN(UniqueFd dev_null, OpenDevNull());
-  PB_ASSIGN_OR_RETURN(Pipe out, MakePipe());
-  PB_ASSIGN_OR_RETURN(Pipe err, MakePipe());
-  PB_ASSIGN_OR_RETURN(Pipe events, MakePipe());
-  SpawnSetup setup;
-  setup.Configure(dev_null.get(), out.write.get(), err.write.get(), events.write.get());
-  const std::vector<std::string> environment = MergeEnvironment(env);
-  std::vector<char*> c_argv = CStrings(argv);
-  std::vector<char*> c_env = CStrings(environment);
-
   auto state = std::make_shared<State>(io);
   state->callbacks = std::move(callbacks);
   // SIGCHLD is handled before the child exists, so its exit cannot go unnoticed.
   PB_RETURN_IF_ERROR(state->WatchForExit());
-  // glibc's posix_spawn forks with CLONE_VFORK and returns the exec's errno: a failed exec
-  // is reported here (and the failed child reaped by glibc), no error pipe needed.
-  const int rc = ::posix_spawn(&state->pid, path.c_str(), setup.actions(), setup.attr(),
-                               c_argv.data(), c_env.data());
-  if (rc != 0) {
-    const std::string message = "cannot start " + path + ": " + ErrnoText(rc);
-    return rc == ENOENT ? NotFound(message) : Unavailable(message);
-  }
-  // The child has its copies; ours of the write ends must go or EOF never comes.
-  out.write.reset();
-  err.write.reset();
-  events.write.reset();
+  PB_ASSIGN_OR_RETURN(SpawnedChild child, SpawnChild(argv, env));
+  state->pid = child.pid;
   std::unique_ptr<WorkerProcess> process(new WorkerProcess());
   process->state_ = state;
-  PB_RETURN_IF_ERROR(state->Begin({std::move(out.read), std::move(err.read), std::move(events.read)}));
+  PB_RETURN_IF_ERROR(state->Begin(
+      {std::move(child.stdout_read), std::move(child.stderr_read), std::move(child.events_read)}));
   return process;
 }
 

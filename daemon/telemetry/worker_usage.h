@@ -1,4 +1,5 @@
-// WorkerUsage: a worker's "usage" event (daemon/worker/usage_meter.h) as values: per
+// WorkerUsage: a worker's `usage` event (a petabox.v1.UsageReport, proto/petabox/v1/
+// worker.proto; daemon/worker/usage_meter.h sends it) as the telemetry's values: per
 // device kernel time, FLOPs and engine memory, and the training steps' count, examples and
 // durations. All counters are cumulative over the worker process.
 //
@@ -11,15 +12,14 @@
 #include <string>
 #include <vector>
 
-#include "daemon/jobs/worker_events.h"
-#include "engine/util/status.h"
+#include "petabox/v1/worker.pb.h"
 
 namespace petabox::daemon {
 
 struct DeviceUsage {
   double busy_seconds = 0;  // kernel time
   double flops = 0;         // counted FLOPs of those kernels
-  int64_t kernels = 0;
+  int64_t kernels = 0;      // launches
   std::optional<int64_t> engine_memory_bytes;  // held by the engine now
 };
 
@@ -32,8 +32,8 @@ struct WorkerUsage {
   std::vector<uint64_t> step_buckets;
 };
 
-// InvalidArgument when the event is not "usage" or lacks its "devices" field.
-StatusOr<WorkerUsage> ParseWorkerUsage(const WorkerEvent& event);
+// The report's values (a later entry for the same device name replaces an earlier one).
+WorkerUsage ToWorkerUsage(const v1::UsageReport& report);
 
 // worker::kStepSecondsBuckets as a vector (the daemon's step-duration histogram bounds).
 std::vector<double> StepSecondsBounds();

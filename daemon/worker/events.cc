@@ -2,69 +2,57 @@
 
 #include <cerrno>
 #include <chrono>
-#include <cmath>
 #include <cstring>
 
-#include "engine/nn/json.h"
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <google/protobuf/util/delimited_message_util.h>
+#include <google/protobuf/util/json_util.h>
 
 namespace petabox::worker {
 
-std::string JsonQuote(const std::string& s) { return nn::json::Quote(s); }
-
-JsonObject& JsonObject::Raw(const std::string& key, const std::string& json) {
-  if (!body_.empty()) body_ += ",";
-  body_ += JsonQuote(key) + ":" + json;
-  return *this;
+StatusOr<EventFormat> ParseEventFormat(const std::string& name) {
+  if (name == "json") return EventFormat::kJson;
+  if (name == "proto") return EventFormat::kProto;
+  return InvalidArgument("--events-format: 'json' or 'proto', got '" + name + "'");
 }
 
-JsonObject& JsonObject::Add(const std::string& key, const std::string& value) { return Raw(key, JsonQuote(value)); }
-JsonObject& JsonObject::Add(const std::string& key, int64_t value) { return Raw(key, std::to_string(value)); }
-JsonObject& JsonObject::Add(const std::string& key, bool value) { return Raw(key, value ? "true" : "false"); }
-JsonObject& JsonObject::AddNull(const std::string& key) { return Raw(key, "null"); }
-
-JsonObject& JsonObject::Add(const std::string& key, double value) {
-  if (!std::isfinite(value)) return AddNull(key);
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.9g", value);
-  return Raw(key, buf);
+std::string ToJsonLine(const google::protobuf::Message& message) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  options.always_print_primitive_fields = true;
+  std::string json;
+  // Fails only for messages with Any fields of unknown types; these have none.
+  (void)google::protobuf::util::MessageToJsonString(message, &json, options);
+  return json;
 }
-
-JsonObject& JsonObject::AddFixed(const std::string& key, double value, int decimals) {
-  if (!std::isfinite(value)) return AddNull(key);
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%.*f", decimals, value);
-  return Raw(key, buf);
-}
-
-JsonObject& JsonObject::Merge(const JsonObject& other) {
-  if (other.body_.empty()) return *this;
-  if (!body_.empty()) body_ += ",";
-  body_ += other.body_;
-  return *this;
-}
-
-std::string JsonObject::ToString() const { return "{" + body_ + "}"; }
 
 EventWriter::~EventWriter() {
   if (owned_) std::fclose(out_);
 }
 
-StatusOr<std::unique_ptr<EventWriter>> EventWriter::Open(const std::string& target) {
-  if (target.empty()) return std::make_unique<EventWriter>(stderr);
-  if (target == "-") return std::make_unique<EventWriter>(stdout);
-  std::FILE* f = std::fopen(target.c_str(), "w");
+StatusOr<std::unique_ptr<EventWriter>> EventWriter::Open(const std::string& target, EventFormat format) {
+  if (target.empty()) return std::make_unique<EventWriter>(stderr, format);
+  if (target == "-") return std::make_unique<EventWriter>(stdout, format);
+  std::FILE* f = std::fopen(target.c_str(), format == EventFormat::kProto ? "wb" : "w");
   if (!f) return Unavailable(target + ": cannot open the events file: " + std::strerror(errno));
-  auto writer = std::make_unique<EventWriter>(f);
+  auto writer = std::make_unique<EventWriter>(f, format);
   writer->owned_ = true;
   return writer;
 }
 
-void EventWriter::Emit(const std::string& event, const JsonObject& fields) {
-  const double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-  JsonObject line;
-  line.Add("event", event).AddFixed("time", now, 3).Merge(fields);
-  std::string text = line.ToString() + "\n";
-  std::fwrite(text.data(), 1, text.size(), out_);
+void EventWriter::Emit(v1::WorkerEvent event) {
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(now);
+  event.mutable_time()->set_seconds(seconds.count());
+  event.mutable_time()->set_nanos(static_cast<int32_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(now - seconds).count()));
+  std::string bytes;
+  if (format_ == EventFormat::kProto) {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::util::SerializeDelimitedToZeroCopyStream(event, &stream);
+  } else {
+    bytes = ToJsonLine(event) + "\n";
+  }
+  std::fwrite(bytes.data(), 1, bytes.size(), out_);
   std::fflush(out_);
 }
 

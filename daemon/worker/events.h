@@ -1,63 +1,53 @@
-// Machine-readable progress of a worker: one JSON object per line ("JSON lines"), each with
-// "event" first ("progress", "eval", "checkpoint", "preempted", "done", "error") and "time"
-// (Unix seconds). The daemon reads them from the worker's pipe; each line is flushed as it
-// is written. Field sets per event are listed in daemon/worker/runner.h.
+// EventWriter: how a worker reports: petabox.v1.WorkerEvent messages (proto/petabox/v1/
+// worker.proto documents each event and field), written as they happen and flushed one by
+// one. Two renderings of the same messages:
+//   kProto: length-delimited binary (a varint size, then the message), for petaboxd on the
+//           worker's events pipe (`--events /dev/fd/3 --events-format proto`);
+//   kJson:  one line of proto3 JSON per event (ToJsonLine), for people and scripts
+//           (`--events FILE|-`, the default format).
 //
 // Thread-compatible: one thread writes events.
 #pragma once
 
-#include <cstdint>
 #include <cstdio>
 #include <memory>
 #include <string>
 
+#include <google/protobuf/message.h>
+
 #include "engine/util/status.h"
+#include "petabox/v1/worker.pb.h"
 
 namespace petabox::worker {
 
-// A flat JSON object built field by field, in insertion order. Non-finite doubles are
-// written as null (JSON has no NaN).
-class JsonObject {
- public:
-  JsonObject& Add(const std::string& key, const std::string& value);
-  JsonObject& Add(const std::string& key, const char* value) { return Add(key, std::string(value)); }
-  JsonObject& Add(const std::string& key, int64_t value);
-  JsonObject& Add(const std::string& key, int value) { return Add(key, static_cast<int64_t>(value)); }
-  JsonObject& Add(const std::string& key, double value);
-  JsonObject& Add(const std::string& key, bool value);
-  JsonObject& AddNull(const std::string& key);
-  // A double with a fixed number of decimals (timestamps).
-  JsonObject& AddFixed(const std::string& key, double value, int decimals);
-  // Appends the fields of `other` after this object's fields.
-  JsonObject& Merge(const JsonObject& other);
-  // "{...}" on one line.
-  std::string ToString() const;
+enum class EventFormat { kJson, kProto };
 
- private:
-  JsonObject& Raw(const std::string& key, const std::string& json);
-  std::string body_;  // "\"k\":v,\"k2\":v2"
-};
+// "json" or "proto"; InvalidArgument otherwise.
+StatusOr<EventFormat> ParseEventFormat(const std::string& name);
 
-// `s` as a JSON string literal.
-std::string JsonQuote(const std::string& s);
+// `message` as proto3 JSON on one line, without a newline: proto field names, fields at
+// their defaults included, int64 as strings, NaN and infinities as "NaN", "Infinity".
+std::string ToJsonLine(const google::protobuf::Message& message);
 
 class EventWriter {
  public:
   // Writes to `out`, which it does not own (stderr, stdout).
-  explicit EventWriter(std::FILE* out) : out_(out) {}
+  explicit EventWriter(std::FILE* out, EventFormat format = EventFormat::kJson) : out_(out), format_(format) {}
   ~EventWriter();
   EventWriter(const EventWriter&) = delete;
   EventWriter& operator=(const EventWriter&) = delete;
 
-  // "-" writes to stdout, "" to stderr, anything else to that file (created or truncated).
-  // Unavailable when the file cannot be opened.
-  static StatusOr<std::unique_ptr<EventWriter>> Open(const std::string& target);
+  // "-" writes to stdout, "" to stderr, anything else to that file (created or truncated;
+  // /dev/fd/N for an inherited descriptor). Unavailable when the file cannot be opened.
+  static StatusOr<std::unique_ptr<EventWriter>> Open(const std::string& target, EventFormat format);
 
-  // Writes {"event": event, "time": now, ...fields} and a newline, and flushes.
-  void Emit(const std::string& event, const JsonObject& fields = JsonObject());
+  // Sets event.time to now, writes the event and flushes. A write that fails (the reader
+  // went away) is dropped: the worker goes on to checkpoint and exit.
+  void Emit(v1::WorkerEvent event);
 
  private:
   std::FILE* out_;
+  EventFormat format_;
   bool owned_ = false;
 };
 

@@ -135,10 +135,16 @@ void CheckPrecision(const std::string& precision, Checker* c) {
   c->OneOf(precision, {"float32", "float16", "bfloat16"}, "precision");
 }
 
-void CheckDevices(const std::vector<std::string>& devices, Checker* c) {
+// With `check_devices`, every name must be a device here; duplicates are refused either way
+// (by canonical name when the devices are known, else as written).
+void CheckDevices(const std::vector<std::string>& devices, bool check_devices, Checker* c) {
   std::set<std::string> seen;
   for (size_t i = 0; i < devices.size(); ++i) {
     const std::string key = "devices[" + std::to_string(i) + "]";
+    if (!check_devices) {
+      c->Require(seen.insert(devices[i]).second, key, "'" + devices[i] + "' is listed twice");
+      continue;
+    }
     StatusOr<Device*> device = DeviceRegistry::Global().Get(devices[i]);
     c->Require(device.ok(), key, device.ok() ? "" : device.status().message());
     if (!device.ok()) return;
@@ -146,7 +152,7 @@ void CheckDevices(const std::vector<std::string>& devices, Checker* c) {
   }
 }
 
-std::optional<SpecError> Check(const JobSpec& j) {
+std::optional<SpecError> Check(const JobSpec& j, bool check_devices) {
   Checker c;
   c.OneOf(j.model, {"mlp", "cnn", "resnet8", "graph"}, "model");
   const bool graph = j.model == "graph";
@@ -166,7 +172,7 @@ std::optional<SpecError> Check(const JobSpec& j) {
   CheckPrecision(j.precision, &c);
   c.NonNegative(static_cast<double>(j.checkpoint.interval_steps), "checkpoint.interval_steps");
   c.NonNegative(static_cast<double>(j.eval.interval_steps), "eval.interval_steps");
-  CheckDevices(j.devices, &c);
+  CheckDevices(j.devices, check_devices, &c);
   c.NonNegative(static_cast<double>(j.device_count), "device_count");
   c.Require(j.device_count == 0 || j.devices.empty() || j.device_count == static_cast<int64_t>(j.devices.size()),
             "device_count", "must match the length of devices when both are given");
@@ -198,27 +204,28 @@ int64_t DeviceCount(const JobSpec& spec) {
 }
 
 Status ValidateJobSpec(const JobSpec& spec) {
-  std::optional<SpecError> error = Check(spec);
+  std::optional<SpecError> error = Check(spec, /*check_devices=*/true);
   return error ? ToStatus(*error, "job spec", nullptr) : Status::Ok();
 }
 
-StatusOr<JobSpec> ParseJobSpec(const std::string& yaml, const std::string& source) {
+StatusOr<JobSpec> ParseJobSpec(const std::string& yaml, const std::string& source, const SpecParseOptions& options) {
   PB_ASSIGN_OR_RETURN(std::unique_ptr<YAML::Node> root, ParseYaml(yaml, source));
   KeyLocations locations;
   JobSpec spec;
   YamlMapReader reader(*root, "", &locations);
   ReadJob(reader, &spec);
   if (Status s = reader.Finish(); !s.ok()) return Status(s.code(), source + ": " + s.message());
-  if (std::optional<SpecError> error = Check(spec)) return ToStatus(*error, source, &locations);
+  if (options.amend) options.amend(spec);
+  if (std::optional<SpecError> error = Check(spec, options.check_devices)) return ToStatus(*error, source, &locations);
   return spec;
 }
 
-StatusOr<JobSpec> LoadJobSpec(const std::string& path) {
+StatusOr<JobSpec> LoadJobSpec(const std::string& path, const SpecParseOptions& options) {
   std::ifstream in(path);
   if (!in) return NotFound(path + ": cannot read the job spec");
   std::stringstream text;
   text << in.rdbuf();
-  return ParseJobSpec(text.str(), path);
+  return ParseJobSpec(text.str(), path, options);
 }
 
 }  // namespace petabox::worker

@@ -5,11 +5,18 @@
 // ParseJobSpec/LoadJobSpec validate the whole spec: unknown keys, wrong types and bad
 // values are InvalidArgument with the key path and the reason ("optimizer.lr: must be
 // > 0, got -1 (line 6, column 7)"); YAML syntax errors give the line and column.
+//
+// A spec is parsed and validated once, where its YAML enters: in the CLI before it is sent
+// (`petabox submit`), in petaboxd at CreateJob (the daemon cannot trust the client; it
+// then stores the typed form, proto/petabox/v1/job_spec.proto, and hands that to the
+// worker), or in `petabox-worker --job SPEC.yaml` by hand. Code past that edge (the
+// runner) takes a validated JobSpec and checks nothing again.
 // Thread-safe (no shared state).
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -140,13 +147,24 @@ struct JobSpec {
 // The number of devices `spec` asks for (device_count, else devices.size(), else 1).
 int64_t DeviceCount(const JobSpec& spec);
 
+struct SpecParseOptions {
+  // Whether every name in `devices` must be a device of this process's registry. The CLI
+  // parses specs for a daemon on another machine: false (then only duplicates are refused;
+  // the daemon checks the names against its own devices).
+  bool check_devices = true;
+  // Changes applied after reading and before the checks (petabox-worker's command-line
+  // overrides), so the spec that runs is validated once. Empty: none.
+  std::function<void(JobSpec&)> amend;
+};
+
 // Parses and validates a spec from YAML text. `source` names it in messages (a path or
 // "<string>"). InvalidArgument for syntax errors, unknown keys, wrong types, bad values
 // and devices that do not exist; Unimplemented for a precision not supported yet.
-StatusOr<JobSpec> ParseJobSpec(const std::string& yaml, const std::string& source = "<string>");
+StatusOr<JobSpec> ParseJobSpec(const std::string& yaml, const std::string& source = "<string>",
+                               const SpecParseOptions& options = {});
 
 // Reads `path` and parses it (ParseJobSpec). NotFound when it cannot be read.
-StatusOr<JobSpec> LoadJobSpec(const std::string& path);
+StatusOr<JobSpec> LoadJobSpec(const std::string& path, const SpecParseOptions& options = {});
 
 // Checks a spec built in code, as ParseJobSpec does after parsing.
 Status ValidateJobSpec(const JobSpec& spec);

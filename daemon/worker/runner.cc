@@ -80,12 +80,6 @@ StatusOr<std::vector<std::string>> ResolveDevices(const std::vector<std::string>
   return names;
 }
 
-std::string Join(const std::vector<std::string>& names) {
-  std::string out;
-  for (const std::string& n : names) out += (out.empty() ? "" : ",") + n;
-  return out;
-}
-
 // Fails when the checkpoint was written by a job whose data order or shapes differ.
 Status CheckResumable(const CheckpointMeta& m, const JobSpec& spec, const std::string& path) {
   auto mismatch = [&](const std::string& what, const std::string& theirs, const std::string& ours) {
@@ -101,19 +95,19 @@ Status CheckResumable(const CheckpointMeta& m, const JobSpec& spec, const std::s
 
 }  // namespace
 
-JsonObject ResultJson(const RunResult& r) {
-  JsonObject o;
-  o.Add("test_accuracy", r.test_accuracy)
-      .Add("test_loss", r.test_loss)
-      .Add("train_samples_per_second", r.train_samples_per_second)
-      .Add("achieved_flops_per_second", r.achieved_flops_per_second)
-      .Add("epochs", r.epochs)
-      .Add("steps", r.steps)
-      .Add("final_loss", r.final_loss)
-      .Add("seconds", r.seconds)
-      .Add("preempted", r.preempted);
-  if (r.checkpoint.empty()) return o.AddNull("checkpoint");
-  return o.Add("checkpoint", r.checkpoint);
+v1::RunSummary Summary(const RunResult& r) {
+  v1::RunSummary s;
+  s.set_test_accuracy(r.test_accuracy);
+  s.set_test_loss(r.test_loss);
+  s.set_train_samples_per_second(r.train_samples_per_second);
+  s.set_achieved_flops_per_second(r.achieved_flops_per_second);
+  s.set_epochs(r.epochs);
+  s.set_steps(r.steps);
+  s.set_final_loss(r.final_loss);
+  s.set_seconds(r.seconds);
+  s.set_preempted(r.preempted);
+  s.set_checkpoint(r.checkpoint);
+  return s;
 }
 
 Runner::Runner(const JobSpec& spec, RunnerOptions options, EventWriter* events)
@@ -124,7 +118,6 @@ Runner::Runner(const JobSpec& spec, RunnerOptions options, EventWriter* events)
 Runner::~Runner() = default;
 
 StatusOr<std::unique_ptr<Runner>> Runner::Create(const JobSpec& spec, RunnerOptions options, EventWriter* events) {
-  PB_RETURN_IF_ERROR(ValidateJobSpec(spec));
   if (options.progress_interval_steps < 1) options.progress_interval_steps = 1;
   std::unique_ptr<Runner> runner(new Runner(spec, std::move(options), events));
   PB_ASSIGN_OR_RETURN(runner->devices_, ResolveDevices(spec.devices));
@@ -236,7 +229,12 @@ Status Runner::Resume(const std::string& path) {
   epoch_ = meta.loader.epoch;
   last_checkpoint_ = path;
   last_checkpoint_step_ = step_;
-  events_->Emit("resumed", JsonObject().Add("step", step_).Add("epoch", epoch_).Add("path", path));
+  v1::WorkerEvent event;
+  v1::WorkerResumed* resumed = event.mutable_resumed();
+  resumed->set_step(step_);
+  resumed->set_epoch(epoch_);
+  resumed->set_path(path);
+  events_->Emit(std::move(event));
   return Status::Ok();
 }
 
@@ -282,16 +280,18 @@ void Runner::ReportProgress() {
   const double samples_per_second = interval_samples_ / secs;
   const double flops_per_second = static_cast<double>(interval_flops_) / secs;
   const double eta = (total_steps_ - step_) * (secs / std::max<int64_t>(interval_steps_, 1));
-  events_->Emit("progress", JsonObject()
-                                .Add("step", step_)
-                                .Add("total_steps", total_steps_)
-                                .Add("epoch", epoch_)
-                                .Add("batch", batch_)
-                                .Add("loss", last_loss_)
-                                .Add("lr", optimizer_->learning_rate())
-                                .Add("samples_per_second", samples_per_second)
-                                .Add("achieved_flops_per_second", flops_per_second)
-                                .Add("eta_seconds", eta));
+  v1::WorkerEvent event;
+  v1::WorkerProgress* p = event.mutable_progress();
+  p->set_step(step_);
+  p->set_total_steps(total_steps_);
+  p->set_epoch(epoch_);
+  p->set_batch(batch_);
+  p->set_loss(last_loss_);
+  p->set_learning_rate(optimizer_->learning_rate());
+  p->set_samples_per_second(samples_per_second);
+  p->set_achieved_flops_per_second(flops_per_second);
+  p->set_eta_seconds(eta);
+  events_->Emit(std::move(event));
   if (options_.log) {
     std::fprintf(options_.log, "step %lld/%lld  epoch %lld  loss %.4f  lr %.3g  %.0f samples/s  %.2f GFLOP/s  eta %.0fs\n",
                  static_cast<long long>(step_), static_cast<long long>(total_steps_), static_cast<long long>(epoch_),
@@ -343,12 +343,14 @@ StatusOr<EvalResult> Runner::Evaluate() {
 Status Runner::RunEval() {
   PB_ASSIGN_OR_RETURN(last_eval_, Evaluate());
   last_eval_step_ = step_;
-  events_->Emit("eval", JsonObject()
-                            .Add("step", step_)
-                            .Add("epoch", epoch_)
-                            .Add("test_accuracy", last_eval_.accuracy)
-                            .Add("test_loss", last_eval_.loss)
-                            .Add("examples", last_eval_.examples));
+  v1::WorkerEvent event;
+  v1::WorkerEval* eval = event.mutable_eval();
+  eval->set_step(step_);
+  eval->set_epoch(epoch_);
+  eval->set_test_accuracy(last_eval_.accuracy);
+  eval->set_test_loss(last_eval_.loss);
+  eval->set_examples(last_eval_.examples);
+  events_->Emit(std::move(event));
   if (options_.log) {
     std::fprintf(options_.log, "eval at step %lld: test accuracy %.4f, test loss %.4f (%lld examples)\n",
                  static_cast<long long>(step_), last_eval_.accuracy, last_eval_.loss,
@@ -374,7 +376,12 @@ StatusOr<std::string> Runner::SaveCheckpointNow() {
   PB_RETURN_IF_ERROR(SaveCheckpoint(path, *model_, *optimizer_, meta));
   last_checkpoint_ = path;
   last_checkpoint_step_ = step_;
-  events_->Emit("checkpoint", JsonObject().Add("step", step_).Add("epoch", meta.loader.epoch).Add("path", path));
+  v1::WorkerEvent event;
+  v1::WorkerCheckpoint* saved = event.mutable_checkpoint();
+  saved->set_step(step_);
+  saved->set_epoch(meta.loader.epoch);
+  saved->set_path(path);
+  events_->Emit(std::move(event));
   return path;
 }
 
@@ -393,11 +400,12 @@ Status Runner::AfterStep(bool epoch_ended) {
 StatusOr<RunResult> Runner::Finish(bool preempted) {
   if (preempted) {
     if (!spec_.checkpoint.dir.empty() && last_checkpoint_step_ != step_) PB_RETURN_IF_ERROR(SaveCheckpointNow().status());
-    JsonObject fields;
-    fields.Add("step", step_).Add("epoch", epoch_);
-    if (spec_.checkpoint.dir.empty()) fields.AddNull("checkpoint");
-    else fields.Add("checkpoint", last_checkpoint_);
-    events_->Emit("preempted", fields);
+    v1::WorkerEvent event;
+    v1::WorkerPreempted* stopped = event.mutable_preempted();
+    stopped->set_step(step_);
+    stopped->set_epoch(epoch_);
+    if (!spec_.checkpoint.dir.empty()) stopped->set_checkpoint(last_checkpoint_);
+    events_->Emit(std::move(event));
   } else {
     if (last_eval_step_ != step_) PB_RETURN_IF_ERROR(RunEval());
     if (!spec_.checkpoint.dir.empty() && last_checkpoint_step_ != step_) PB_RETURN_IF_ERROR(SaveCheckpointNow().status());
@@ -417,15 +425,16 @@ StatusOr<RunResult> Runner::Finish(bool preempted) {
 
 StatusOr<RunResult> Runner::Run() {
   const double start = Now();
-  events_->Emit("started", JsonObject()
-                               .Add("name", spec_.name)
-                               .Add("model", spec_.model)
-                               .Add("device", devices_[0])
-                               .Add("devices", Join(devices_))
-                               .Add("step", step_)
-                               .Add("total_steps", total_steps_)
-                               .Add("steps_per_epoch", loader_->batches_per_epoch())
-                               .Add("global_batch_size", spec_.global_batch_size));
+  v1::WorkerEvent started_event;
+  v1::WorkerStarted* started = started_event.mutable_started();
+  started->set_name(spec_.name);
+  started->set_model(spec_.model);
+  for (const std::string& d : devices_) started->add_devices(d);
+  started->set_step(step_);
+  started->set_total_steps(total_steps_);
+  started->set_steps_per_epoch(loader_->batches_per_epoch());
+  started->set_global_batch_size(spec_.global_batch_size);
+  events_->Emit(std::move(started_event));
   model_->Train();
   bool preempted = false;
   while (step_ < total_steps_) {
@@ -438,7 +447,11 @@ StatusOr<RunResult> Runner::Run() {
   }
   PB_ASSIGN_OR_RETURN(RunResult result, Finish(preempted));
   result.seconds = Now() - start;
-  if (!preempted) events_->Emit("done", ResultJson(result));
+  if (!preempted) {
+    v1::WorkerEvent done;
+    *done.mutable_done() = Summary(result);
+    events_->Emit(std::move(done));
+  }
   return result;
 }
 

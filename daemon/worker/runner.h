@@ -11,18 +11,10 @@
 // runs on it, checkpoints save it (one copy of the weights, the same file a one-device job
 // writes), and a resume loads it and copies it to the other replicas.
 //
-// Events and their fields (besides "event" and "time"):
-//   "resumed"    step, epoch, path
-//   "started"    name, model, device (the first), devices (comma-separated), step,
-//                total_steps, steps_per_epoch, global_batch_size
-//   "progress"   step, total_steps, epoch, batch, loss, lr, samples_per_second,
-//                achieved_flops_per_second, eta_seconds   (rates over the last interval)
-//   "eval"       step, epoch, test_accuracy, test_loss, examples
-//   "checkpoint" step, epoch, path
-//   "preempted"  step, epoch, checkpoint (path or null)
-//   "done"       the fields of RunResult (ResultJson)
-//   "usage"      emitted by petabox-worker, not the runner (daemon/worker/usage_meter.h)
-// The "error" event is the caller's to emit, from the Status that Create or Run returns.
+// Events (proto/petabox/v1/worker.proto): `resumed`, `started`, `progress` (every
+// progress_interval_steps steps and after the last), `eval`, `checkpoint`, and at the end
+// `done` (RunSummary) or `preempted`. `usage` is petabox-worker's (usage_meter.h); `error`
+// is the caller's to emit, from the Status that Create or Run returns.
 //
 // Threading: one thread calls Create and Run. Preemption: when *stop_requested becomes
 // true (a SIGTERM handler may set it), Run checkpoints at the next step boundary and
@@ -55,7 +47,7 @@ struct RunnerOptions {
   std::string resume_from;
   // Replay training steps through the JIT (same results, less host work per step).
   bool use_jit = true;
-  // A "progress" event every N steps, and after the last step; >= 1.
+  // A `progress` event every N steps, and after the last step; >= 1.
   int64_t progress_interval_steps = 10;
   // Human-readable progress lines go here; null writes none.
   std::FILE* log = nullptr;
@@ -66,7 +58,7 @@ struct RunnerOptions {
   // Examples per evaluation batch (capped at the test split's size).
   int64_t eval_batch_size = 1000;
   // Called after every training step with its wall time and examples (petabox-worker's
-  // usage meter, daemon/worker/usage_meter.h, counts them and emits "usage" events from
+  // usage meter, daemon/worker/usage_meter.h, counts them and emits `usage` events from
   // here, on the runner's thread). Empty: nothing is called.
   std::function<void(double seconds, int64_t samples)> on_step;
 };
@@ -90,14 +82,16 @@ struct RunResult {
   std::string checkpoint;                // the latest checkpoint of the job (written, or resumed from; "" if none)
 };
 
-// The result as the JSON object petabox-worker prints last and sends as "done".
-JsonObject ResultJson(const RunResult& result);
+// The result as the `done` event carries it and petabox-worker --json prints it.
+v1::RunSummary Summary(const RunResult& result);
 
 class Runner {
  public:
-  // Loads the data, builds everything, and restores options.resume_from if set.
-  // `events` must outlive the runner. Errors: the dataset is missing or corrupt, a device
-  // does not exist, the checkpoint does not exist or does not match the spec.
+  // Loads the data, builds everything, and restores options.resume_from if set. `spec`
+  // must be valid (ParseJobSpec or ValidateJobSpec said so, once, where it came in: the
+  // runner checks it no more). `events` must outlive the runner. Errors: the dataset is
+  // missing or corrupt, a device does not exist, the graph does not fit the dataset, the
+  // checkpoint does not exist or does not match the spec.
   static StatusOr<std::unique_ptr<Runner>> Create(const JobSpec& spec, RunnerOptions options, EventWriter* events);
   ~Runner();
   Runner(const Runner&) = delete;
@@ -111,7 +105,7 @@ class Runner {
   // Accuracy and loss on the test split with the current weights.
   StatusOr<EvalResult> Evaluate();
   // Writes a checkpoint of the current state to the spec's checkpoint dir and emits a
-  // "checkpoint" event; FailedPrecondition when checkpoint.dir is empty.
+  // `checkpoint` event; FailedPrecondition when checkpoint.dir is empty.
   StatusOr<std::string> SaveCheckpointNow();
 
   int64_t step() const { return step_; }

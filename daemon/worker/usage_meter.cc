@@ -13,12 +13,6 @@ double SteadySeconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-std::string Join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const std::string& s : items) out += (out.empty() ? "" : ",") + s;
-  return out;
-}
-
 // Bytes the engine holds on `name` now; -1 when the device cannot be found.
 int64_t EngineBytes(const std::string& name) {
   auto device = DeviceRegistry::Global().Get(name);
@@ -76,27 +70,31 @@ std::map<std::string, DeviceUsageCounters> UsageMeter::Devices() const {
   return out;
 }
 
-JsonObject UsageMeter::Report() const {
-  JsonObject o;
-  o.Add("devices", Join(devices_));
+v1::UsageReport UsageMeter::Report() const {
+  v1::UsageReport report;
   for (const auto& [name, c] : Devices()) {
-    o.Add("busy_seconds:" + name, c.busy_seconds).Add("flops:" + name, c.flops).Add("kernels:" + name, c.kernels);
+    v1::DeviceUsageReport* device = report.add_devices();
+    device->set_device(name);
+    device->set_busy_seconds(c.busy_seconds);
+    device->set_flops(c.flops);
+    device->set_launches(c.kernels);
     const int64_t bytes = EngineBytes(name);
-    if (bytes >= 0) o.Add("memory_bytes:" + name, bytes);
+    if (bytes >= 0) device->set_memory_bytes(bytes);
   }
-  std::string buckets;
-  for (int64_t n : step_buckets_) buckets += (buckets.empty() ? "" : ",") + std::to_string(n);
-  return o.Add("steps", steps_)
-      .Add("samples", samples_)
-      .Add("step_seconds_sum", step_seconds_sum_)
-      .Add("step_seconds_buckets", buckets);
+  report.set_steps(steps_);
+  report.set_samples(samples_);
+  report.set_step_seconds_sum(step_seconds_sum_);
+  for (int64_t n : step_buckets_) report.add_step_seconds_buckets(static_cast<uint64_t>(n));
+  return report;
 }
 
 bool UsageMeter::MaybeEmit(EventWriter* events, bool force) {
   const double now = clock_();
   if (!force && now - last_emit_ < interval_) return false;
   last_emit_ = now;
-  events->Emit("usage", Report());
+  v1::WorkerEvent event;
+  *event.mutable_usage() = Report();
+  events->Emit(std::move(event));
   return true;
 }
 

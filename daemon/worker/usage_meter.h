@@ -1,22 +1,9 @@
-// UsageMeter: what a worker's kernels did on each device, reported to petaboxd as "usage"
-// events (daemon/worker/events.h) so the daemon's telemetry (daemon/telemetry/) knows each
-// device's busy time and achieved FLOPs without hardware counters. It watches every kernel
-// through the engine's kernel observer (engine/exec_stats.h) and the runner's training
-// steps, and emits a cumulative report at most once per interval.
-//
-// The "usage" event (all counters cumulative since the worker process started; a restarted
-// worker starts again from zero):
-//   devices               "CUDA:0,CUDA:1": the devices named below
-//   busy_seconds:<dev>    kernel time on <dev> (the engine's per-kernel timing)
-//   flops:<dev>           FLOPs of those kernels (counted statically from their uops)
-//   kernels:<dev>         kernel launches
-//   memory_bytes:<dev>    bytes the engine holds on <dev> now (Allocator::BytesInUse)
-//   steps, samples        training steps and examples trained
-//   step_seconds_sum      their summed wall time
-//   step_seconds_buckets  comma-separated step counts per kStepSecondsBuckets bucket
-//                         (bucket i counts steps <= bound i and > bound i-1; one more at
-//                         the end for the rest)
-// Kernels on devices the meter was not given are not counted.
+// UsageMeter: what a worker's kernels did on each device, reported to petaboxd as `usage`
+// events (a petabox.v1.UsageReport, proto/petabox/v1/worker.proto) so the daemon's
+// telemetry (daemon/telemetry/) knows each device's busy time and achieved FLOPs without
+// hardware counters. It watches every kernel through the engine's kernel observer
+// (engine/exec_stats.h) and the runner's training steps, and emits a cumulative report at
+// most once per interval. Kernels on devices the meter was not given are not counted.
 //
 // Threading: the kernel observer runs on the engine's threads (one per device); OnStep and
 // MaybeEmit run on the runner's thread. Only one UsageMeter may exist at a time (it owns
@@ -62,12 +49,12 @@ class UsageMeter {
 
   // One training step took `seconds` and trained `samples` examples.
   void OnStep(double seconds, int64_t samples);
-  // Emits a "usage" event when the interval has passed since the last one (always when
+  // Emits a `usage` event when the interval has passed since the last one (always when
   // `force`). Returns whether it emitted.
   bool MaybeEmit(EventWriter* events, bool force = false);
 
   // The report as MaybeEmit writes it.
-  JsonObject Report() const;
+  v1::UsageReport Report() const;
   // Counters per device (every device given, zero when unused).
   std::map<std::string, DeviceUsageCounters> Devices() const;
 

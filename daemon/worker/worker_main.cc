@@ -1,25 +1,32 @@
 // petabox-worker: trains one job spec in this process (daemon/worker/runner.h).
 //
-//   petabox-worker --job SPEC.yaml [--json] [--resume CHECKPOINT] [--events FILE|-] [--no-jit]
+//   petabox-worker --job SPEC.yaml | --spec-proto FILE
+//                  [--json] [--resume CHECKPOINT] [--events FILE|-] [--events-format json|proto]
+//                  [--no-jit] [--stop-with-parent] [--usage-interval SECONDS]
 //                  [--devices D1,D2,...] [--checkpoint-dir DIR] [--dataset-dir DIR] [--graph FILE]
-//                  [--default-checkpoint-interval N] [--stop-with-parent] [--usage-interval SECONDS]
+//                  [--default-checkpoint-interval N]
 //
-// --devices, --checkpoint-dir and --dataset-dir replace the spec's devices, checkpoint.dir
-// and dataset.dir (petaboxd passes the devices it assigned and the job's own directories);
-// --graph replaces the spec's graph file (petaboxd passes the one uploaded with the job);
-// --default-checkpoint-interval sets checkpoint.interval_steps when the spec sets none.
+// The spec: --job parses and validates a YAML spec (by hand; the spec's errors exit 2);
+// --spec-proto reads the typed spec petaboxd parsed, validated and completed (a serialized
+// petabox.v1.JobSpec, daemon/worker/job_spec_proto.h) and checks nothing again.
+// With --job, --devices, --checkpoint-dir and --dataset-dir replace the spec's devices,
+// checkpoint.dir and dataset.dir; --graph replaces the spec's graph file;
+// --default-checkpoint-interval sets checkpoint.interval_steps when the spec sets none; the
+// result is validated once. With --spec-proto they are refused (the spec is complete).
 // --stop-with-parent turns the death of the parent (petaboxd killed with SIGKILL) into a
 // SIGTERM: the worker checkpoints and stops instead of training on unsupervised.
-// --usage-interval > 0 emits "usage" events (per-device kernel time and FLOPs,
+// --usage-interval > 0 emits `usage` events (per-device kernel time and FLOPs,
 // daemon/worker/usage_meter.h) at most that often, and once more at the end; petaboxd
 // passes its telemetry interval. 0 (the default) counts nothing.
 // Two workers never write one checkpoint directory at once: the second waits for the
 // first to exit (a lock file in the directory).
-// Events (JSON lines) go to stderr, or to --events (a file, or "-" for stdout). Without
-// --json, readable progress lines go to stdout; with --json, stdout's last line is the
-// result object (or {"error": ...}). SIGTERM checkpoints at the next step boundary and
-// exits 0 with a "preempted" event. Exit codes: 0 done or preempted, 1 the job failed,
-// 2 bad usage or an invalid spec.
+// Events (petabox.v1.WorkerEvent, proto/petabox/v1/worker.proto) go to stderr, or to
+// --events (a file, or "-" for stdout), as JSON lines, or length-delimited binary with
+// --events-format proto (what petaboxd reads). Without --json, readable progress lines go
+// to stdout; with --json, stdout's last line is the RunSummary as JSON (or
+// {"error":{...}}). SIGTERM checkpoints at the next step boundary and exits 0 with a
+// `preempted` event. Exit codes: 0 done or preempted, 1 the job failed, 2 bad usage or an
+// invalid spec.
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
@@ -39,6 +46,7 @@
 
 #include "daemon/worker/events.h"
 #include "daemon/worker/job_spec.h"
+#include "daemon/worker/job_spec_proto.h"
 #include "daemon/worker/runner.h"
 #include "daemon/worker/usage_meter.h"
 #include "devices/registry.h"
@@ -48,8 +56,10 @@ namespace {
 
 using petabox::Status;
 using petabox::StatusOr;
+using petabox::v1::WorkerError;
+using petabox::v1::WorkerEvent;
 using petabox::worker::EventWriter;
-using petabox::worker::JsonObject;
+using petabox::worker::JobSpec;
 
 // Set by the SIGTERM handler; the runner polls it between steps.
 std::atomic<bool> g_stop_requested{false};
@@ -58,9 +68,11 @@ static_assert(std::atomic<bool>::is_always_lock_free, "the signal handler needs 
 void OnSigterm(int) { g_stop_requested.store(true); }
 
 struct Args {
-  std::string job;
+  std::string job;         // YAML spec
+  std::string spec_proto;  // typed spec from petaboxd
   std::string resume;
   std::string events;  // "" = stderr
+  std::string events_format = "json";
   std::string devices;         // comma-separated; "" keeps the spec's
   std::string checkpoint_dir;  // "" keeps the spec's
   std::string dataset_dir;     // "" keeps the spec's
@@ -70,12 +82,38 @@ struct Args {
   bool stop_with_parent = false;
   bool json = false;
   bool jit = true;
+
+  bool HasOverrides() const {
+    return !devices.empty() || !checkpoint_dir.empty() || !dataset_dir.empty() || !graph.empty() ||
+           default_checkpoint_interval != 0;
+  }
 };
 
 constexpr char kUsage[] =
-    "usage: petabox-worker --job SPEC.yaml [--json] [--resume CHECKPOINT] [--events FILE|-] [--no-jit]\n"
+    "usage: petabox-worker --job SPEC.yaml | --spec-proto FILE\n"
+    "                      [--json] [--resume CHECKPOINT] [--events FILE|-] [--events-format json|proto]\n"
+    "                      [--no-jit] [--stop-with-parent] [--usage-interval SECONDS]\n"
     "                      [--devices D1,D2,...] [--checkpoint-dir DIR] [--dataset-dir DIR] [--graph FILE]\n"
-    "                      [--default-checkpoint-interval N] [--stop-with-parent] [--usage-interval SECONDS]\n";
+    "                      [--default-checkpoint-interval N]\n";
+
+// The value of string option `a`, or null when `a` is not one.
+std::string* StringOption(const std::string& a, Args* args) {
+  if (a == "--job") return &args->job;
+  if (a == "--spec-proto") return &args->spec_proto;
+  if (a == "--resume") return &args->resume;
+  if (a == "--events") return &args->events;
+  if (a == "--events-format") return &args->events_format;
+  if (a == "--devices") return &args->devices;
+  if (a == "--checkpoint-dir") return &args->checkpoint_dir;
+  if (a == "--dataset-dir") return &args->dataset_dir;
+  if (a == "--graph") return &args->graph;
+  return nullptr;
+}
+
+bool UsageError(const std::string& why) {
+  std::fprintf(stderr, "petabox-worker: %s\n%s", why.c_str(), kUsage);
+  return false;
+}
 
 // Parses argv into *args; returns false (after printing why) on bad usage.
 bool ParseArgs(int argc, char** argv, Args* args) {
@@ -85,29 +123,28 @@ bool ParseArgs(int argc, char** argv, Args* args) {
     if (a == "--json") args->json = true;
     else if (a == "--no-jit") args->jit = false;
     else if (a == "--stop-with-parent") args->stop_with_parent = true;
-    else if (a == "--job" && has_value) args->job = argv[++i];
-    else if (a == "--resume" && has_value) args->resume = argv[++i];
-    else if (a == "--events" && has_value) args->events = argv[++i];
-    else if (a == "--devices" && has_value) args->devices = argv[++i];
-    else if (a == "--checkpoint-dir" && has_value) args->checkpoint_dir = argv[++i];
-    else if (a == "--dataset-dir" && has_value) args->dataset_dir = argv[++i];
-    else if (a == "--graph" && has_value) args->graph = argv[++i];
+    else if (std::string* value = StringOption(a, args); value && has_value) *value = argv[++i];
     else if (a == "--default-checkpoint-interval" && has_value) args->default_checkpoint_interval = std::atoll(argv[++i]);
     else if (a == "--usage-interval" && has_value) args->usage_interval = std::atof(argv[++i]);
-    else {
-      std::fprintf(stderr, "petabox-worker: unexpected argument '%s'\n%s", a.c_str(), kUsage);
-      return false;
-    }
+    else return UsageError("unexpected argument '" + a + "'");
   }
-  if (args->job.empty()) std::fprintf(stderr, "petabox-worker: --job is required\n%s", kUsage);
-  return !args->job.empty();
+  if (args->job.empty() == args->spec_proto.empty()) return UsageError("give one of --job and --spec-proto");
+  if (!args->spec_proto.empty() && args->HasOverrides()) {
+    return UsageError("--spec-proto takes a complete spec: no --devices, --checkpoint-dir, --dataset-dir, --graph "
+                      "or --default-checkpoint-interval");
+  }
+  return true;
 }
 
-// Reports a failure as an "error" event, on stdout (--json) or stderr, and returns the exit code.
-int Fail(const Args& args, EventWriter* events, const Status& status, int code) {
-  events->Emit("error", JsonObject().Add("message", status.ToString()));
-  if (args.json) std::printf("%s\n", JsonObject().Add("error", status.ToString()).ToString().c_str());
+// Reports a failure as an `error` event, and on stdout (--json, {"error":{...}}) or
+// stderr; returns the exit code.
+int Fail(const Args& args, EventWriter* events, const Status& status, WorkerError::Reason reason, int code) {
+  WorkerEvent event;
+  event.mutable_error()->set_reason(reason);
+  event.mutable_error()->set_message(status.ToString());
+  if (args.json) std::printf("%s\n", petabox::worker::ToJsonLine(event).c_str());  // before Emit stamps the time
   else std::fprintf(stderr, "petabox-worker: %s\n", status.ToString().c_str());
+  events->Emit(std::move(event));
   return code;
 }
 
@@ -122,9 +159,8 @@ std::vector<std::string> SplitCommas(const std::string& list) {
   return out;
 }
 
-// The spec with the command line's overrides applied, validated again.
-StatusOr<petabox::worker::JobSpec> LoadSpec(const Args& args) {
-  PB_ASSIGN_OR_RETURN(petabox::worker::JobSpec spec, petabox::worker::LoadJobSpec(args.job));
+// The command line's overrides, applied to the YAML spec before it is validated.
+void ApplyOverrides(const Args& args, JobSpec& spec) {
   if (!args.devices.empty()) {
     spec.devices = SplitCommas(args.devices);
     spec.device_count = 0;
@@ -133,7 +169,15 @@ StatusOr<petabox::worker::JobSpec> LoadSpec(const Args& args) {
   if (!args.dataset_dir.empty()) spec.dataset.dir = args.dataset_dir;
   if (!args.graph.empty()) spec.graph = args.graph;
   if (spec.checkpoint.interval_steps == 0) spec.checkpoint.interval_steps = args.default_checkpoint_interval;
-  PB_RETURN_IF_ERROR(petabox::worker::ValidateJobSpec(spec));
+}
+
+// The spec: petaboxd's typed one as it is, or the YAML parsed and validated once, with the
+// command line's overrides.
+StatusOr<JobSpec> LoadSpec(const Args& args) {
+  if (!args.spec_proto.empty()) return petabox::worker::ReadJobSpecFile(args.spec_proto);
+  petabox::worker::SpecParseOptions options;
+  options.amend = [&args](JobSpec& spec) { ApplyOverrides(args, spec); };
+  PB_ASSIGN_OR_RETURN(JobSpec spec, petabox::worker::LoadJobSpec(args.job, options));
   if (spec.checkpoint.interval_steps > 0 && spec.checkpoint.dir.empty()) {
     return petabox::InvalidArgument(args.job + ": checkpoint.dir: must be set when checkpoint.interval_steps > 0 "
                                     "(or pass --checkpoint-dir)");
@@ -143,47 +187,57 @@ StatusOr<petabox::worker::JobSpec> LoadSpec(const Args& args) {
 
 // Holds an exclusive lock on dir/.lock until the process exits (waiting for a previous
 // worker of the same job, e.g. one left behind by a daemon killed with SIGKILL).
-Status LockCheckpointDir(const std::string& dir) {
+Status LockCheckpointDir(const std::string& dir, EventWriter* events) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   const std::string path = dir + "/.lock";
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) return petabox::Unavailable(path + ": " + std::strerror(errno));
   if (::flock(fd, LOCK_EX | LOCK_NB) == 0) return Status::Ok();
-  std::fprintf(stderr, "petabox-worker: waiting for another worker to release %s\n", dir.c_str());
+  WorkerEvent waiting;
+  waiting.mutable_log()->set_text("waiting for another worker to release " + dir);
+  events->Emit(std::move(waiting));
   if (::flock(fd, LOCK_EX) != 0) return petabox::Unavailable(path + ": " + std::strerror(errno));
   return Status::Ok();
 }
 
+// The usage meter (--usage-interval), hooked into the runner's steps; null when off.
+std::unique_ptr<petabox::worker::UsageMeter> MakeUsageMeter(const Args& args, const JobSpec& spec,
+                                                            EventWriter* events,
+                                                            petabox::worker::RunnerOptions* options) {
+  if (args.usage_interval <= 0) return nullptr;
+  auto usage = std::make_unique<petabox::worker::UsageMeter>(petabox::worker::MeteredDevices(spec.devices),
+                                                             args.usage_interval);
+  options->on_step = [meter = usage.get(), events](double seconds, int64_t samples) {
+    meter->OnStep(seconds, samples);
+    meter->MaybeEmit(events);
+  };
+  return usage;
+}
+
 int Run(const Args& args, EventWriter* events) {
   auto spec = LoadSpec(args);
-  if (!spec.ok()) return Fail(args, events, spec.status(), 2);
+  if (!spec.ok()) return Fail(args, events, spec.status(), WorkerError::INVALID_SPEC, 2);
   if (!spec->checkpoint.dir.empty()) {
-    if (Status s = LockCheckpointDir(spec->checkpoint.dir); !s.ok()) return Fail(args, events, s, 1);
+    if (Status s = LockCheckpointDir(spec->checkpoint.dir, events); !s.ok()) {
+      return Fail(args, events, s, WorkerError::SETUP_FAILED, 1);
+    }
   }
   petabox::worker::RunnerOptions options;
   options.resume_from = args.resume;
   options.use_jit = args.jit;
   options.log = args.json ? nullptr : stdout;
   options.stop_requested = &g_stop_requested;
-  std::unique_ptr<petabox::worker::UsageMeter> usage;
-  if (args.usage_interval > 0) {
-    usage = std::make_unique<petabox::worker::UsageMeter>(petabox::worker::MeteredDevices(spec->devices),
-                                                          args.usage_interval);
-    options.on_step = [&usage, events](double seconds, int64_t samples) {
-      usage->OnStep(seconds, samples);
-      usage->MaybeEmit(events);
-    };
-  }
+  std::unique_ptr<petabox::worker::UsageMeter> usage = MakeUsageMeter(args, *spec, events, &options);
   auto runner = petabox::worker::Runner::Create(*spec, options, events);
   if (usage) usage->MaybeEmit(events, /*force=*/!runner.ok());  // what setup ran, if it failed
-  if (!runner.ok()) return Fail(args, events, runner.status(), 1);
+  if (!runner.ok()) return Fail(args, events, runner.status(), WorkerError::SETUP_FAILED, 1);
   auto result = (*runner)->Run();
   if (usage) usage->MaybeEmit(events, /*force=*/true);  // what ran since the last report
-  if (!result.ok()) return Fail(args, events, result.status(), 1);
-  const JsonObject summary = petabox::worker::ResultJson(*result);
-  if (args.json) std::printf("%s\n", summary.ToString().c_str());
-  else std::printf("%s: %s\n", result->preempted ? "preempted" : "done", summary.ToString().c_str());
+  if (!result.ok()) return Fail(args, events, result.status(), WorkerError::TRAINING_FAILED, 1);
+  const std::string summary = petabox::worker::ToJsonLine(petabox::worker::Summary(*result));
+  if (args.json) std::printf("%s\n", summary.c_str());
+  else std::printf("%s: %s\n", result->preempted ? "preempted" : "done", summary.c_str());
   return 0;
 }
 
@@ -197,7 +251,12 @@ int main(int argc, char** argv) {
   // A closed events pipe (the daemon died) must not kill the worker before it checkpoints.
   std::signal(SIGPIPE, SIG_IGN);
   if (args.stop_with_parent) ::prctl(PR_SET_PDEATHSIG, SIGTERM);
-  auto events = EventWriter::Open(args.events);
+  auto format = petabox::worker::ParseEventFormat(args.events_format);
+  if (!format.ok()) {
+    std::fprintf(stderr, "petabox-worker: %s\n%s", format.status().message().c_str(), kUsage);
+    return 2;
+  }
+  auto events = EventWriter::Open(args.events, *format);
   if (!events.ok()) {
     std::fprintf(stderr, "petabox-worker: %s\n", events.status().ToString().c_str());
     return 2;

@@ -104,10 +104,17 @@ TEST(DaemonCliTest, ExitCodesForServerAndUsageErrors) {
   Result missing = Cli(daemon, "status j-000000000000");
   EXPECT_EQ(missing.code, 3) << missing.out;
   EXPECT_NE(missing.out.find("NOT_FOUND"), std::string::npos) << missing.out;
+  // An invalid spec is refused by the CLI before anything is sent (a usage error)...
   const std::string bad = WriteSpec(daemon, "model: mlp\noptimizer: {lr: -1}\n");
   Result invalid = Cli(daemon, "submit " + bad);
-  EXPECT_EQ(invalid.code, 3) << invalid.out;
+  EXPECT_EQ(invalid.code, 2) << invalid.out;
   EXPECT_NE(invalid.out.find("optimizer.lr"), std::string::npos) << invalid.out;
+  // ...and what only the daemon can check (its devices) by the daemon (a server error).
+  const std::string no_device = WriteSpec(daemon, "model: mlp\ndevices: [CUDA:7]\n");
+  Result refused = Cli(daemon, "submit " + no_device);
+  EXPECT_EQ(refused.code, 3) << refused.out;
+  EXPECT_NE(refused.out.find("INVALID_ARGUMENT"), std::string::npos) << refused.out;
+  EXPECT_NE(refused.out.find("devices[0]"), std::string::npos) << refused.out;
   EXPECT_EQ(Cli(daemon, "submit /no/such/spec.yaml").code, 2);
   EXPECT_EQ(Cli(daemon, "frobnicate").code, 2);
 }

@@ -77,7 +77,7 @@ std::string DaemonHarness::WriteConfig() {
   const std::string http = http_port_ > 0 ? "127.0.0.1:" + std::to_string(http_port_) : "";
   out << "listen: " << address_ << "\nhttp_listen: \"" << http << "\"\ndata_dir: " << data_dir_ << "\n"
       << "dataset_dirs: [" << fs::path(data_dir_).parent_path().string() << "]\n"
-      << "workers: {binary: " << PETABOX_WORKER_BINARY << ", stop_grace_seconds: 10}\n"
+      << "workers: {binary: " << worker_binary_ << ", stop_grace_seconds: 10}\n"
       << config_extra_;
   return config;
 }

@@ -43,6 +43,9 @@ class DaemonHarness {
   int StartExpectingExit(const std::vector<std::string>& extra_args = {});
   // Credentials for the test's channel (default: insecure). Set before Start.
   void set_credentials(std::shared_ptr<grpc::ChannelCredentials> c) { credentials_ = std::move(c); }
+  // The worker executable the config names (default: the built petabox-worker). Set before
+  // Start.
+  void set_worker_binary(std::string path) { worker_binary_ = std::move(path); }
   // The address to connect to ("127.0.0.1:PORT" unless set before Start).
   void set_address(std::string address) { address_ = std::move(address); }
   // SIGTERM and wait for exit; returns the exit status (as from waitpid).
@@ -87,6 +90,7 @@ class DaemonHarness {
   std::string config_extra_;
   std::shared_ptr<grpc::ChannelCredentials> credentials_ = grpc::InsecureChannelCredentials();
   std::string data_dir_, dataset_dir_, address_, token_;
+  std::string worker_binary_ = PETABOX_WORKER_BINARY;
   pid_t pid_ = -1;
   int http_port_ = 0;
   std::shared_ptr<grpc::Channel> channel_;

@@ -1,16 +1,17 @@
 // FLOP accounting as the daemon sees it: the worker's UsageMeter counts the engine's
 // per-kernel FLOPs by device, and a matmul of known size reports 2*M*N*K (one multiply and
-// one add per term), through the "usage" event the daemon parses.
+// one add per term), through the `usage` event (a petabox.v1.UsageReport) the daemon reads.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
-#include "daemon/jobs/worker_events.h"
+#include "daemon/supervisor/event_reader.h"
 #include "daemon/telemetry/worker_usage.h"
 #include "daemon/worker/events.h"
 #include "daemon/worker/usage_meter.h"
@@ -77,7 +78,7 @@ TEST(UsageMeterTest, UsageEventRoundTrip) {
   ASSERT_GE(fd, 0);
   ::close(fd);
   {
-    auto writer = worker::EventWriter::Open(path);
+    auto writer = worker::EventWriter::Open(path, worker::EventFormat::kProto);
     ASSERT_TRUE(writer.ok());
     EXPECT_FALSE(meter.MaybeEmit(writer->get()));  // the interval has not passed
     now += 0.5;
@@ -85,38 +86,46 @@ TEST(UsageMeterTest, UsageEventRoundTrip) {
     EXPECT_FALSE(meter.MaybeEmit(writer->get()));
     EXPECT_TRUE(meter.MaybeEmit(writer->get(), /*force=*/true));
   }
-  std::ifstream in(path);
-  std::string line;
-  int lines = 0;
-  while (std::getline(in, line)) {
-    ++lines;
-    auto event = ParseWorkerEvent(line);
-    ASSERT_TRUE(event.ok()) << line;
-    auto usage = ParseWorkerUsage(*event);
-    ASSERT_TRUE(usage.ok()) << usage.status().ToString();
-    ASSERT_EQ(usage->devices.size(), 2u);
-    EXPECT_EQ(usage->devices.at("CPU:0").flops, 2.0 * 32 * 32 * 32);
-    EXPECT_EQ(usage->devices.at("CPU:1").flops, 0);
-    EXPECT_TRUE(usage->devices.at("CPU:0").engine_memory_bytes.has_value());
-    EXPECT_EQ(usage->steps, 3);
-    EXPECT_EQ(usage->samples, 80);
-    EXPECT_DOUBLE_EQ(usage->step_seconds_sum, 100.203);
-    ASSERT_EQ(usage->step_buckets.size(), worker::kStepSecondsBuckets.size() + 1);
-    EXPECT_EQ(usage->step_buckets[2], 1u);   // 0.003 s: (0.0025, 0.005]
-    EXPECT_EQ(usage->step_buckets[7], 1u);   // 0.2 s: (0.1, 0.25]
-    EXPECT_EQ(usage->step_buckets.back(), 1u);  // 100 s: beyond the last bound
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream bytes;
+  bytes << in.rdbuf();
+  WorkerEventReader reader;
+  std::vector<v1::WorkerEvent> events;
+  ASSERT_TRUE(reader.Feed(bytes.str(), &events).ok());
+  ASSERT_TRUE(reader.Finish().ok());
+  for (const v1::WorkerEvent& event : events) {
+    ASSERT_TRUE(event.has_usage()) << event.DebugString();
+    const WorkerUsage usage = ToWorkerUsage(event.usage());
+    ASSERT_EQ(usage.devices.size(), 2u);
+    EXPECT_EQ(usage.devices.at("CPU:0").flops, 2.0 * 32 * 32 * 32);
+    EXPECT_EQ(usage.devices.at("CPU:1").flops, 0);
+    EXPECT_TRUE(usage.devices.at("CPU:0").engine_memory_bytes.has_value());
+    EXPECT_EQ(usage.steps, 3);
+    EXPECT_EQ(usage.samples, 80);
+    EXPECT_DOUBLE_EQ(usage.step_seconds_sum, 100.203);
+    ASSERT_EQ(usage.step_buckets.size(), worker::kStepSecondsBuckets.size() + 1);
+    EXPECT_EQ(usage.step_buckets[2], 1u);   // 0.003 s: (0.0025, 0.005]
+    EXPECT_EQ(usage.step_buckets[7], 1u);   // 0.2 s: (0.1, 0.25]
+    EXPECT_EQ(usage.step_buckets.back(), 1u);  // 100 s: beyond the last bound
   }
-  EXPECT_EQ(lines, 2);
+  EXPECT_EQ(events.size(), 2u);
   std::remove(path);
 }
 
-TEST(WorkerUsageTest, RejectsOtherEvents) {
-  auto event = ParseWorkerEvent(R"({"event":"progress","step":3})");
-  ASSERT_TRUE(event.ok());
-  EXPECT_FALSE(ParseWorkerUsage(*event).ok());
-  auto bare = ParseWorkerEvent(R"({"event":"usage"})");
-  ASSERT_TRUE(bare.ok());
-  EXPECT_FALSE(ParseWorkerUsage(*bare).ok());
+// Absent readings stay absent; an empty report is an empty usage.
+TEST(WorkerUsageTest, TypedReportAsValues) {
+  v1::UsageReport report;
+  v1::DeviceUsageReport* device = report.add_devices();
+  device->set_device("CUDA:1");
+  device->set_busy_seconds(2.5);
+  device->set_launches(7);
+  WorkerUsage usage = ToWorkerUsage(report);
+  ASSERT_EQ(usage.devices.count("CUDA:1"), 1u);
+  EXPECT_EQ(usage.devices.at("CUDA:1").kernels, 7);
+  EXPECT_DOUBLE_EQ(usage.devices.at("CUDA:1").busy_seconds, 2.5);
+  EXPECT_FALSE(usage.devices.at("CUDA:1").engine_memory_bytes.has_value());
+  EXPECT_TRUE(usage.step_buckets.empty());
+  EXPECT_TRUE(ToWorkerUsage(v1::UsageReport()).devices.empty());
 }
 
 }  // namespace
