@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs on the lent GPU machine: builds petabox-worker (yaml-cpp and zlib headers carried in
-# .deps/sysroot, extracted from Debian's packages; Fashion-MNIST carried in
-# .deps/fashion-mnist) and trains the example job specs on CUDA:0.
+# .deps/sysroot, extracted from Debian's packages; nlohmann/json's headers in .deps/nlohmann;
+# Fashion-MNIST carried in .deps/fashion-mnist) and trains the example job specs on CUDA:0.
 # Usage, from the repository root: bash tests/gpu/worker.sh [mlp|cnn ...]
 set -uo pipefail
 out=${OUT:-/tmp/pb-out}
