@@ -16,80 +16,80 @@ JobStore::JobStore(sqlite::Db db) : db_(std::move(db)), jobs_(&db_), datasets_(&
 JobStore::~JobStore() = default;
 
 StatusOr<v1::Job> JobStore::CreateJob(const v1::Job& job, const std::string& request_id, bool* created) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return jobs_.CreateJob(job, request_id, created);
 }
 
 Status JobStore::UpdateJob(const v1::Job& job) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return jobs_.UpdateJob(job);
 }
 
 StatusOr<v1::JobEvent> JobStore::UpdateJobWithEvent(const v1::Job& job, v1::JobEvent event) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return jobs_.UpdateJobWithEvent(job, std::move(event));
 }
 
 StatusOr<v1::Job> JobStore::GetJob(const std::string& name) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return jobs_.GetJob(name);
 }
 
 StatusOr<JobPage> JobStore::ListJobs(int page_size, const std::string& page_token,
                                      const std::vector<v1::Job::State>& states) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return jobs_.ListJobs(page_size, page_token, states);
 }
 
 StatusOr<std::vector<v1::Job>> JobStore::JobsInStates(const std::vector<v1::Job::State>& states) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return jobs_.JobsInStates(states);
 }
 
 StatusOr<v1::JobEvent> JobStore::AppendEvent(const std::string& job_name, v1::JobEvent event) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return jobs_.AppendEvent(job_name, std::move(event));
 }
 
 StatusOr<std::vector<v1::JobEvent>> JobStore::EventsAfter(const std::string& job_name, int64_t after_sequence,
                                                           int limit) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return jobs_.EventsAfter(job_name, after_sequence, limit);
 }
 
 StatusOr<int64_t> JobStore::LastSequence(const std::string& job_name) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return jobs_.LastSequence(job_name);
 }
 
 Status JobStore::AppendLogs(const std::string& job_name, const std::vector<std::string>& lines) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return jobs_.AppendLogs(job_name, lines);
 }
 
 StatusOr<std::vector<std::string>> JobStore::ReadLogs(const std::string& job_name, int64_t after_line, int max_lines,
                                                       int64_t* last_line) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return jobs_.ReadLogs(job_name, after_line, max_lines, last_line);
 }
 
 Status JobStore::AddDataset(const v1::Dataset& dataset) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return datasets_.AddDataset(dataset);
 }
 
 StatusOr<v1::Dataset> JobStore::GetDataset(const std::string& name) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return datasets_.GetDataset(name);
 }
 
 StatusOr<std::vector<v1::Dataset>> JobStore::ListDatasets() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return datasets_.ListDatasets();
 }
 
 Status JobStore::DeleteDataset(const std::string& name) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return datasets_.DeleteDataset(name);
 }
 

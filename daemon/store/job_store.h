@@ -15,7 +15,6 @@
 
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -23,6 +22,7 @@
 #include "daemon/store/job_tables.h"
 #include "daemon/store/sqlite_db.h"
 #include "engine/util/status.h"
+#include "engine/util/thread_annotations.h"
 #include "petabox/v1/dataset.pb.h"
 #include "petabox/v1/job.pb.h"
 
@@ -76,10 +76,10 @@ class JobStore {
 
  private:
   explicit JobStore(sqlite::Db db);
-  mutable std::mutex mu_;
-  sqlite::Db db_;           // GUARDED_BY(mu_)
-  JobTables jobs_;          // GUARDED_BY(mu_); over db_
-  DatasetTable datasets_;   // GUARDED_BY(mu_); over db_
+  mutable Mutex mu_;
+  sqlite::Db db_ GUARDED_BY(mu_);
+  JobTables jobs_ GUARDED_BY(mu_);          // over db_
+  DatasetTable datasets_ GUARDED_BY(mu_);   // over db_
 };
 
 }  // namespace petabox::daemon
