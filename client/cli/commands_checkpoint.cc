@@ -21,8 +21,8 @@ struct CheckpointArgs {
 };
 
 std::string SummaryJson(const client::CheckpointSummary& summary) {
-  return "{\"path\":" + JsonString(summary.path) + ",\"bytes\":" + std::to_string(summary.bytes) +
-         ",\"sha256\":" + JsonString(summary.sha256) + ",\"step\":" + std::to_string(summary.step) + "}";
+  return ToJson(nn::json::Json{
+      {"path", summary.path}, {"bytes", summary.bytes}, {"sha256", summary.sha256}, {"step", summary.step}});
 }
 
 Outcome RunCheckpoint(CommandContext& context, const CheckpointArgs& args) {

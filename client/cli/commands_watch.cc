@@ -29,7 +29,7 @@ Status PrintNewLogLines(const client::JobClient& jobs, const std::string& name, 
     for (const std::string& line : page.lines()) {
       ++number;
       if (json) {
-        std::cout << "{\"line\":" << number << ",\"text\":" << JsonString(line) << "}\n";
+        std::cout << ToJson(nn::json::Json{{"line", number}, {"text", line}}) << "\n";
       } else {
         std::cout << line << "\n";
       }

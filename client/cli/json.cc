@@ -2,10 +2,6 @@
 
 #include <google/protobuf/util/json_util.h>
 
-#include <cstdio>
-
-#include "engine/nn/json.h"
-
 namespace petabox::cli {
 
 std::string ToJson(const google::protobuf::Message& message) {
@@ -19,6 +15,6 @@ std::string ToJson(const google::protobuf::Message& message) {
   return json;
 }
 
-std::string JsonString(std::string_view text) { return nn::json::Quote(text); }
+std::string ToJson(const nn::json::Json& value) { return nn::json::Dump(value); }
 
 }  // namespace petabox::cli

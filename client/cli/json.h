@@ -1,18 +1,20 @@
-// JSON output for --json: protobuf messages in their proto3 JSON form (proto field names,
-// fields at their defaults included, enums by name, int64 as strings), one object per line.
+// JSON output for --json, one object per line: protobuf messages in their proto3 JSON form
+// (proto field names, fields at their defaults included, enums by name, int64 as strings),
+// and other objects built as nn::json::Json (engine/nn/json.h, the project's JSON module).
 #pragma once
 
 #include <google/protobuf/message.h>
 
 #include <string>
-#include <string_view>
+
+#include "engine/nn/json.h"
 
 namespace petabox::cli {
 
 // One line of JSON (no trailing newline).
 std::string ToJson(const google::protobuf::Message& message);
 
-// `text` as a JSON string literal, quotes included.
-std::string JsonString(std::string_view text);
+// One line of JSON (no trailing newline); text that is not UTF-8 is written as U+FFFD.
+std::string ToJson(const nn::json::Json& value);
 
 }  // namespace petabox::cli

@@ -2,7 +2,6 @@
 
 #include <chrono>
 #include <list>
-#include <mutex>
 #include <optional>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -11,6 +10,7 @@
 #include <boost/beast/http.hpp>
 
 #include "daemon/config/config.h"
+#include "engine/util/thread_annotations.h"
 
 namespace petabox::daemon {
 
@@ -36,9 +36,9 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
   tcp::acceptor acceptor;
   std::map<std::string, HttpHandler> routes;
   int port = 0;
-  std::mutex mu;
-  std::list<std::weak_ptr<Session>> sessions;  // GUARDED_BY(mu)
-  bool stopped = false;                        // GUARDED_BY(mu)
+  Mutex mu;
+  std::list<std::weak_ptr<Session>> sessions GUARDED_BY(mu);
+  bool stopped GUARDED_BY(mu) = false;
 };
 
 namespace {
@@ -112,7 +112,7 @@ void HttpServer::State::Accept() {
     if (ec) return;  // closed by Stop, or a failure that leaves the acceptor unusable
     auto session = std::make_shared<Session>(std::move(socket), self);
     {
-      std::lock_guard<std::mutex> lock(self->mu);
+      MutexLock lock(self->mu);
       if (self->stopped) return session->Close();
       self->sessions.push_back(session);
     }
@@ -122,7 +122,7 @@ void HttpServer::State::Accept() {
 }
 
 void HttpServer::State::Forget(Session* session) {
-  std::lock_guard<std::mutex> lock(mu);
+  MutexLock lock(mu);
   sessions.remove_if([session](const std::weak_ptr<Session>& w) {
     auto s = w.lock();
     return !s || s.get() == session;
@@ -158,7 +158,7 @@ int HttpServer::port() const { return state_->port; }
 void HttpServer::Stop() {
   std::list<std::weak_ptr<Session>> sessions;
   {
-    std::lock_guard<std::mutex> lock(state_->mu);
+    MutexLock lock(state_->mu);
     if (state_->stopped) return;
     state_->stopped = true;
     sessions.swap(state_->sessions);

@@ -25,6 +25,7 @@
 #include "daemon/http/status_endpoints.h"
 #include "daemon/jobs/job_manager.h"
 #include "daemon/metrics/box_metrics.h"
+#include "daemon/server/cleanup.h"
 #include "daemon/service/box_service.h"
 #include "daemon/service/dataset_service.h"
 #include "daemon/service/job_service.h"
@@ -217,87 +218,102 @@ StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(const TlsConfig& 
   return grpc::SslServerCredentials(options);
 }
 
+// A started gRPC server and the port it got.
+struct GrpcServer {
+  std::unique_ptr<grpc::Server> server;
+  int port = 0;
+};
+
+// Builds and starts the gRPC server with `services`; Unavailable when `config.listen`
+// cannot be bound, NotFound when a TLS file cannot be read.
+StatusOr<GrpcServer> StartGrpc(const DaemonConfig& config, const std::vector<grpc::Service*>& services) {
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  PB_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials, Credentials(config.tls));
+  grpc::ServerBuilder builder;
+  GrpcServer out;
+  builder.AddListeningPort(config.listen, credentials, &out.port);
+  for (grpc::Service* service : services) builder.RegisterService(service);
+  // A CreateJob carries the spec and the graph; JobManager gives the clearer error for
+  // either one over its limit, so gRPC's own limit leaves room for both.
+  builder.SetMaxReceiveMessageSize(
+      static_cast<int>(config.limits.max_graph_bytes + config.limits.max_spec_bytes + (4 << 20)));
+  out.server = builder.BuildAndStart();
+  if (!out.server || out.port == 0) {
+    return Unavailable("listen: cannot serve gRPC on " + config.listen + " (address in use, or not local?)");
+  }
+  return out;
+}
+
 }  // namespace
 
 Status Daemon::Run() {
+  PB_RETURN_IF_ERROR(Serve());
+  std::fprintf(stderr, "petaboxd: stopped\n");
+  return Status::Ok();
+}
+
+// Telemetry and HTTP run on their own loop, whose thread starts in Serve; a bad http_listen
+// stops the start. Unavailable when http_listen cannot be bound.
+Status Daemon::StartTelemetry() {
   Parts& p = *parts_;
-  auto guard = boost::asio::make_work_guard(p.io);
+  if (p.sampler) p.sampler->Start(p.telemetry_io, p.config.telemetry.interval_seconds);
+  if (p.config.http_listen.empty()) return Status::Ok();
+  StatusSources sources{MetricsDevices(p.devices), p.sampler.get(), p.ledger.get(), p.metrics.get(), p.store.get(),
+                        &p.clock, [manager = p.manager.get()] { return manager->draining(); }};
+  PB_ASSIGN_OR_RETURN(p.http, HttpServer::Start(p.telemetry_io, p.config.http_listen, StatusRoutes(std::move(sources))));
+  return Status::Ok();
+}
+
+// Each piece that starts is followed by the Cleanup that stops it, so whichever way this
+// returns, the started pieces stop once, in reverse order: telemetry (which also ends
+// WatchBox waits), then the gRPC server, then the JobManager's loop.
+Status Daemon::Serve() {
+  Parts& p = *parts_;
+  // Declared before the loop starts, so both outlive the loop's thread.
+  boost::asio::signal_set signals(p.io, SIGTERM, SIGINT);
+  std::promise<void> drained;
+  auto work = boost::asio::make_work_guard(p.io);
   std::thread loop([&p] { p.io.run(); });
-  auto stop_loop = [&] {
-    guard.reset();
+  Cleanup stop_loop([&] {
+    work.reset();
     p.io.stop();
     loop.join();
-  };
-  if (Status s = p.manager->Recover(); !s.ok()) {
-    stop_loop();
-    return s;
-  }
-  // Telemetry and HTTP get their own loop and thread; a bad http_listen stops the start.
-  if (p.sampler) p.sampler->Start(p.telemetry_io, p.config.telemetry.interval_seconds);
-  if (!p.config.http_listen.empty()) {
-    StatusSources sources{MetricsDevices(p.devices), p.sampler.get(), p.ledger.get(), p.metrics.get(), p.store.get(),
-                          &p.clock, [manager = p.manager.get()] { return manager->draining(); }};
-    auto http = HttpServer::Start(p.telemetry_io, p.config.http_listen, StatusRoutes(std::move(sources)));
-    if (!http.ok()) {
-      stop_loop();
-      return http.status();
-    }
-    p.http = std::move(*http);
-  }
+  });
+  PB_RETURN_IF_ERROR(p.manager->Recover());
+  PB_RETURN_IF_ERROR(StartTelemetry());
+  const std::vector<grpc::Service*> services = {p.job_service.get(), p.dataset_service.get(), p.box_service.get()};
+  PB_ASSIGN_OR_RETURN(GrpcServer rpc, StartGrpc(p.config, services));
+  Cleanup stop_rpc([&] { rpc.server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5)); });
   std::thread telemetry([&p] { p.telemetry_io.run(); });
-  auto stop_telemetry = [&] {
+  Cleanup stop_telemetry([&] {
     boost::asio::post(p.telemetry_io, [&p] {
       if (p.sampler) p.sampler->Stop();  // also ends WatchBox waits
       if (p.http) p.http->Stop();
       p.telemetry_io.stop();
     });
     telemetry.join();
-  };
-  grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  auto credentials = Credentials(p.config.tls);
-  if (!credentials.ok()) {
-    stop_telemetry();
-    stop_loop();
-    return credentials.status();
-  }
-  grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort(p.config.listen, *credentials, &port);
-  builder.RegisterService(p.job_service.get());
-  builder.RegisterService(p.dataset_service.get());
-  builder.RegisterService(p.box_service.get());
-  // A CreateJob carries the spec and the graph; JobManager gives the clearer error for
-  // either one over its limit, so gRPC's own limit leaves room for both.
-  builder.SetMaxReceiveMessageSize(
-      static_cast<int>(p.config.limits.max_graph_bytes + p.config.limits.max_spec_bytes + (4 << 20)));
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (!server || port == 0) {
-    stop_telemetry();
-    stop_loop();
-    return Unavailable("listen: cannot serve gRPC on " + p.config.listen + " (address in use, or not local?)");
-  }
-  std::fprintf(stderr, "petaboxd %s: serving on %s (port %d), data in %s, %zu device(s)\n", PETABOX_VERSION,
-               p.config.listen.c_str(), port, p.config.data_dir.c_str(), p.devices.size());
-  if (p.http) {
-    std::fprintf(stderr, "petaboxd: metrics, status page and /api/box on http://%s (port %d); telemetry every %g s\n",
-                 p.config.http_listen.c_str(), p.http->port(), p.config.telemetry.interval_seconds);
-  }
-  std::promise<void> drained;
-  boost::asio::signal_set signals(p.io, SIGTERM, SIGINT);
+  });
+  LogServing(rpc.port);
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
     if (ec) return;
     std::fprintf(stderr, "petaboxd: signal %d: draining (workers checkpoint and stop)\n", signal);
-    server->GetHealthCheckService()->SetServingStatus(false);
+    rpc.server->GetHealthCheckService()->SetServingStatus(false);
     p.manager->Drain([&drained] { drained.set_value(); });
   });
   drained.get_future().wait();
   p.manager->Shutdown();
-  stop_telemetry();
-  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  stop_loop();
-  std::fprintf(stderr, "petaboxd: stopped\n");
   return Status::Ok();
+}
+
+void Daemon::LogServing(int grpc_port) const {
+  const Parts& p = *parts_;
+  std::fprintf(stderr, "petaboxd %s: serving on %s (port %d), data in %s, %zu device(s)\n", PETABOX_VERSION,
+               p.config.listen.c_str(), grpc_port, p.config.data_dir.c_str(), p.devices.size());
+  if (p.http) {
+    std::fprintf(stderr, "petaboxd: metrics, status page and /api/box on http://%s (port %d); telemetry every %g s\n",
+                 p.config.http_listen.c_str(), p.http->port(), p.config.telemetry.interval_seconds);
+  }
 }
 
 }  // namespace petabox::daemon

@@ -27,12 +27,17 @@ class Daemon {
   static StatusOr<std::unique_ptr<Daemon>> Create(const DaemonConfig& config);
   ~Daemon();
 
-  // Serves until a stop signal; Unavailable when the gRPC or HTTP address cannot be bound.
+  // Serves until a stop signal; Unavailable when the gRPC or HTTP address cannot be bound,
+  // NotFound when a TLS file cannot be read. On an error, whatever had started is stopped
+  // again before Run returns.
   Status Run();
 
  private:
   struct Parts;
   explicit Daemon(std::unique_ptr<Parts> parts);
+  Status Serve();
+  Status StartTelemetry();
+  void LogServing(int grpc_port) const;
   std::unique_ptr<Parts> parts_;
 };
 

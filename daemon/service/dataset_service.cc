@@ -29,7 +29,7 @@ grpc::Status DatasetServiceImpl::UploadDataset(grpc::ServerContext* context,
     if (Status s = (*upload)->Write(message.data()); !s.ok()) return ToGrpcStatus(s);
   } while (reader->Read(&message));
   if (context->IsCancelled()) return ToGrpcStatus(Cancelled("the upload was cancelled; nothing was kept"));
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   auto dataset = (*upload)->Commit();
   if (!dataset.ok()) return ToGrpcStatus(dataset.status());
   *dataset->mutable_create_time() = google::protobuf::util::TimeUtil::GetCurrentTime();
@@ -54,7 +54,7 @@ grpc::Status DatasetServiceImpl::DeleteDataset(grpc::ServerContext* context, con
                                                v1::DeleteDatasetResponse*) {
   if (grpc::Status s = auth_->Check(*context); !s.ok()) return s;
   const std::string name = FullName(request->name());
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   if (!store_->GetDataset(name).ok()) return ToGrpcStatus(NotFound(name + " does not exist"));
   if (manager_->DatasetInUse(name)) {
     return ToGrpcStatus(FailedPrecondition(name + " is used by a queued or running job; cancel it or wait"));

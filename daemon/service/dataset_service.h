@@ -4,12 +4,12 @@
 // Thread-safe: gRPC calls it from its thread pool.
 #pragma once
 
-#include <mutex>
 #include <string>
 
 #include "daemon/auth/authenticator.h"
 #include "daemon/jobs/job_manager.h"
 #include "daemon/store/job_store.h"
+#include "engine/util/thread_annotations.h"
 #include "petabox/v1/dataset.grpc.pb.h"
 
 namespace petabox::daemon {
@@ -33,7 +33,7 @@ class DatasetServiceImpl final : public v1::DatasetService::Service {
   const Authenticator* const auth_;
   const std::string root_;  // DATA_DIR/datasets
   const int64_t max_bytes_;
-  std::mutex mu_;  // orders the commit of an upload against deletes of the same name
+  Mutex mu_;  // orders the commit of an upload against deletes of the same name
 };
 
 }  // namespace petabox::daemon

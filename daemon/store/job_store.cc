@@ -1,458 +1,96 @@
 #include "daemon/store/job_store.h"
 
-#include <sqlite3.h>
-
-#include <charconv>
-#include <cstdio>
-#include <limits>
-#include <string_view>
 #include <utility>
 
 namespace petabox::daemon {
-namespace {
-
-// Jobs keep their insertion order in `seq` (AUTOINCREMENT never reuses a value, so a page
-// token stays meaningful); the Job message itself is the `job` blob and the other columns
-// are copies of its fields for lookups and filters.
-constexpr const char* kSchema = R"sql(
-CREATE TABLE IF NOT EXISTS jobs (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  name TEXT NOT NULL UNIQUE,
-  state INTEGER NOT NULL,
-  request_id TEXT UNIQUE,
-  job BLOB NOT NULL);
-CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs (state, seq);
-CREATE TABLE IF NOT EXISTS events (
-  job TEXT NOT NULL,
-  sequence INTEGER NOT NULL,
-  event BLOB NOT NULL,
-  PRIMARY KEY (job, sequence)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS logs (
-  job TEXT NOT NULL,
-  line INTEGER NOT NULL,
-  text TEXT NOT NULL,
-  PRIMARY KEY (job, line)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS datasets (
-  name TEXT NOT NULL PRIMARY KEY,
-  dataset BLOB NOT NULL) WITHOUT ROWID;
-)sql";
-
-// How long a call waits for another connection's lock (e.g. the sqlite3 shell) before
-// failing with "database is locked".
-constexpr int kBusyTimeoutMs = 5000;
-constexpr int kMaxPageSize = 1000;
-
-Status SqliteError(sqlite3* db, std::string_view what) {
-  return Internal("job store: " + std::string(what) + ": " + sqlite3_errmsg(db));
-}
-
-Status Exec(sqlite3* db, const char* sql) {
-  char* error = nullptr;
-  if (sqlite3_exec(db, sql, nullptr, nullptr, &error) == SQLITE_OK) return Status::Ok();
-  std::string message = error != nullptr ? error : sqlite3_errmsg(db);
-  sqlite3_free(error);
-  return Internal("job store: " + message);
-}
-
-struct StatementDeleter {
-  void operator()(sqlite3_stmt* stmt) const { sqlite3_finalize(stmt); }
-};
-
-// One prepared statement. Bind parameters (1-based), then Step() through the rows.
-class Statement {
- public:
-  static StatusOr<Statement> Prepare(sqlite3* db, std::string_view sql) {
-    sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr) != SQLITE_OK) {
-      return SqliteError(db, "prepare");
-    }
-    return Statement(db, stmt);
-  }
-
-  Statement& Bind(int i, int64_t value) { return Check(sqlite3_bind_int64(stmt_.get(), i, value)); }
-  Statement& Bind(int i, std::string_view text) {
-    return Check(sqlite3_bind_text(stmt_.get(), i, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT));
-  }
-  Statement& BindBlob(int i, std::string_view blob) {
-    return Check(sqlite3_bind_blob(stmt_.get(), i, blob.data(), static_cast<int>(blob.size()), SQLITE_TRANSIENT));
-  }
-  Statement& BindNull(int i) { return Check(sqlite3_bind_null(stmt_.get(), i)); }
-
-  // True when a row is ready, false when the statement is done. Not to be called again
-  // after false without Reset(): SQLite would silently run the statement again.
-  StatusOr<bool> Step() {
-    if (bind_rc_ != SQLITE_OK) return SqliteError(db_, "bind");
-    int rc = sqlite3_step(stmt_.get());
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
-    return SqliteError(db_, "step");
-  }
-  // Runs a statement that returns no rows.
-  Status Run() { return Step().status(); }
-  // Readies the statement to be bound and run again.
-  void Reset() { sqlite3_reset(stmt_.get()); }
-  // The SQLite result code of the last failed step (for constraint violations).
-  int ExtendedErrorCode() const { return sqlite3_extended_errcode(db_); }
-
-  int64_t Int(int col) const { return sqlite3_column_int64(stmt_.get(), col); }
-  std::string Bytes(int col) const {
-    const void* data = sqlite3_column_blob(stmt_.get(), col);
-    int size = sqlite3_column_bytes(stmt_.get(), col);
-    return data == nullptr ? std::string() : std::string(static_cast<const char*>(data), size);
-  }
-
- private:
-  Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
-  Statement& Check(int rc) {
-    if (bind_rc_ == SQLITE_OK) bind_rc_ = rc;
-    return *this;
-  }
-
-  sqlite3* db_;
-  std::unique_ptr<sqlite3_stmt, StatementDeleter> stmt_;
-  int bind_rc_ = SQLITE_OK;
-};
-
-// BEGIN IMMEDIATE ... COMMIT; rolls back when destroyed uncommitted (an early error return).
-class Transaction {
- public:
-  explicit Transaction(sqlite3* db) : db_(db) {}
-  ~Transaction() {
-    if (open_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-  }
-  Transaction(const Transaction&) = delete;
-  Transaction& operator=(const Transaction&) = delete;
-
-  Status Begin() {
-    PB_RETURN_IF_ERROR(Exec(db_, "BEGIN IMMEDIATE"));
-    open_ = true;
-    return Status::Ok();
-  }
-  Status Commit() {
-    PB_RETURN_IF_ERROR(Exec(db_, "COMMIT"));
-    open_ = false;
-    return Status::Ok();
-  }
-
- private:
-  sqlite3* db_;
-  bool open_ = false;
-};
-
-bool IsUniqueViolation(int extended_rc) {
-  return extended_rc == SQLITE_CONSTRAINT_UNIQUE || extended_rc == SQLITE_CONSTRAINT_PRIMARYKEY;
-}
-
-template <typename Message>
-StatusOr<Message> ParseRow(const std::string& bytes, const char* what) {
-  Message message;
-  if (!message.ParseFromString(bytes)) return Internal(std::string("job store: corrupt ") + what + " row");
-  return message;
-}
-
-// Every row of `stmt`, its column 0 parsed as a Message.
-template <typename Message>
-StatusOr<std::vector<Message>> ReadMessages(Statement& stmt, const char* what) {
-  std::vector<Message> messages;
-  while (true) {
-    PB_ASSIGN_OR_RETURN(bool row, stmt.Step());
-    if (!row) return messages;
-    PB_ASSIGN_OR_RETURN(Message message, ParseRow<Message>(stmt.Bytes(0), what));
-    messages.push_back(std::move(message));
-  }
-}
-
-// Page tokens are the creation-order cursor of the last job returned, as 16 hex digits.
-std::string EncodePageToken(int64_t seq) {
-  char buf[17];
-  std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(seq));
-  return buf;
-}
-
-StatusOr<int64_t> DecodePageToken(const std::string& token) {
-  uint64_t seq = 0;
-  const char* end = token.data() + token.size();
-  auto [ptr, ec] = std::from_chars(token.data(), end, seq, 16);
-  if (token.size() != 16 || ec != std::errc() || ptr != end || seq == 0 ||
-      seq > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-    return InvalidArgument("invalid page_token \"" + token + "\": pass a next_page_token from ListJobs");
-  }
-  return static_cast<int64_t>(seq);
-}
-
-// " AND state IN (?n, ?n+1, ...)" binding from parameter `first`; "" for no states.
-std::string StateFilter(const std::vector<v1::Job::State>& states, int first) {
-  if (states.empty()) return "";
-  std::string sql = " AND state IN (";
-  for (size_t i = 0; i < states.size(); ++i) {
-    sql += (i == 0 ? "?" : ", ?") + std::to_string(first + static_cast<int>(i));
-  }
-  return sql + ")";
-}
-
-void BindStates(Statement& stmt, const std::vector<v1::Job::State>& states, int first) {
-  for (size_t i = 0; i < states.size(); ++i) stmt.Bind(first + static_cast<int>(i), int64_t{states[i]});
-}
-
-StatusOr<v1::Job> SelectJob(sqlite3* db, std::string_view where, std::string_view key) {
-  PB_ASSIGN_OR_RETURN(Statement stmt,
-                      Statement::Prepare(db, "SELECT job FROM jobs WHERE " + std::string(where) + " = ?1"));
-  stmt.Bind(1, key);
-  PB_ASSIGN_OR_RETURN(bool found, stmt.Step());
-  if (!found) return NotFound("job \"" + std::string(key) + "\" not found");
-  return ParseRow<v1::Job>(stmt.Bytes(0), "job");
-}
-
-Status CheckJobExists(sqlite3* db, const std::string& name) {
-  PB_ASSIGN_OR_RETURN(Statement stmt, Statement::Prepare(db, "SELECT 1 FROM jobs WHERE name = ?1"));
-  stmt.Bind(1, name);
-  PB_ASSIGN_OR_RETURN(bool found, stmt.Step());
-  return found ? Status::Ok() : NotFound("job \"" + name + "\" not found");
-}
-
-Status ReplaceJob(sqlite3* db, const v1::Job& job) {
-  PB_ASSIGN_OR_RETURN(Statement stmt, Statement::Prepare(db, "UPDATE jobs SET state = ?2, job = ?3 WHERE name = ?1"));
-  stmt.Bind(1, job.name()).Bind(2, int64_t{job.state()}).BindBlob(3, job.SerializeAsString());
-  PB_RETURN_IF_ERROR(stmt.Run());
-  if (sqlite3_changes(db) == 0) return NotFound("job \"" + job.name() + "\" not found");
-  return Status::Ok();
-}
-
-// Highest `column` of a job's rows in `table` (0 when none).
-StatusOr<int64_t> LastNumber(sqlite3* db, const char* table, const char* column, const std::string& job_name) {
-  std::string sql = std::string("SELECT COALESCE(MAX(") + column + "), 0) FROM " + table + " WHERE job = ?1";
-  PB_ASSIGN_OR_RETURN(Statement stmt, Statement::Prepare(db, sql));
-  stmt.Bind(1, job_name);
-  PB_ASSIGN_OR_RETURN(bool row, stmt.Step());
-  return row ? stmt.Int(0) : 0;
-}
-
-// Numbers `event` last+1 and inserts it; the caller holds a transaction.
-StatusOr<v1::JobEvent> InsertEvent(sqlite3* db, const std::string& job_name, v1::JobEvent event) {
-  PB_ASSIGN_OR_RETURN(int64_t last, LastNumber(db, "events", "sequence", job_name));
-  event.set_sequence(last + 1);
-  PB_ASSIGN_OR_RETURN(Statement stmt,
-                      Statement::Prepare(db, "INSERT INTO events (job, sequence, event) VALUES (?1, ?2, ?3)"));
-  stmt.Bind(1, job_name).Bind(2, event.sequence()).BindBlob(3, event.SerializeAsString());
-  PB_RETURN_IF_ERROR(stmt.Run());
-  return event;
-}
-
-// Rows of (seq, job), newest first: up to `page_size` jobs, and a token for the next page
-// when one more row follows.
-StatusOr<JobPage> ReadJobPage(Statement& stmt, int page_size) {
-  JobPage page;
-  int64_t last_seq = 0;
-  while (true) {
-    PB_ASSIGN_OR_RETURN(bool row, stmt.Step());
-    if (!row) return page;
-    if (static_cast<int>(page.jobs.size()) == page_size) break;
-    PB_ASSIGN_OR_RETURN(v1::Job job, ParseRow<v1::Job>(stmt.Bytes(1), "job"));
-    page.jobs.push_back(std::move(job));
-    last_seq = stmt.Int(0);
-  }
-  page.next_page_token = EncodePageToken(last_seq);
-  return page;
-}
-
-}  // namespace
 
 StatusOr<std::unique_ptr<JobStore>> JobStore::Open(const std::string& path) {
-  sqlite3* raw = nullptr;
-  int rc =
-      sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
-  std::unique_ptr<sqlite3, int (*)(sqlite3*)> db(raw, sqlite3_close);
-  if (rc != SQLITE_OK) {
-    std::string message = raw != nullptr ? sqlite3_errmsg(raw) : sqlite3_errstr(rc);
-    return Internal("job store: cannot open " + path + ": " + message);
-  }
-  sqlite3_busy_timeout(db.get(), kBusyTimeoutMs);
-  // WAL lets readers (e.g. the sqlite3 shell) work beside the daemon; FULL syncs the WAL on
-  // every commit, so an acknowledged write survives power loss, not just a crash.
-  PB_RETURN_IF_ERROR(Exec(db.get(), "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"));
-  PB_RETURN_IF_ERROR(Exec(db.get(), kSchema));
-  return std::unique_ptr<JobStore>(new JobStore(db.release()));
+  PB_ASSIGN_OR_RETURN(sqlite::Db db, sqlite::Db::Open(path));
+  PB_RETURN_IF_ERROR(JobTables::CreateSchema(db));
+  PB_RETURN_IF_ERROR(DatasetTable::CreateSchema(db));
+  return std::unique_ptr<JobStore>(new JobStore(std::move(db)));
 }
 
-JobStore::JobStore(sqlite3* db) : db_(db) {}
+JobStore::JobStore(sqlite::Db db) : db_(std::move(db)), jobs_(&db_), datasets_(&db_) {}
 
-JobStore::~JobStore() { sqlite3_close(db_); }
+JobStore::~JobStore() = default;
 
 StatusOr<v1::Job> JobStore::CreateJob(const v1::Job& job, const std::string& request_id, bool* created) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Transaction txn(db_);
-  PB_RETURN_IF_ERROR(txn.Begin());
-  if (!request_id.empty()) {
-    StatusOr<v1::Job> earlier = SelectJob(db_, "request_id", request_id);
-    if (earlier.ok() || earlier.status().code() != StatusCode::kNotFound) {
-      if (earlier.ok() && created != nullptr) *created = false;
-      return earlier;
-    }
-  }
-  PB_ASSIGN_OR_RETURN(
-      Statement stmt,
-      Statement::Prepare(db_, "INSERT INTO jobs (name, state, request_id, job) VALUES (?1, ?2, ?3, ?4)"));
-  stmt.Bind(1, job.name()).Bind(2, int64_t{job.state()}).BindBlob(4, job.SerializeAsString());
-  if (request_id.empty()) {
-    stmt.BindNull(3);
-  } else {
-    stmt.Bind(3, request_id);
-  }
-  Status inserted = stmt.Run();
-  if (!inserted.ok() && IsUniqueViolation(stmt.ExtendedErrorCode())) {
-    return AlreadyExists("job \"" + job.name() + "\" already exists");
-  }
-  PB_RETURN_IF_ERROR(inserted);
-  PB_RETURN_IF_ERROR(txn.Commit());
-  if (created != nullptr) *created = true;
-  return job;
+  MutexLock lock(mu_);
+  return jobs_.CreateJob(job, request_id, created);
 }
 
 Status JobStore::UpdateJob(const v1::Job& job) {
-  std::lock_guard<std::mutex> lock(mu_);
-  return ReplaceJob(db_, job);  // one statement: its own transaction
+  MutexLock lock(mu_);
+  return jobs_.UpdateJob(job);
 }
 
 StatusOr<v1::JobEvent> JobStore::UpdateJobWithEvent(const v1::Job& job, v1::JobEvent event) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Transaction txn(db_);
-  PB_RETURN_IF_ERROR(txn.Begin());
-  PB_RETURN_IF_ERROR(ReplaceJob(db_, job));
-  PB_ASSIGN_OR_RETURN(event, InsertEvent(db_, job.name(), std::move(event)));
-  PB_RETURN_IF_ERROR(txn.Commit());
-  return event;
+  MutexLock lock(mu_);
+  return jobs_.UpdateJobWithEvent(job, std::move(event));
 }
 
 StatusOr<v1::Job> JobStore::GetJob(const std::string& name) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return SelectJob(db_, "name", name);
+  MutexLock lock(mu_);
+  return jobs_.GetJob(name);
 }
 
 StatusOr<JobPage> JobStore::ListJobs(int page_size, const std::string& page_token,
                                      const std::vector<v1::Job::State>& states) const {
-  if (page_size < 1 || page_size > kMaxPageSize) {
-    return InvalidArgument("page_size " + std::to_string(page_size) + " is outside 1.." + std::to_string(kMaxPageSize));
-  }
-  int64_t before = std::numeric_limits<int64_t>::max();
-  if (!page_token.empty()) {
-    PB_ASSIGN_OR_RETURN(before, DecodePageToken(page_token));
-  }
-  std::lock_guard<std::mutex> lock(mu_);
-  std::string sql = "SELECT seq, job FROM jobs WHERE seq < ?1" + StateFilter(states, 3) + " ORDER BY seq DESC LIMIT ?2";
-  PB_ASSIGN_OR_RETURN(Statement stmt, Statement::Prepare(db_, sql));
-  // One row more than the page tells whether there is a next page.
-  stmt.Bind(1, before).Bind(2, int64_t{page_size} + 1);
-  BindStates(stmt, states, 3);
-  return ReadJobPage(stmt, page_size);
+  MutexLock lock(mu_);
+  return jobs_.ListJobs(page_size, page_token, states);
 }
 
 StatusOr<std::vector<v1::Job>> JobStore::JobsInStates(const std::vector<v1::Job::State>& states) const {
-  if (states.empty()) return std::vector<v1::Job>();
-  std::lock_guard<std::mutex> lock(mu_);
-  std::string sql = "SELECT job FROM jobs WHERE 1" + StateFilter(states, 1) + " ORDER BY seq";
-  PB_ASSIGN_OR_RETURN(Statement stmt, Statement::Prepare(db_, sql));
-  BindStates(stmt, states, 1);
-  return ReadMessages<v1::Job>(stmt, "job");
+  MutexLock lock(mu_);
+  return jobs_.JobsInStates(states);
 }
 
 StatusOr<v1::JobEvent> JobStore::AppendEvent(const std::string& job_name, v1::JobEvent event) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Transaction txn(db_);
-  PB_RETURN_IF_ERROR(txn.Begin());
-  PB_RETURN_IF_ERROR(CheckJobExists(db_, job_name));
-  PB_ASSIGN_OR_RETURN(event, InsertEvent(db_, job_name, std::move(event)));
-  PB_RETURN_IF_ERROR(txn.Commit());
-  return event;
+  MutexLock lock(mu_);
+  return jobs_.AppendEvent(job_name, std::move(event));
 }
 
 StatusOr<std::vector<v1::JobEvent>> JobStore::EventsAfter(const std::string& job_name, int64_t after_sequence,
                                                           int limit) const {
-  if (limit < 1) return InvalidArgument("event limit must be at least 1");
-  std::lock_guard<std::mutex> lock(mu_);
-  PB_RETURN_IF_ERROR(CheckJobExists(db_, job_name));
-  PB_ASSIGN_OR_RETURN(Statement stmt, Statement::Prepare(db_,
-                                                         "SELECT event FROM events WHERE job = ?1 AND sequence > ?2 "
-                                                         "ORDER BY sequence LIMIT ?3"));
-  stmt.Bind(1, job_name).Bind(2, after_sequence).Bind(3, int64_t{limit});
-  return ReadMessages<v1::JobEvent>(stmt, "event");
+  MutexLock lock(mu_);
+  return jobs_.EventsAfter(job_name, after_sequence, limit);
 }
 
 StatusOr<int64_t> JobStore::LastSequence(const std::string& job_name) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  PB_RETURN_IF_ERROR(CheckJobExists(db_, job_name));
-  return LastNumber(db_, "events", "sequence", job_name);
+  MutexLock lock(mu_);
+  return jobs_.LastSequence(job_name);
 }
 
 Status JobStore::AppendLogs(const std::string& job_name, const std::vector<std::string>& lines) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Transaction txn(db_);
-  PB_RETURN_IF_ERROR(txn.Begin());
-  PB_RETURN_IF_ERROR(CheckJobExists(db_, job_name));
-  PB_ASSIGN_OR_RETURN(int64_t last, LastNumber(db_, "logs", "line", job_name));
-  PB_ASSIGN_OR_RETURN(Statement stmt,
-                      Statement::Prepare(db_, "INSERT INTO logs (job, line, text) VALUES (?1, ?2, ?3)"));
-  for (const std::string& line : lines) {
-    stmt.Bind(1, job_name).Bind(2, ++last).Bind(3, line);
-    PB_RETURN_IF_ERROR(stmt.Run());
-    stmt.Reset();
-  }
-  return txn.Commit();
+  MutexLock lock(mu_);
+  return jobs_.AppendLogs(job_name, lines);
 }
 
 StatusOr<std::vector<std::string>> JobStore::ReadLogs(const std::string& job_name, int64_t after_line, int max_lines,
                                                       int64_t* last_line) const {
-  if (max_lines < 1) return InvalidArgument("max_lines must be at least 1");
-  std::lock_guard<std::mutex> lock(mu_);
-  PB_RETURN_IF_ERROR(CheckJobExists(db_, job_name));
-  PB_ASSIGN_OR_RETURN(Statement stmt, Statement::Prepare(db_,
-                                                         "SELECT line, text FROM logs WHERE job = ?1 AND line > ?2 "
-                                                         "ORDER BY line LIMIT ?3"));
-  stmt.Bind(1, job_name).Bind(2, after_line).Bind(3, int64_t{max_lines});
-  std::vector<std::string> lines;
-  int64_t last = after_line;
-  while (true) {
-    PB_ASSIGN_OR_RETURN(bool row, stmt.Step());
-    if (!row) break;
-    last = stmt.Int(0);
-    lines.push_back(stmt.Bytes(1));
-  }
-  if (last_line != nullptr) *last_line = last;
-  return lines;
+  MutexLock lock(mu_);
+  return jobs_.ReadLogs(job_name, after_line, max_lines, last_line);
 }
 
 Status JobStore::AddDataset(const v1::Dataset& dataset) {
-  std::lock_guard<std::mutex> lock(mu_);
-  PB_ASSIGN_OR_RETURN(Statement stmt, Statement::Prepare(db_, "INSERT INTO datasets (name, dataset) VALUES (?1, ?2)"));
-  stmt.Bind(1, dataset.name()).BindBlob(2, dataset.SerializeAsString());
-  Status inserted = stmt.Run();
-  if (!inserted.ok() && IsUniqueViolation(stmt.ExtendedErrorCode())) {
-    return AlreadyExists("dataset \"" + dataset.name() + "\" already exists");
-  }
-  return inserted;
+  MutexLock lock(mu_);
+  return datasets_.AddDataset(dataset);
 }
 
 StatusOr<v1::Dataset> JobStore::GetDataset(const std::string& name) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  PB_ASSIGN_OR_RETURN(Statement stmt, Statement::Prepare(db_, "SELECT dataset FROM datasets WHERE name = ?1"));
-  stmt.Bind(1, name);
-  PB_ASSIGN_OR_RETURN(bool found, stmt.Step());
-  if (!found) return NotFound("dataset \"" + name + "\" not found");
-  return ParseRow<v1::Dataset>(stmt.Bytes(0), "dataset");
+  MutexLock lock(mu_);
+  return datasets_.GetDataset(name);
 }
 
 StatusOr<std::vector<v1::Dataset>> JobStore::ListDatasets() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  PB_ASSIGN_OR_RETURN(Statement stmt, Statement::Prepare(db_, "SELECT dataset FROM datasets ORDER BY name"));
-  return ReadMessages<v1::Dataset>(stmt, "dataset");
+  MutexLock lock(mu_);
+  return datasets_.ListDatasets();
 }
 
 Status JobStore::DeleteDataset(const std::string& name) {
-  std::lock_guard<std::mutex> lock(mu_);
-  PB_ASSIGN_OR_RETURN(Statement stmt, Statement::Prepare(db_, "DELETE FROM datasets WHERE name = ?1"));
-  stmt.Bind(1, name);
-  PB_RETURN_IF_ERROR(stmt.Run());
-  if (sqlite3_changes(db_) == 0) return NotFound("dataset \"" + name + "\" not found");
-  return Status::Ok();
+  MutexLock lock(mu_);
+  return datasets_.DeleteDataset(name);
 }
 
 }  // namespace petabox::daemon

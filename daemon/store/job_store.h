@@ -5,28 +5,28 @@
 // dataset_files.h). Every write is one transaction that is durable when the call returns
 // (synchronous=FULL), so an acknowledged job survives kill -9 of the daemon.
 //
+// The store opens the connection (daemon/store/sqlite_db.h) and serializes access to it;
+// the tables' SQL lives in daemon/store/job_tables.h (jobs, events, logs, idempotency keys)
+// and daemon/store/dataset_table.h (datasets).
+//
 // Thread-safe: one mutex serializes all calls. Errors: Internal with SQLite's message for
 // I/O or corruption, NotFound for unknown names, AlreadyExists where noted.
 #pragma once
 
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "daemon/store/dataset_table.h"
+#include "daemon/store/job_tables.h"
+#include "daemon/store/sqlite_db.h"
 #include "engine/util/status.h"
+#include "engine/util/thread_annotations.h"
 #include "petabox/v1/dataset.pb.h"
 #include "petabox/v1/job.pb.h"
 
-struct sqlite3;
-
 namespace petabox::daemon {
-
-struct JobPage {
-  std::vector<v1::Job> jobs;
-  std::string next_page_token;  // "" on the last page
-};
 
 class JobStore {
  public:
@@ -75,9 +75,11 @@ class JobStore {
   Status DeleteDataset(const std::string& name);
 
  private:
-  explicit JobStore(sqlite3* db);
-  mutable std::mutex mu_;
-  sqlite3* db_;  // GUARDED_BY(mu_)
+  explicit JobStore(sqlite::Db db);
+  mutable Mutex mu_;
+  sqlite::Db db_ GUARDED_BY(mu_);
+  JobTables jobs_ GUARDED_BY(mu_);          // over db_
+  DatasetTable datasets_ GUARDED_BY(mu_);   // over db_
 };
 
 }  // namespace petabox::daemon

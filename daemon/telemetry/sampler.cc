@@ -76,7 +76,7 @@ void TelemetrySampler::SampleOnce() {
     SamplePower(leader, reading, box.interval_seconds, busy_delta, flops_rate, next.get(), &box);
   }
   previous_ = std::move(next);
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   box.sequence = samples_.empty() ? 1 : samples_.back().sequence + 1;
   samples_.push_back(std::move(box));
   while (samples_.size() > history_size_) samples_.pop_front();
@@ -190,26 +190,30 @@ void TelemetrySampler::Arm() {
 
 void TelemetrySampler::Stop() {
   if (timer_) timer_->cancel();
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   stopped_ = true;
   cv_.notify_all();
 }
 
 BoxSample TelemetrySampler::Latest() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return samples_.empty() ? BoxSample{} : samples_.back();
 }
 
 std::vector<BoxSample> TelemetrySampler::History() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return {samples_.begin(), samples_.end()};
 }
 
 uint64_t TelemetrySampler::WaitForSample(uint64_t seen, std::chrono::milliseconds timeout) const {
-  std::unique_lock<std::mutex> lock(mu_);
-  auto latest = [this] { return samples_.empty() ? uint64_t{0} : samples_.back().sequence; };
-  cv_.wait_for(lock, timeout, [&] { return stopped_ || latest() != seen; });
-  return latest();
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  MutexLock lock(mu_);
+  while (!stopped_ && LatestSequence() == seen) {
+    if (!lock.WaitUntil(cv_, deadline)) break;
+  }
+  return LatestSequence();
 }
+
+uint64_t TelemetrySampler::LatestSequence() const { return samples_.empty() ? uint64_t{0} : samples_.back().sequence; }
 
 }  // namespace petabox::daemon

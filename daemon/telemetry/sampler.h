@@ -25,7 +25,6 @@
 #include <deque>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -36,6 +35,7 @@
 #include "daemon/telemetry/clock.h"
 #include "daemon/telemetry/usage_ledger.h"
 #include "devices/telemetry/telemetry.h"
+#include "engine/util/thread_annotations.h"
 
 namespace petabox::daemon {
 
@@ -113,6 +113,7 @@ class TelemetrySampler {
   void SamplePower(size_t leader, const TelemetryReading& reading, double dt, const std::vector<double>& busy_delta,
                    const std::vector<double>& flops_rate, Previous* next, BoxSample* box);
   void Arm();
+  uint64_t LatestSequence() const REQUIRES(mu_);  // 0 before the first sample
   void AttributeEnergy(const std::vector<size_t>& group, double joules, const std::vector<double>& busy_delta,
                        const std::vector<DeviceSample>& samples);
 
@@ -130,10 +131,10 @@ class TelemetrySampler {
   std::chrono::steady_clock::time_point next_;
   double interval_ = 0;
 
-  mutable std::mutex mu_;
-  mutable std::condition_variable cv_;
-  std::deque<BoxSample> samples_;  // GUARDED_BY(mu_), newest last
-  bool stopped_ = false;           // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  mutable std::condition_variable_any cv_;
+  std::deque<BoxSample> samples_ GUARDED_BY(mu_);  // newest last
+  bool stopped_ GUARDED_BY(mu_) = false;
 };
 
 }  // namespace petabox::daemon

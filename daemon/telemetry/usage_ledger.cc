@@ -31,7 +31,7 @@ void UsageLedger::OnJobState(const v1::Job& job) {
   const std::string& name = job.name();
   const v1::Job::State state = job.state();
   const double now = clock_->Now();
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   if (IsTerminalState(state)) {
     if (states_.erase(name)) ++finished_[state];
     queued_since_.erase(name);
@@ -90,7 +90,7 @@ void UsageLedger::Release(const std::string& job, double now) {
 
 void UsageLedger::OnWorkerUsage(const std::string& job, const WorkerUsage& usage) {
   const double unix_now = clock_->UnixNow();
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   auto j = jobs_.find(job);
   if (j == jobs_.end()) return;
   JobLedger& jl = j->second;
@@ -123,13 +123,13 @@ void UsageLedger::OnWorkerUsage(const std::string& job, const WorkerUsage& usage
 
 void UsageLedger::AddTenantEnergy(const std::string& tenant, double joules) {
   if (tenant.empty() || !(joules > 0)) return;
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   tenants_[tenant].energy_joules += joules;
 }
 
 LedgerSnapshot UsageLedger::Snapshot() const {
   const double now = clock_->Now();
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   LedgerSnapshot s;
   s.devices = devices_;
   s.jobs = jobs_;

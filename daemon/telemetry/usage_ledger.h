@@ -14,7 +14,6 @@
 
 #include <cstdint>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,6 +21,7 @@
 #include "daemon/telemetry/clock.h"
 #include "daemon/telemetry/histogram.h"
 #include "daemon/telemetry/worker_usage.h"
+#include "engine/util/thread_annotations.h"
 #include "petabox/v1/job.pb.h"
 
 namespace petabox::daemon {
@@ -85,19 +85,19 @@ class UsageLedger {
   LedgerSnapshot Snapshot() const;
 
  private:
-  void Release(const std::string& job, double now);  // REQUIRES(mu_)
+  void Release(const std::string& job, double now) REQUIRES(mu_);
 
   const Clock* const clock_;
-  mutable std::mutex mu_;
-  std::map<std::string, DeviceLedger> devices_;        // GUARDED_BY(mu_)
-  std::map<std::string, double> hold_start_;           // GUARDED_BY(mu_) device -> Now() at take
-  std::map<std::string, JobLedger> jobs_;              // GUARDED_BY(mu_)
-  std::map<std::string, WorkerUsage> last_report_;     // GUARDED_BY(mu_) job -> its worker's last usage
-  std::map<std::string, TenantLedger> tenants_;        // GUARDED_BY(mu_)
-  std::map<std::string, v1::Job::State> states_;       // GUARDED_BY(mu_) non-terminal jobs
-  std::map<std::string, double> queued_since_;         // GUARDED_BY(mu_) job -> Now() when queued
-  std::map<v1::Job::State, int64_t> finished_;         // GUARDED_BY(mu_)
-  BucketHistogram queue_wait_;                         // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  std::map<std::string, DeviceLedger> devices_ GUARDED_BY(mu_);
+  std::map<std::string, double> hold_start_ GUARDED_BY(mu_);          // device -> Now() at take
+  std::map<std::string, JobLedger> jobs_ GUARDED_BY(mu_);
+  std::map<std::string, WorkerUsage> last_report_ GUARDED_BY(mu_);    // job -> its worker's last usage
+  std::map<std::string, TenantLedger> tenants_ GUARDED_BY(mu_);
+  std::map<std::string, v1::Job::State> states_ GUARDED_BY(mu_);      // non-terminal jobs
+  std::map<std::string, double> queued_since_ GUARDED_BY(mu_);        // job -> Now() when queued
+  std::map<v1::Job::State, int64_t> finished_ GUARDED_BY(mu_);
+  BucketHistogram queue_wait_ GUARDED_BY(mu_);
 };
 
 // Bucket bounds (seconds) of the queue-wait histogram.

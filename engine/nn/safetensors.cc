@@ -31,36 +31,39 @@ constexpr DTypeName kDTypeNames[] = {
 
 // ---------------------------------------------------------------- writing
 
-Status CheckNames(const NamedTensors& tensors) {
+Status CheckNames(const NamedTensors& tensors, const Metadata& metadata) {
   std::set<std::string> seen;
   for (const auto& [name, t] : tensors) {
     if (name.empty() || name == "__metadata__")
       return InvalidArgument("safetensors: invalid tensor name " + json::Quote(name));
+    // The header is JSON, which holds only UTF-8 text: another name would not read back.
+    if (!json::IsUtf8(name)) return InvalidArgument("safetensors: tensor name " + json::Quote(name) + " is not UTF-8");
     if (!seen.insert(name).second) return InvalidArgument("safetensors: duplicate tensor name '" + name + "'");
     if (!t.ok()) return Status(t.status().code(), "safetensors: tensor '" + name + "': " + t.status().message());
+  }
+  for (const auto& [k, v] : metadata) {
+    if (!json::IsUtf8(k) || !json::IsUtf8(v))
+      return InvalidArgument("safetensors: metadata " + json::Quote(k) + " is not UTF-8 text");
   }
   return Status::Ok();
 }
 
 // The 8-byte length, then the JSON header padded with spaces so the data starts 8-aligned.
 std::string Header(const NamedTensors& tensors, const Metadata& metadata) {
-  std::string h = "{";
+  json::Json header = json::Json::object();
   if (!metadata.empty()) {
-    h += "\"__metadata__\":{";
-    bool first = true;
-    for (const auto& [k, v] : metadata) h += (first ? "" : ",") + json::Quote(k) + ":" + json::Quote(v), first = false;
-    h += "}";
+    json::Json& m = header["__metadata__"] = json::Json::object();
+    for (const auto& [k, v] : metadata) m[k] = v;
   }
   uint64_t offset = 0;
   for (const auto& [name, t] : tensors) {
     uint64_t bytes = static_cast<uint64_t>(t.numel()) * ItemSize(t.dtype());
-    if (h.size() > 1) h += ",";
-    h += json::Quote(name) + ":{\"dtype\":\"" + SafetensorsDTypeName(t.dtype()) + "\",\"shape\":[";
-    for (size_t i = 0; i < t.shape().size(); ++i) h += (i ? "," : "") + std::to_string(t.shape()[i]);
-    h += "],\"data_offsets\":[" + std::to_string(offset) + "," + std::to_string(offset + bytes) + "]}";
+    header[name] = {{"dtype", SafetensorsDTypeName(t.dtype())},
+                    {"shape", t.shape()},
+                    {"data_offsets", {offset, offset + bytes}}};
     offset += bytes;
   }
-  h += "}";
+  std::string h = json::Dump(header);
   h.append((8 - h.size() % 8) % 8, ' ');
   std::string out(8, '\0');
   uint64_t n = h.size();
@@ -126,45 +129,42 @@ struct Entry {
   uint64_t begin = 0, end = 0;
 };
 
-Status ParseMetadata(const json::Value& v, const std::string& source, Metadata* out) {
-  if (v.kind != json::Value::Kind::kObject)
-    return InvalidArgument(source + ": \"__metadata__\" is a " + json::KindName(v.kind) + ", expected an object");
-  for (const auto& [k, s] : v.object) {
-    if (s.kind != json::Value::Kind::kString)
-      return InvalidArgument(source + ": metadata key '" + k + "' holds a " + json::KindName(s.kind) +
-                             ", expected a string");
-    (*out)[k] = s.text;
+Status ParseMetadata(const json::Json& v, const std::string& source, Metadata* out) {
+  if (!v.is_object())
+    return InvalidArgument(source + ": \"__metadata__\" is a " + v.type_name() + ", expected an object");
+  for (const auto& [k, s] : v.items()) {
+    if (!s.is_string())
+      return InvalidArgument(source + ": metadata key '" + k + "' holds a " + s.type_name() + ", expected a string");
+    (*out)[k] = s.get<std::string>();
   }
   return Status::Ok();
 }
 
-const json::Value* Field(const json::Value& v, const char* key) {
-  for (const auto& [k, f] : v.object)
-    if (k == key) return &f;
-  return nullptr;
+const json::Json* Field(const json::Json& v, const char* key) {
+  auto it = v.find(key);
+  return it == v.end() ? nullptr : &*it;
 }
 
 // Reads a JSON array of non-negative integers.
-bool IntArray(const json::Value* v, std::vector<int64_t>* out) {
-  if (!v || v->kind != json::Value::Kind::kArray) return false;
-  for (const json::Value& e : v->array) {
-    std::optional<int64_t> i = e.AsNonNegativeInt();
+bool IntArray(const json::Json* v, std::vector<int64_t>* out) {
+  if (!v || !v->is_array()) return false;
+  for (const json::Json& e : *v) {
+    std::optional<int64_t> i = json::AsNonNegativeInt(e);
     if (!i) return false;
     out->push_back(*i);
   }
   return true;
 }
 
-Status ParseEntry(const std::string& name, const json::Value& v, const std::string& source, uint64_t data_size,
+Status ParseEntry(const std::string& name, const json::Json& v, const std::string& source, uint64_t data_size,
                   Entry* e) {
   std::string where = source + ": tensor '" + name + "': ";
-  if (v.kind != json::Value::Kind::kObject)
-    return InvalidArgument(where + "entry is a " + json::KindName(v.kind) + ", expected an object");
+  if (!v.is_object()) return InvalidArgument(where + "entry is a " + v.type_name() + ", expected an object");
   e->name = name;
-  const json::Value* dtype = Field(v, "dtype");
-  if (!dtype || dtype->kind != json::Value::Kind::kString)
-    return InvalidArgument(where + "missing string field \"dtype\"");
-  StatusOr<DType> d = ParseSafetensorsDType(dtype->text);
+  const json::Json* dtype = Field(v, "dtype");
+  if (!dtype || !dtype->is_string()) return InvalidArgument(where + "missing string field \"dtype\"");
+  const std::string& dtype_name = dtype->get_ref<const std::string&>();
+  StatusOr<DType> d = ParseSafetensorsDType(dtype_name);
   if (!d.ok()) return InvalidArgument(where + d.status().message());
   e->dtype = *d;
   if (!IntArray(Field(v, "shape"), &e->shape))
@@ -185,7 +185,7 @@ Status ParseEntry(const std::string& name, const json::Value& v, const std::stri
     bytes *= static_cast<uint64_t>(s);
   }
   if (bytes != e->end - e->begin) {
-    return InvalidArgument(where + "shape " + ShapeToString(e->shape) + " of " + dtype->text + " needs " +
+    return InvalidArgument(where + "shape " + ShapeToString(e->shape) + " of " + dtype_name + " needs " +
                            std::to_string(bytes) + " bytes but data_offsets span " + std::to_string(e->end - e->begin));
   }
   return Status::Ok();
@@ -247,7 +247,7 @@ StatusOr<DType> ParseSafetensorsDType(std::string_view name) {
 }
 
 StatusOr<std::string> SerializeTensors(const NamedTensors& tensors, const Metadata& metadata) {
-  PB_RETURN_IF_ERROR(CheckNames(tensors));
+  PB_RETURN_IF_ERROR(CheckNames(tensors, metadata));
   std::string out = Header(tensors, metadata);
   for (const auto& [name, t] : tensors) {
     PB_ASSIGN_OR_RETURN(std::string raw, RawBytes(name, t));
@@ -257,7 +257,7 @@ StatusOr<std::string> SerializeTensors(const NamedTensors& tensors, const Metada
 }
 
 Status SaveTensors(const std::string& path, const NamedTensors& tensors, const Metadata& metadata) {
-  PB_RETURN_IF_ERROR(CheckNames(tensors));
+  PB_RETURN_IF_ERROR(CheckNames(tensors, metadata));
   Status s = WriteAtomically(path, [&](int fd) -> Status {
     PB_RETURN_IF_ERROR(WriteAll(fd, Header(tensors, metadata), path));
     for (const auto& [name, t] : tensors) {  // one tensor on the host at a time
@@ -284,14 +284,14 @@ StatusOr<TensorFile> ParseTensors(std::string_view bytes, const std::string& sou
     return InvalidArgument(source + ": truncated: header length " + std::to_string(n) + " but only " +
                            std::to_string(bytes.size() - 8) + " bytes follow");
   }
-  StatusOr<json::Value> header = json::Parse(bytes.substr(8, n));
+  StatusOr<json::Json> header = json::Parse(bytes.substr(8, n));
   if (!header.ok()) return InvalidArgument(source + ": bad header: " + header.status().message());
-  if (header->kind != json::Value::Kind::kObject) return InvalidArgument(source + ": header is not a JSON object");
+  if (!header->is_object()) return InvalidArgument(source + ": header is not a JSON object");
   std::string_view data = bytes.substr(8 + n);
   TensorFile out;
   std::vector<Entry> entries;
-  entries.reserve(header->object.size());
-  for (const auto& [name, v] : header->object) {
+  entries.reserve(header->size());
+  for (const auto& [name, v] : header->items()) {
     if (name == "__metadata__") {
       PB_RETURN_IF_ERROR(ParseMetadata(v, source, &out.metadata));
       continue;

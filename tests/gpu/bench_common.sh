@@ -2,7 +2,9 @@
 # build of petabox-bench and the per-case runner. The sourcing script sets build, out, log,
 # jsonl and start, and may set show (an extended regex of the output lines to echo).
 
-# bench_build: configures and builds petabox-bench into $build; exits on failure.
+# bench_build: configures and builds petabox-bench into $build; exits on failure. Like
+# check.sh it needs .deps/googletest and .deps/nlohmann (copied from /usr/include/nlohmann;
+# CMake finds it there when the system has none), carried to the GPU machine.
 bench_build() {
   cmake -S . -B "$build" -G Ninja -DPETABOX_ENGINE_ONLY=ON \
     -DPETABOX_GTEST_SOURCE_DIR="$PWD/.deps/googletest" >"$out/configure.log" 2>&1 ||

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs on the lent GPU machine (see README "GPUs"): builds the engine-only configuration
 # with CMake alone and runs the device and engine suites, where the default device is
-# CUDA:0. Needs GoogleTest's sources in .deps/googletest (carried; see README).
+# CUDA:0. Needs GoogleTest's sources in .deps/googletest and nlohmann/json's headers in
+# .deps/nlohmann (a copy of /usr/include/nlohmann; both carried, see README "GPUs"), unless
+# the machine has them installed.
 # Usage, from the repository root: bash tests/gpu/check.sh [gtest filter]
 set -uo pipefail
 build=${BUILD_DIR:-/tmp/pb-build}

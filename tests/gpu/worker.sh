@@ -2,8 +2,9 @@
 # Runs on the lent GPU machine: builds petabox-worker alone (-DPETABOX_WORKER_ONLY=ON: the
 # engine plus protobuf and yaml-cpp, no gRPC) against yaml-cpp, zlib and protobuf (headers,
 # libprotobuf, protoc) carried in .deps/sysroot, which tests/gpu/sysroot.sh extracts from
-# Debian's packages; Fashion-MNIST carried in .deps/fashion-mnist. Then it trains the
-# example job specs on CUDA:0, the events as JSON lines in $OUT/<model>-events.jsonl.
+# Debian's packages; nlohmann/json's headers in .deps/nlohmann; Fashion-MNIST carried in
+# .deps/fashion-mnist. Then it trains the example job specs on CUDA:0, the events as JSON
+# lines in $OUT/<model>-events.jsonl.
 # Usage, from the repository root: bash tests/gpu/worker.sh [mlp|cnn ...]
 set -uo pipefail
 out=${OUT:-/tmp/pb-out}

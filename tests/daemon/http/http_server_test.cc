@@ -1,5 +1,5 @@
 // HttpServer on a real loopback socket: routes, 404/405, HEAD, keep-alive, stop; the
-// status routes' JSON and embedded page; JsonWriter.
+// status routes' JSON and embedded page.
 #include "daemon/http/http_server.h"
 
 #include <arpa/inet.h>
@@ -15,7 +15,6 @@
 
 #include <boost/asio/post.hpp>
 
-#include "daemon/http/json_writer.h"
 #include "daemon/http/status_endpoints.h"
 #include "tests/daemon/integration/http_harness.h"
 #include "tests/daemon/store/test_util.h"
@@ -123,14 +122,6 @@ TEST(HttpServerStartTest, BadAddresses) {
   EXPECT_EQ(second.status().code(), StatusCode::kUnavailable);
 }
 
-TEST(JsonWriterTest, NestingEscapesAndNulls) {
-  JsonWriter w;
-  w.BeginObject().Field("s", "a\"b\\c\n<").Field("n", std::optional<double>()).Field("d", 0.5);
-  w.Field("i", int64_t{-3}).Field("b", true).Field("nan", std::nan(""));
-  w.Key("a").BeginArray().Value(1).BeginObject().EndObject().BeginArray().EndArray().EndArray().EndObject();
-  EXPECT_EQ(w.str(), R"({"s":"a\"b\\c\n\u003c","n":null,"d":0.5,"i":-3,"b":true,"nan":null,"a":[1,{},[]]})");
-}
-
 // The status routes over a real store, ledger and sampler: the embedded page and assets,
 // and JSON that parses with the documented fields.
 TEST_F(ServerTest, StatusRoutes) {
@@ -138,6 +129,13 @@ TEST_F(ServerTest, StatusRoutes) {
   testutil::TempDir dir;
   auto store = JobStore::Open(dir.path() + "/petabox.db");
   ASSERT_TRUE(store.ok());
+  // A name that would end a <script> element if the JSON were embedded in a page unescaped.
+  v1::Job job;
+  job.set_name("jobs/j-1");
+  job.set_display_name("</script><b>x</b>");
+  job.set_state(v1::Job::QUEUED);
+  bool created = false;
+  ASSERT_TRUE((*store)->CreateJob(job, "", &created).ok());
   UsageLedger ledger({"CPU:0"}, &clock);
   TelemetrySampler sampler({{"CPU:0", 1 << 30, std::make_shared<testing::FakeTelemetry>()}}, &ledger, &clock);
   sampler.SampleOnce();
@@ -171,6 +169,10 @@ TEST_F(ServerTest, StatusRoutes) {
       EXPECT_EQ(device.at("state").string_value(), "idle");
       EXPECT_TRUE(device.at("power_watts").has_null_value());
       EXPECT_EQ(device.at("busy_ratio").number_value(), 0);
+      EXPECT_EQ(r.body.find('<'), std::string::npos) << r.body;
+      EXPECT_EQ(r.body.find('>'), std::string::npos) << r.body;
+      const auto& listed = f.at("jobs").list_value().values(0).struct_value().fields();
+      EXPECT_EQ(listed.at("display_name").string_value(), "</script><b>x</b>");
     } else {
       EXPECT_EQ(json.fields().at("times").list_value().values_size(), 2);
       EXPECT_EQ(json.fields().at("last_sequence").number_value(), 2);

@@ -143,6 +143,9 @@ TEST(StateDictTest, CorruptedFilesAreClearErrors) {
       {"huge_header", LengthPrefix(uint64_t{1} << 40) + "{}", {"exceeds the limit"}},
       {"data_truncated", valid.substr(0, valid.size() - 3), {"'w'", "out of range"}},
       {"bad_json", FileWith(R"({"w":{"dtype":"F32",}})", 0), {"JSON syntax error at byte"}},
+      {"truncated_json", FileWith(R"({"w":{"dtype":"F32")", 0), {"bad header", "JSON syntax error at byte"}},
+      {"not_utf8_json", FileWith("{\"w\xff\":{}}", 0), {"bad header", "UTF-8"}},
+      {"deep_json", FileWith(std::string(100, '[') + std::string(100, ']'), 0), {"bad header", "nesting deeper"}},
       {"not_object", FileWith("[1,2]", 0), {"not a JSON object"}},
       {"duplicate_key", FileWith(R"({"w":{)" + f32 + R"(,"data_offsets":[0,8]},"w":{}})", 8), {"duplicate key"}},
       {"offsets_out_of_range",
@@ -182,6 +185,11 @@ TEST(StateDictTest, BadNamesAndErrorTensorsAreRejected) {
   EXPECT_FALSE(SerializeTensors({{"a", t}, {"a", t}}).ok());
   EXPECT_FALSE(SerializeTensors({{"__metadata__", t}}).ok());
   EXPECT_FALSE(SerializeTensors({{"", t}}).ok());
+  // The header is JSON, which holds only UTF-8: such names and metadata would not read back.
+  StatusOr<std::string> latin1 = SerializeTensors({{"caf\xe9", t}});
+  ASSERT_FALSE(latin1.ok());
+  EXPECT_NE(latin1.status().message().find("not UTF-8"), std::string::npos) << latin1.status().ToString();
+  EXPECT_EQ(SerializeTensors({{"w", t}}, {{"note", "caf\xe9"}}).status().code(), StatusCode::kInvalidArgument);
   StatusOr<std::string> bad = SerializeTensors({{"broken", Tensor::Zeros({2}).Reshape({3})}});
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("'broken'"), std::string::npos) << bad.status().ToString();
