@@ -42,6 +42,8 @@ int Report(const BandwidthSpec& spec, const EngineRun& run, const PeerResult& pe
     std::printf("ratio   engine/peer = %s (in kernels: %s); engine/copy = %s (in kernels: %s)\n",
                 Num(Over(gbps, peer_gbps)).c_str(), Num(Over(kernel_gbps, peer_gbps)).c_str(),
                 Num(Over(gbps, copy_gbps)).c_str(), Num(Over(kernel_gbps, copy_gbps)).c_str());
+    // NumPy's element-wise ops and sums do not call BLAS: its core is shown, never a reason to refuse.
+    if (std::string blas = PeerBlasText(peer); !blas.empty()) std::printf("blas    %s (not used by these ops)\n", blas.c_str());
   } else {
     std::printf("peer    %s unavailable: %s\n", peer.name.c_str(), peer.reason.c_str());
   }
@@ -50,13 +52,13 @@ int Report(const BandwidthSpec& spec, const EngineRun& run, const PeerResult& pe
   std::printf("{\"op\":\"bandwidth\",\"case\":%s,\"dtype\":\"float32\",\"numel\":%lld,\"shape\":%s,\"device\":%s,"
               "\"iters\":%d,\"bytes\":%.0f,\"seconds\":%s,\"gbps\":%s,\"kernels\":%lld,\"kernel_seconds\":%s,"
               "\"kernel_gbps\":%s,\"peer\":%s,\"peer_seconds\":%s,\"peer_gbps\":%s,\"copy_gbps\":%s,"
-              "\"peer_error\":%s,\"ratio\":%s,\"kernel_ratio\":%s,\"copy_ratio\":%s,\"kernel_copy_ratio\":%s,"
+              "\"peer_error\":%s%s,\"ratio\":%s,\"kernel_ratio\":%s,\"copy_ratio\":%s,\"kernel_copy_ratio\":%s,"
               "\"correct\":%s}\n",
               Quote(spec.op).c_str(), static_cast<long long>(spec.numel), ShapeJson(spec.shape()).c_str(),
               Quote(run.device).c_str(), run.iters, bytes, Num(run.median_seconds).c_str(), Num(gbps).c_str(),
               static_cast<long long>(run.kernels_per_iter), Num(run.kernel_seconds_per_iter).c_str(),
               Num(kernel_gbps).c_str(), Quote(peer.name).c_str(), Num(peer.seconds).c_str(), Num(peer_gbps).c_str(),
-              Num(copy_gbps).c_str(), peer.available() ? "null" : Quote(peer.reason).c_str(),
+              Num(copy_gbps).c_str(), peer.available() ? "null" : Quote(peer.reason).c_str(), PeerBlasJson(peer).c_str(),
               Num(Over(gbps, peer_gbps)).c_str(), Num(Over(kernel_gbps, peer_gbps)).c_str(),
               Num(Over(gbps, copy_gbps)).c_str(), Num(Over(kernel_gbps, copy_gbps)).c_str(),
               run.correct() ? "true" : "false");

@@ -91,11 +91,15 @@ int Finish(const Report& r, const EngineRun& run, const PeerResult& peer) {
               "(%lld kernels/iter, %.4g s in kernels)\n",
               r.op.c_str(), r.shape_text.c_str(), r.dtype.c_str(), run.device.c_str(), run.median_seconds, run.iters,
               gflops, static_cast<long long>(run.kernels_per_iter), run.kernel_seconds_per_iter);
-  std::optional<double> ratio;
+  std::optional<double> ratio = BlasRatio(gflops, peer);
   if (peer.available() && peer.gflops) {
-    ratio = gflops / *peer.gflops;
     std::printf("peer    %s: median %.4g s -> %.4g GFLOP/s\n", peer.name.c_str(), *peer.seconds, *peer.gflops);
-    std::printf("ratio   engine/peer = %.3g\n", *ratio);
+    if (std::string blas = PeerBlasText(peer); !blas.empty()) std::printf("blas    %s\n", blas.c_str());
+    if (ratio) {
+      std::printf("ratio   engine/peer = %.3g\n", *ratio);
+    } else {
+      std::printf("ratio   %s\n", RatioError(peer).c_str());
+    }
   } else {
     std::printf("peer    %s unavailable: %s\n", peer.name.c_str(), peer.reason.c_str());
   }
@@ -103,14 +107,15 @@ int Finish(const Report& r, const EngineRun& run, const PeerResult& peer) {
               run.max_abs_error, run.correct() ? "OK" : "WRONG");
   std::printf("{\"op\":%s,\"dtype\":%s,\"n\":%s,\"shape\":%s,\"device\":%s,\"iters\":%d,\"flops\":%.0f,"
               "\"gflops\":%s,\"seconds\":%s,\"kernels\":%lld,\"counted_flops\":%lld,\"kernel_seconds\":%s,\"peer\":%s,"
-              "\"peer_gflops\":%s,\"peer_seconds\":%s,\"peer_error\":%s,\"ratio\":%s,\"correct\":%s}\n",
+              "\"peer_gflops\":%s,\"peer_seconds\":%s,\"peer_error\":%s%s,\"ratio\":%s,\"ratio_error\":%s,\"correct\":%s}\n",
               Quote(r.op).c_str(), Quote(r.dtype).c_str(), r.n ? std::to_string(*r.n).c_str() : "null",
               r.shape_json.c_str(), Quote(run.device).c_str(), run.iters, r.flops, Num(gflops).c_str(),
               Num(run.median_seconds).c_str(), static_cast<long long>(run.kernels_per_iter),
               static_cast<long long>(run.counted_flops_per_iter),
               Num(run.kernel_seconds_per_iter).c_str(), Quote(peer.name).c_str(), Num(peer.gflops).c_str(),
               Num(peer.seconds).c_str(), peer.available() ? "null" : Quote(peer.reason).c_str(),
-              Num(ratio).c_str(), run.correct() ? "true" : "false");
+              PeerBlasJson(peer).c_str(), Num(ratio).c_str(), ratio ? "null" : Quote(RatioError(peer)).c_str(),
+              run.correct() ? "true" : "false");
   return run.correct() ? 0 : 1;
 }
 

@@ -41,18 +41,21 @@ int Report(const Layer& layer, const ConvSpec& spec, const std::string& dtype, c
   const double gflops = flops / run.median_seconds / 1e9;
   std::optional<double> kernel_gflops, ratio, kernel_ratio;
   if (run.kernel_seconds_per_iter > 0) kernel_gflops = flops / run.kernel_seconds_per_iter / 1e9;
-  if (peer.available() && peer.gflops) {
-    ratio = gflops / *peer.gflops;
-    if (kernel_gflops) kernel_ratio = *kernel_gflops / *peer.gflops;
-  }
+  ratio = BlasRatio(gflops, peer);
+  if (ratio && kernel_gflops) kernel_ratio = BlasRatio(*kernel_gflops, peer);
   std::printf("engine  conv2d %s batch %lld %s on %s: median %.4g s over %d iters -> %.4g GFLOP/s "
               "(%lld kernels/iter, %.4g s in kernels -> %s GFLOP/s)\n",
               layer.name, static_cast<long long>(spec.batch), dtype.c_str(), run.device.c_str(), run.median_seconds,
               run.iters, gflops, static_cast<long long>(run.kernels_per_iter), run.kernel_seconds_per_iter,
               Num(kernel_gflops).c_str());
+  const std::string blas = PeerBlasText(peer);
   if (ratio) {
-    std::printf("peer    %s: median %.4g s -> %.4g GFLOP/s; ratio engine/peer = %.3g (in kernels: %s)\n",
-                peer.name.c_str(), *peer.seconds, *peer.gflops, *ratio, Num(kernel_ratio).c_str());
+    std::printf("peer    %s: median %.4g s -> %.4g GFLOP/s; ratio engine/peer = %.3g (in kernels: %s)%s%s\n",
+                peer.name.c_str(), *peer.seconds, *peer.gflops, *ratio, Num(kernel_ratio).c_str(),
+                blas.empty() ? "" : "; ", blas.c_str());
+  } else if (peer.available() && peer.gflops) {
+    std::printf("peer    %s: median %.4g s -> %.4g GFLOP/s; ratio %s; %s\n", peer.name.c_str(), *peer.seconds,
+                *peer.gflops, RatioError(peer).c_str(), blas.c_str());
   } else {
     std::printf("peer    %s unavailable: %s\n", peer.name.c_str(), peer.reason.c_str());
   }
@@ -60,14 +63,15 @@ int Report(const Layer& layer, const ConvSpec& spec, const std::string& dtype, c
               run.max_abs_error, run.correct() ? "OK" : "WRONG");
   std::printf("{\"op\":\"conv2d\",\"layer\":%s,\"dtype\":%s,\"shape\":%s,\"device\":%s,\"iters\":%d,\"flops\":%.0f,"
               "\"gflops\":%s,\"seconds\":%s,\"kernels\":%lld,\"counted_flops\":%lld,\"kernel_seconds\":%s,"
-              "\"kernel_gflops\":%s,\"peer\":%s,\"peer_gflops\":%s,\"peer_seconds\":%s,\"peer_error\":%s,"
-              "\"ratio\":%s,\"kernel_ratio\":%s,\"correct\":%s}\n",
+              "\"kernel_gflops\":%s,\"peer\":%s,\"peer_gflops\":%s,\"peer_seconds\":%s,\"peer_error\":%s%s,"
+              "\"ratio\":%s,\"kernel_ratio\":%s,\"ratio_error\":%s,\"correct\":%s}\n",
               Quote(layer.name).c_str(), Quote(dtype).c_str(), SpecJson(spec).c_str(), Quote(run.device).c_str(),
               run.iters, flops, Num(gflops).c_str(), Num(run.median_seconds).c_str(),
               static_cast<long long>(run.kernels_per_iter), static_cast<long long>(run.counted_flops_per_iter),
               Num(run.kernel_seconds_per_iter).c_str(), Num(kernel_gflops).c_str(), Quote(peer.name).c_str(),
-              Num(peer.gflops).c_str(), Num(peer.seconds).c_str(), ratio ? "null" : Quote(peer.reason).c_str(),
-              Num(ratio).c_str(), Num(kernel_ratio).c_str(), run.correct() ? "true" : "false");
+              Num(peer.gflops).c_str(), Num(peer.seconds).c_str(), peer.available() ? "null" : Quote(peer.reason).c_str(),
+              PeerBlasJson(peer).c_str(), Num(ratio).c_str(), Num(kernel_ratio).c_str(),
+              ratio ? "null" : Quote(RatioError(peer)).c_str(), run.correct() ? "true" : "false");
   return run.correct() ? 0 : 1;
 }
 

@@ -11,14 +11,124 @@ followed by one matmul; the im2col copy is inside the timed region. bandwidth ru
 petabox-bench's memory-bound ops (y = x * 0.75 - 0.25 as np.multiply then an in-place
 np.add, two passes; the sums) and np.copyto of the same size, the copy ceiling.
 
-Prints one JSON line: peer, blas, op, gflops, seconds (median of K after one warm-up).
+Prints one JSON line: peer, blas, op, gflops, seconds (median of K after one warm-up), and
+what the BLAS ran (see blas_report): blas_version, blas_core, blas_threads, blas_core_forced,
+and blas_refuse (a reason, when the BLAS runs a generic fallback core on a CPU with
+AVX2/AVX-512 that could not be fixed; the bench then prints no ratio for a BLAS op).
 Exits 2 with a JSON line holding "error" when NumPy is missing or the dtype is unsupported.
+
+OpenBLAS core: Debian's OpenBLAS 0.3.21 (DYNAMIC_ARCH) picks its kernels from the CPU's
+family/model and falls back to the generic "Prescott" kernels for a CPU it does not know
+(new CPUs, some VMs), about 6x slower on an AVX2 machine. When it did, and the user set no
+OPENBLAS_CORETYPE, the peer re-executes itself with OPENBLAS_CORETYPE chosen from the CPU
+flags (core_for_flags) and reports blas_core_forced = true.
 """
 import argparse
+import ctypes
 import json
+import os
 import statistics
 import sys
 import time
+
+# OpenBLAS cores with AVX2+FMA kernels (or better) and with AVX-512 kernels.
+AVX2_CORES = frozenset({"Haswell", "Zen", "Excavator", "SkylakeX", "Cooperlake", "SapphireRapids"})
+AVX512_CORES = frozenset({"SkylakeX", "Cooperlake", "SapphireRapids"})
+FORCED_MARK = "PETABOX_PEER_FORCED_CORE"  # set in the re-executed peer's environment
+
+
+def cpu_flags(path="/proc/cpuinfo"):
+    """The first "flags" line of /proc/cpuinfo as a set; empty when unreadable (not Linux x86)."""
+    try:
+        with open(path) as info:
+            for line in info:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+def core_for_flags(flags):
+    """The OPENBLAS_CORETYPE that fits CPU flags: "SkylakeX" with AVX-512 (F and BW, what its
+    kernels use), "Haswell" with AVX2 and FMA, else None (leave OpenBLAS's choice)."""
+    if {"avx512f", "avx512bw"} <= flags:
+        return "SkylakeX"
+    if {"avx2", "fma"} <= flags:
+        return "Haswell"
+    return None
+
+
+def is_fallback_core(core, flags):
+    """True when OpenBLAS core `core` is generic for a CPU with `flags`: a pre-AVX2 core
+    (Prescott, Nehalem, Sandybridge, ...) on a CPU with AVX2, or an unknown name there.
+    An AVX2 core on an AVX-512 CPU is not a fallback (OpenBLAS picks Haswell on purpose for
+    some of them)."""
+    if core_for_flags(flags) is None:
+        return False
+    return core not in AVX2_CORES
+
+
+def openblas_library():
+    """ctypes handle of the loaded OpenBLAS (the mapped .so exporting openblas_get_corename)."""
+    try:
+        with open("/proc/self/maps") as maps:
+            names = sorted({line.split()[-1] for line in maps if ".so" in line})
+    except OSError:
+        return None
+    for name in names:
+        if "blas" not in name and "lapack" not in name:
+            continue
+        try:
+            lib = ctypes.CDLL(name)
+            lib.openblas_get_corename.restype = ctypes.c_char_p
+            lib.openblas_get_config.restype = ctypes.c_char_p
+            return lib
+        except (OSError, AttributeError):
+            continue
+    return None
+
+
+def blas_report(flags, forced):
+    """What BLAS the process runs: blas_version, blas_core, blas_threads (None when not
+    OpenBLAS), blas_core_forced, and blas_refuse (None, or why a BLAS ratio would mislead)."""
+    lib = openblas_library()
+    if lib is None:
+        return {"blas_version": None, "blas_core": None, "blas_threads": None, "blas_core_forced": False,
+                "blas_refuse": None}
+    config = lib.openblas_get_config().decode(errors="replace")
+    core = lib.openblas_get_corename().decode(errors="replace")
+    report = {"blas_version": " ".join(config.split()[:2]), "blas_core": core,
+              "blas_threads": int(lib.openblas_get_num_threads()), "blas_core_forced": forced, "blas_refuse": None}
+    if is_fallback_core(core, flags):
+        report["blas_refuse"] = (f"OpenBLAS runs its generic {core} core on a CPU with "
+                                 f"{'AVX-512' if core_for_flags(flags) == 'SkylakeX' else 'AVX2'}"
+                                 + (" (OPENBLAS_CORETYPE set by the user)" if not forced else " even when forced"))
+    return report
+
+
+def core_to_force(detected_core, flags, env):
+    """The OPENBLAS_CORETYPE to re-execute with, or None: only when OpenBLAS detected a
+    fallback core, the user set no OPENBLAS_CORETYPE and this is not already the re-run."""
+    if env.get("OPENBLAS_CORETYPE") or env.get(FORCED_MARK) or detected_core is None:
+        return None
+    return core_for_flags(flags) if is_fallback_core(detected_core, flags) else None
+
+
+def force_core_if_needed(flags):
+    """Re-executes this peer with OPENBLAS_CORETYPE set when core_to_force says so; returns
+    only when no re-execution is needed (or it failed: blas_refuse then reports the core)."""
+    lib = openblas_library()
+    detected = lib.openblas_get_corename().decode(errors="replace") if lib is not None else None
+    core = core_to_force(detected, flags, os.environ)
+    if core is None:
+        return
+    env = dict(os.environ, OPENBLAS_CORETYPE=core, **{FORCED_MARK: "1"})
+    try:
+        sys.stdout.flush()
+        os.execve(sys.executable, [sys.executable] + sys.argv, env)
+    except OSError:
+        return
 
 
 def blas_library():
@@ -125,6 +235,9 @@ def main():
     except ImportError as e:
         print(json.dumps({"peer": peer, "op": args.op, "error": f"numpy not importable: {e}"}))
         return 2
+    flags = cpu_flags()
+    force_core_if_needed(flags)
+    blas_info = blas_report(flags, forced=bool(os.environ.get(FORCED_MARK)))
     if args.dtype != "float32":
         print(json.dumps({"peer": peer, "op": args.op, "error": f"peer supports float32 only, not {args.dtype}"}))
         return 2
@@ -132,7 +245,7 @@ def main():
         moved, seconds, copy_gbps = bench_bandwidth(np, args)
         print(json.dumps({"peer": "numpy", "numpy": np.__version__, "op": args.op, "case": args.case,
                           "seconds": seconds, "bytes": moved, "gbps": moved / seconds / 1e9,
-                          "copy_gbps": copy_gbps}))
+                          "copy_gbps": copy_gbps, **blas_info}))
         return 0
     flops, seconds = (bench_matmul if args.op == "matmul" else bench_conv2d)(np, args)
     blas = blas_library()
@@ -141,7 +254,7 @@ def main():
     elif args.op == "conv2d":
         peer = "numpy-im2col"
     print(json.dumps({"peer": peer, "blas": blas, "numpy": np.__version__, "op": args.op,
-                      "gflops": flops / seconds / 1e9, "seconds": seconds}))
+                      "gflops": flops / seconds / 1e9, "seconds": seconds, **blas_info}))
     return 0
 
 

@@ -1,5 +1,7 @@
 #include "tests/bench/peer_runner.h"
 
+#include "tests/bench/bench_util.h"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -129,6 +131,53 @@ PeerOutput RunScript(const std::string& script_name, const std::string& module, 
 
 }  // namespace
 
+namespace {
+
+// A JSON string member, or "" when absent or null.
+std::string JsonString(const std::string& line, const std::string& key) {
+  std::optional<std::string> v = JsonField(line, key);
+  return v && *v != "null" ? *v : std::string();
+}
+
+// Fills `result`'s blas_* fields and ratio_refusal from peer.py's JSON line.
+void ParseBlas(const std::string& line, PeerResult* result) {
+  result->blas_version = JsonString(line, "blas_version");
+  result->blas_core = JsonString(line, "blas_core");
+  if (std::optional<double> t = JsonNumber(line, "blas_threads")) result->blas_threads = static_cast<int>(*t);
+  result->blas_core_forced = JsonField(line, "blas_core_forced").value_or("") == "true";
+  result->ratio_refusal = JsonString(line, "blas_refuse");
+}
+
+}  // namespace
+
+std::string PeerBlasText(const PeerResult& peer) {
+  if (peer.blas_core.empty()) return "";
+  std::string text = (peer.blas_version.empty() ? std::string("BLAS") : peer.blas_version) + ", core " + peer.blas_core;
+  if (peer.blas_core_forced) text += " (forced: OpenBLAS had fallen back to a generic core)";
+  if (peer.blas_threads) text += ", " + std::to_string(*peer.blas_threads) + " threads";
+  return text;
+}
+
+std::string PeerBlasJson(const PeerResult& peer) {
+  auto str = [](const std::string& s) { return s.empty() ? std::string("null") : Quote(s); };
+  std::optional<double> threads;
+  if (peer.blas_threads) threads = *peer.blas_threads;
+  return ",\"peer_blas\":" + str(peer.blas_version) + ",\"peer_blas_core\":" + str(peer.blas_core) +
+         ",\"peer_blas_threads\":" + Num(threads) +
+         ",\"peer_blas_core_forced\":" + (peer.blas_core.empty() ? "null" : peer.blas_core_forced ? "true" : "false");
+}
+
+std::optional<double> BlasRatio(double engine_gflops, const PeerResult& peer) {
+  if (!peer.available() || !peer.gflops || *peer.gflops <= 0 || !peer.ratio_refusal.empty()) return std::nullopt;
+  return engine_gflops / *peer.gflops;
+}
+
+std::string RatioError(const PeerResult& peer) {
+  if (!peer.available()) return peer.reason.empty() ? "peer reported no result" : peer.reason;
+  if (!peer.ratio_refusal.empty()) return "refused: " + peer.ratio_refusal;
+  return "";
+}
+
 PeerResult RunPeerScript(const std::string& script, const std::string& module, const std::vector<std::string>& args) {
   PeerResult result;
   PeerOutput out = RunScript(script, module, args);
@@ -145,6 +194,7 @@ PeerResult RunPeerScript(const std::string& script, const std::string& module, c
   }
   result.gflops = JsonNumber(last, "gflops");
   result.seconds = JsonNumber(last, "seconds");
+  ParseBlas(last, &result);
   if (out.exit_status != 0 || !result.seconds) {
     result.gflops.reset();
     result.seconds.reset();

@@ -18,8 +18,32 @@ struct PeerResult {
   std::optional<double> seconds;       // the peer's median time for the op
   std::string reason;                  // empty when the peer ran
   std::string json;                    // the JSON line the peer printed last (for extra fields)
+  // What BLAS the NumPy peer ran (peer.py's blas_* fields; empty for peers without them).
+  std::string blas_version;            // "OpenBLAS 0.3.21"
+  std::string blas_core;               // the OpenBLAS core type: "Haswell", "Zen", "Prescott", ...
+  std::optional<int> blas_threads;     // openblas_get_num_threads()
+  bool blas_core_forced = false;       // the peer set OPENBLAS_CORETYPE because OpenBLAS fell back
+  // Set when a BLAS-bound ratio against this peer would mislead (OpenBLAS runs a generic
+  // fallback core on an AVX2/AVX-512 CPU and it could not be forced): the bench prints no ratio.
+  std::string ratio_refusal;
   bool available() const { return seconds.has_value(); }
 };
+
+// "OpenBLAS 0.3.21, core Haswell (forced), 2 threads", or "" when the peer named no BLAS core.
+std::string PeerBlasText(const PeerResult& peer);
+
+// The peer's BLAS as JSON members to append inside a result object:
+// ,"peer_blas":..,"peer_blas_core":..,"peer_blas_threads":..,"peer_blas_core_forced":..
+// (null where unknown).
+std::string PeerBlasJson(const PeerResult& peer);
+
+// The engine/peer ratio `engine / peer.gflops` for a BLAS-bound op (matmul, conv2d), or
+// nullopt when the peer did not run or its ratio is refused (peer.ratio_refusal).
+std::optional<double> BlasRatio(double engine_gflops, const PeerResult& peer);
+
+// Why a ratio is missing: the peer's reason when it did not run, its ratio_refusal when it
+// ran a fallback BLAS core; "" when a ratio is available.
+std::string RatioError(const PeerResult& peer);
 
 // The first interpreter that can `import <module>`: each python3 on PATH in order, then
 // /usr/bin/python3, /usr/local/bin/python3 and /opt/torch/.venv/bin/python3. Each
