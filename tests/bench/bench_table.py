@@ -56,9 +56,14 @@ def row(r):
     kg = kernel_gflops(r)
     peer = r.get("peer_gflops")
     kernel_ratio = r.get("kernel_ratio")
-    if kernel_ratio is None and kg is not None and peer:
+    if kernel_ratio is None and kg is not None and peer and not r.get("ratio_error"):
         kernel_ratio = kg / peer
     note = r.get("peer", "") if peer is not None else "peer: " + str(r.get("peer_error"))[:60]
+    if r.get("peer_blas_core"):  # the CPU peer's BLAS: core and threads, as the ratio's context
+        note += f" ({r['peer_blas_core']}{' forced' if r.get('peer_blas_core_forced') else ''}, " \
+                f"{r.get('peer_blas_threads')} thr)"
+    if peer is not None and r.get("ratio_error"):
+        note += " " + str(r["ratio_error"])[:60]
     return [name, fmt(tflops(r.get("gflops"))), fmt(tflops(kg)), fmt(tflops(peer)), fmt(r.get("ratio")),
             fmt(kernel_ratio), note, fmt(r.get("correct"))]
 

@@ -19,7 +19,7 @@ Exits 2 with a JSON line holding "error" when NumPy is missing or the dtype is u
 
 OpenBLAS core: Debian's OpenBLAS 0.3.21 (DYNAMIC_ARCH) picks its kernels from the CPU's
 family/model and falls back to the generic "Prescott" kernels for a CPU it does not know
-(new CPUs, some VMs), about 6x slower on an AVX2 machine. When it did, and the user set no
+(new CPUs, some VMs), 4-6x slower on an AVX2 machine. When it did, and the user set no
 OPENBLAS_CORETYPE, the peer re-executes itself with OPENBLAS_CORETYPE chosen from the CPU
 flags (core_for_flags) and reports blas_core_forced = true.
 """
