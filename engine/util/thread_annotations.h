@@ -13,8 +13,8 @@
 //     int n_ GUARDED_BY(mu_) = 0;
 //   };
 //
-// Condition variables: std::condition_variable_any over a Mutex, waited on through the
-// MutexLock, with the condition tested in the caller's loop (where clang sees the lock held;
+// Condition variables: std::condition_variable (or std::condition_variable_any), waited on
+// through the MutexLock, with the condition tested in the caller's loop (where clang sees the lock held;
 // it cannot see that inside a predicate lambda):
 //
 //   MutexLock lock(mu_);
