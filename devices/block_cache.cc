@@ -18,7 +18,7 @@ size_t BlockCache::BlockSize(size_t bytes) {
 }
 
 uintptr_t BlockCache::Take(size_t block) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   auto it = free_.find(block);
   if (it == free_.end() || it->second.empty()) return 0;
   uintptr_t address = it->second.back();
@@ -28,13 +28,13 @@ uintptr_t BlockCache::Take(size_t block) {
 }
 
 void BlockCache::Put(size_t block, uintptr_t address) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   free_[block].push_back(address);
   bytes_cached_ += static_cast<int64_t>(block);
 }
 
 std::vector<uintptr_t> BlockCache::TakeAll() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   std::vector<uintptr_t> all;
   for (auto& [block, addresses] : free_) all.insert(all.end(), addresses.begin(), addresses.end());
   free_.clear();
@@ -43,7 +43,7 @@ std::vector<uintptr_t> BlockCache::TakeAll() {
 }
 
 int64_t BlockCache::bytes_cached() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return bytes_cached_;
 }
 

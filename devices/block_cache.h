@@ -6,9 +6,10 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <mutex>
 #include <unordered_map>
 #include <vector>
+
+#include "engine/util/thread_annotations.h"
 
 namespace petabox {
 
@@ -24,16 +25,17 @@ class BlockCache {
   static size_t BlockSize(size_t bytes);
 
   // A cached block of exactly `block` bytes, or 0 when none is free.
-  uintptr_t Take(size_t block);
-  void Put(size_t block, uintptr_t address);
+  uintptr_t Take(size_t block) EXCLUDES(mu_);
+  void Put(size_t block, uintptr_t address) EXCLUDES(mu_);
   // Empties the cache; the caller returns the blocks to the driver.
-  std::vector<uintptr_t> TakeAll();
-  int64_t bytes_cached() const;
+  std::vector<uintptr_t> TakeAll() EXCLUDES(mu_);
+  int64_t bytes_cached() const EXCLUDES(mu_);
 
  private:
-  mutable std::mutex mu_;
-  std::unordered_map<size_t, std::vector<uintptr_t>> free_;  // GUARDED_BY(mu_)
-  int64_t bytes_cached_ = 0;                                // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  std::unordered_map<size_t, std::vector<uintptr_t>> free_ GUARDED_BY(mu_);
+  int64_t bytes_cached_ GUARDED_BY(mu_) = 0;
+
 };
 
 }  // namespace petabox

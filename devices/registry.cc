@@ -101,7 +101,7 @@ void DeviceRegistry::EnsureCpuShared() {
 }
 
 Device* DeviceRegistry::GetCpu(int index) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   if (cpus_[index] != nullptr) return cpus_[index].get();
   EnsureCpuShared();
   cpus_[index] = std::make_unique<CpuDevice>(index, cpu_pool_, cpu_compiler_,
@@ -110,7 +110,7 @@ Device* DeviceRegistry::GetCpu(int index) {
 }
 
 Device* DeviceRegistry::GetTrace() {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   if (trace_ != nullptr) return trace_.get();
   EnsureCpuShared();
   trace_ = std::make_unique<TraceDevice>(cpu_pool_, cpu_compiler_);
@@ -177,7 +177,7 @@ StatusOr<Device*> DeviceRegistry::GetGpu(GpuVendor& vendor, int index) {
     if (vendor.count == 0) message += "; no " + kind + " devices: " + vendor.why_none;
     return NotFound(message + ")");
   }
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   if (vendor.devices.empty()) vendor.devices.resize(static_cast<size_t>(vendor.count));
   if (vendor.devices[index] != nullptr) return vendor.devices[index].get();
   GpuDeviceOptions device_options = options_.gpu;

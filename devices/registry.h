@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
+#include <mutex>  // std::once_flag
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,6 +16,7 @@
 #include "devices/cpu/trace_device.h"
 #include "devices/device.h"
 #include "devices/gpu/gpu_device.h"
+#include "engine/util/thread_annotations.h"
 
 namespace petabox {
 
@@ -93,26 +94,29 @@ class DeviceRegistry : public DeviceSource {
     const GpuApi* api = nullptr;  // null when the driver could not be loaded
     int count = 0;
     std::string why_none;                             // set when count is 0
-    std::vector<std::unique_ptr<GpuDevice>> devices;  // GUARDED_BY(mutex_); count long
+    // count long once filled; under the registry's mutex_ (clang cannot name an enclosing
+    // object's mutex in a nested struct's annotation).
+    std::vector<std::unique_ptr<GpuDevice>> devices;
   };
 
-  Device* GetCpu(int index);
+  Device* GetCpu(int index) EXCLUDES(mutex_);
   // TRACE:0 (devices/cpu/trace_device.h), created on first use; not listed by Available().
-  Device* GetTrace();
-  void EnsureCpuShared();  // REQUIRES(mutex_)
+  Device* GetTrace() EXCLUDES(mutex_);
+  void EnsureCpuShared() REQUIRES(mutex_);
   std::string AvailableSummary() const;
   // The vendor after its probe ran.
   GpuVendor& Probed(GpuVendor& vendor) const;
   // <kind>:<index>, created on first use; NotFound, saying why, when out of range.
-  StatusOr<Device*> GetGpu(GpuVendor& vendor, int index);
+  StatusOr<Device*> GetGpu(GpuVendor& vendor, int index) EXCLUDES(mutex_);
 
   const RegistryOptions options_;
 
-  std::mutex mutex_;
-  std::shared_ptr<ThreadPool> cpu_pool_;                             // GUARDED_BY(mutex_)
-  std::shared_ptr<CpuCompiler> cpu_compiler_;                        // GUARDED_BY(mutex_)
-  std::array<std::unique_ptr<CpuDevice>, kNumVirtualCpus> cpus_;     // GUARDED_BY(mutex_)
-  std::unique_ptr<TraceDevice> trace_;                               // GUARDED_BY(mutex_)
+  Mutex mutex_;
+  std::shared_ptr<ThreadPool> cpu_pool_ GUARDED_BY(mutex_);
+  std::shared_ptr<CpuCompiler> cpu_compiler_ GUARDED_BY(mutex_);
+  std::array<std::unique_ptr<CpuDevice>, kNumVirtualCpus> cpus_ GUARDED_BY(mutex_);
+  std::unique_ptr<TraceDevice> trace_ GUARDED_BY(mutex_);
+
   std::vector<std::unique_ptr<GpuVendor>> gpus_;  // one per options_.gpu_vendors, fixed
 };
 

@@ -4,12 +4,12 @@
 
 #include <cmath>
 #include <functional>
-#include <mutex>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "engine/realize.h"
 #include "engine/tensor_internal.h"
+#include "engine/util/thread_annotations.h"
 
 namespace petabox {
 
@@ -125,23 +125,24 @@ std::vector<const Node*> TopoOrder(const Node* y, const std::unordered_set<const
 
 class LeafRegistry {
  public:
-  void Add(const Buffer* n, std::weak_ptr<Tensor::GradState> s) {
-    std::lock_guard<std::mutex> lock(mu_);
+  void Add(const Buffer* n, std::weak_ptr<Tensor::GradState> s) EXCLUDES(mu_) {
+    MutexLock lock(mu_);
     if (leaves_.size() > 1024) Sweep();
     leaves_[n] = std::move(s);
   }
-  std::shared_ptr<Tensor::GradState> Find(const Buffer* n) {
-    std::lock_guard<std::mutex> lock(mu_);
+  std::shared_ptr<Tensor::GradState> Find(const Buffer* n) EXCLUDES(mu_) {
+    MutexLock lock(mu_);
     auto it = leaves_.find(n);
     return it == leaves_.end() ? nullptr : it->second.lock();
   }
 
  private:
-  void Sweep() {
+  void Sweep() REQUIRES(mu_) {
     for (auto it = leaves_.begin(); it != leaves_.end();) it = it->second.expired() ? leaves_.erase(it) : std::next(it);
   }
-  std::mutex mu_;
-  std::unordered_map<const Buffer*, std::weak_ptr<Tensor::GradState>> leaves_;  // GUARDED_BY(mu_)
+  Mutex mu_;
+  std::unordered_map<const Buffer*, std::weak_ptr<Tensor::GradState>> leaves_ GUARDED_BY(mu_);
+
 };
 
 // Which buffers are leaves that require grad: process-wide, like the tensors themselves.

@@ -2,15 +2,16 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <mutex>
+
+#include "engine/util/thread_annotations.h"
 
 namespace petabox {
 namespace {
 
 struct StatsState {
-  std::mutex mu;
-  ExecTotals totals;                                  // GUARDED_BY(mu)
-  std::function<void(const KernelRecord&)> observer;  // GUARDED_BY(mu)
+  Mutex mu;
+  ExecTotals totals GUARDED_BY(mu);
+  std::function<void(const KernelRecord&)> observer GUARDED_BY(mu);
 };
 
 StatsState& State() {
@@ -29,25 +30,28 @@ int DebugLevel() {
 }
 
 ExecTotals GetExecTotals() {
-  std::lock_guard<std::mutex> lock(State().mu);
-  return State().totals;
+  StatsState& state = State();
+  MutexLock lock(state.mu);
+  return state.totals;
 }
 
 void ResetExecTotals() {
-  std::lock_guard<std::mutex> lock(State().mu);
-  State().totals = {};
+  StatsState& state = State();
+  MutexLock lock(state.mu);
+  state.totals = {};
 }
 
 void RecordKernel(const KernelRecord& r) {
   std::function<void(const KernelRecord&)> observer;
   {
-    std::lock_guard<std::mutex> lock(State().mu);
-    ExecTotals& t = State().totals;
+    StatsState& state = State();
+    MutexLock lock(state.mu);
+    ExecTotals& t = state.totals;
     ++t.kernels;
     t.flops += r.flops;
     t.bytes += r.bytes;
     t.seconds += r.seconds;
-    observer = State().observer;
+    observer = state.observer;
   }
   if (observer) observer(r);
   if (DebugLevel() >= 2) {
@@ -58,8 +62,9 @@ void RecordKernel(const KernelRecord& r) {
 }
 
 void SetKernelObserver(std::function<void(const KernelRecord&)> observer) {
-  std::lock_guard<std::mutex> lock(State().mu);
-  State().observer = std::move(observer);
+  StatsState& state = State();
+  MutexLock lock(state.mu);
+  state.observer = std::move(observer);
 }
 
 }  // namespace petabox

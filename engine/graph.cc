@@ -46,12 +46,13 @@ bool SameNode(const Node& n, Op op, DType dtype, const Shape& shape, const std::
 // The intern table: process-wide by nature (hash-consing is a property of the IR).
 class InternTable {
  public:
-  NodeRef Intern(Op op, DType dtype, Shape shape, std::string device, std::vector<NodeRef> srcs, NodeArg arg) {
+  NodeRef Intern(Op op, DType dtype, Shape shape, std::string device, std::vector<NodeRef> srcs, NodeArg arg)
+      EXCLUDES(mu_) {
     size_t h = Mix(Mix(static_cast<size_t>(op), static_cast<size_t>(dtype)), std::hash<std::string>()(device));
     for (int64_t s : shape) h = Mix(h, std::hash<int64_t>()(s));
     for (const NodeRef& s : srcs) h = Mix(h, s->hash);
     h = Mix(h, HashArg(arg));
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     auto range = table_.equal_range(h);
     for (auto it = range.first; it != range.second; ++it) {
       if (NodeRef n = it->second.lock(); n && SameNode(*n, op, dtype, shape, device, srcs, arg)) return n;
@@ -64,13 +65,14 @@ class InternTable {
   }
 
  private:
-  void Sweep() {  // drop entries whose nodes died
+  void Sweep() REQUIRES(mu_) {  // drop entries whose nodes died
     for (auto it = table_.begin(); it != table_.end();) it = it->second.expired() ? table_.erase(it) : std::next(it);
   }
 
-  std::mutex mu_;
-  std::unordered_multimap<size_t, std::weak_ptr<const Node>> table_;  // GUARDED_BY(mu_)
-  int64_t inserts_ = 0;                                               // GUARDED_BY(mu_)
+  Mutex mu_;
+  std::unordered_multimap<size_t, std::weak_ptr<const Node>> table_ GUARDED_BY(mu_);
+  int64_t inserts_ GUARDED_BY(mu_) = 0;
+
 };
 
 InternTable& Table() {
@@ -81,12 +83,12 @@ InternTable& Table() {
 }  // namespace
 
 std::shared_ptr<Buffer> Node::realized() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return realized_;
 }
 
 void Node::SetRealized(std::shared_ptr<Buffer> buffer) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   realized_ = std::move(buffer);
 }
 

@@ -7,7 +7,6 @@
 
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <variant>
 #include <vector>
@@ -16,6 +15,7 @@
 #include "engine/dtype.h"
 #include "engine/ops.h"
 #include "engine/shape/view.h"
+#include "engine/util/thread_annotations.h"
 
 namespace petabox {
 
@@ -48,8 +48,8 @@ class Node {
   template <typename T>
   const T& Arg() const { return std::get<T>(arg); }
   // The realized value, once a schedule has computed this node (memo; set once).
-  std::shared_ptr<Buffer> realized() const;
-  void SetRealized(std::shared_ptr<Buffer> buffer) const;
+  std::shared_ptr<Buffer> realized() const EXCLUDES(mu_);
+  void SetRealized(std::shared_ptr<Buffer> buffer) const EXCLUDES(mu_);
   // The buffer of a BUFFER node or the realized value of any other node (may be null).
   std::shared_ptr<Buffer> buffer() const;
   int64_t numel() const { return Product(shape); }
@@ -59,8 +59,9 @@ class Node {
         arg(std::move(arg)), hash(hash) {}
 
  private:
-  mutable std::mutex mu_;
-  mutable std::shared_ptr<Buffer> realized_;  // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  mutable std::shared_ptr<Buffer> realized_ GUARDED_BY(mu_);
+
 };
 
 // Interns and returns the node; callers validate shapes and dtypes first (the frontend does).

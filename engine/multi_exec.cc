@@ -4,10 +4,11 @@
 #include <condition_variable>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <thread>
 #include <unordered_map>
+
+#include "engine/util/thread_annotations.h"
 
 namespace petabox {
 namespace {
@@ -27,8 +28,8 @@ class LanePool {
     return *pool;
   }
 
-  void Run(std::function<void()> task) {
-    std::lock_guard<std::mutex> lock(mu_);
+  void Run(std::function<void()> task) EXCLUDES(mu_) {
+    MutexLock lock(mu_);
     if (idle_.empty()) {
       auto* worker = new Worker();  // owned by its thread
       worker->task = std::move(task);
@@ -43,25 +44,32 @@ class LanePool {
 
  private:
   struct Worker {
-    std::function<void()> task;  // GUARDED_BY(mu_); empty while idle
+    // Read and written under the pool's mu_ (clang cannot name an enclosing object's
+    // mutex in a nested struct's annotation); empty while idle.
+    std::function<void()> task;
     std::condition_variable wake;
   };
 
-  void Loop(Worker* worker) {
-    std::unique_lock<std::mutex> lock(mu_);
+  // Runs the worker's tasks for good (the first is set before the thread starts), with mu_
+  // released while a task runs.
+  void Loop(Worker* worker) EXCLUDES(mu_) {
     for (;;) {
-      std::function<void()> task = std::move(worker->task);
-      worker->task = nullptr;
-      lock.unlock();
+      std::function<void()> task;
+      {
+        MutexLock lock(mu_);
+        while (worker->task == nullptr) lock.Wait(worker->wake);
+        task = std::move(worker->task);
+        worker->task = nullptr;
+      }
       task();
-      lock.lock();
+      MutexLock lock(mu_);
       idle_.push_back(worker);
-      worker->wake.wait(lock, [worker] { return worker->task != nullptr; });
     }
   }
 
-  std::mutex mu_;
-  std::vector<Worker*> idle_;  // GUARDED_BY(mu_)
+
+  Mutex mu_;
+  std::vector<Worker*> idle_ GUARDED_BY(mu_);
 };
 
 // The ops of each lane, in list order.
@@ -84,13 +92,13 @@ class Execution {
       : ops_(ops), buffers_(buffers), deps_(deps), done_(ops.size(), 0) {}
 
   // Runs the ops of one lane, each as soon as its dependencies are done.
-  void RunLane(const std::vector<size_t>& lane) {
+  void RunLane(const std::vector<size_t>& lane) EXCLUDES(mu_) {
     std::vector<char> started(lane.size(), 0);
     size_t head = 0;
     for (;;) {
       size_t pick = lane.size();
       {
-        std::unique_lock<std::mutex> lock(mu_);
+        MutexLock lock(mu_);
         for (;;) {
           if (!error_.ok()) return;
           while (head < lane.size() && started[head]) ++head;
@@ -102,14 +110,14 @@ class Execution {
             }
           }
           if (pick < lane.size()) break;
-          changed_.wait(lock);
+          lock.Wait(changed_);
         }
       }
       started[pick] = 1;
       const size_t op = lane[pick];
       Status s = Replay(ops_[op], buffers_[op]);
       {
-        std::lock_guard<std::mutex> lock(mu_);
+        MutexLock lock(mu_);
         if (!s.ok() && error_.ok()) error_ = s;
         done_[op] = 1;
       }
@@ -117,13 +125,13 @@ class Execution {
     }
   }
 
-  Status error() {
-    std::lock_guard<std::mutex> lock(mu_);
+  Status error() EXCLUDES(mu_) {
+    MutexLock lock(mu_);
     return error_;
   }
 
  private:
-  bool Ready(size_t op) const {  // REQUIRES(mu_)
+  bool Ready(size_t op) const REQUIRES(mu_) {
     for (size_t d : deps_[op])
       if (!done_[d]) return false;
     return true;
@@ -132,10 +140,33 @@ class Execution {
   const std::vector<CapturedOp>& ops_;
   const std::vector<std::vector<std::shared_ptr<Buffer>>>& buffers_;
   const std::vector<std::vector<size_t>>& deps_;
-  std::mutex mu_;
+  Mutex mu_;
   std::condition_variable changed_;  // an op finished (or failed)
-  std::vector<char> done_;           // GUARDED_BY(mu_)
-  Status error_;                     // GUARDED_BY(mu_)
+  std::vector<char> done_ GUARDED_BY(mu_);
+  Status error_ GUARDED_BY(mu_);
+};
+
+// Counts the lanes still running on pool threads; the caller waits for none.
+class Countdown {
+ public:
+  explicit Countdown(size_t n) : left_(n) {}
+
+  // One lane finished. Notifies under the lock: the waiter may destroy this object as soon
+  // as it sees zero.
+  void Done() EXCLUDES(mu_) {
+    MutexLock lock(mu_);
+    if (--left_ == 0) zero_.notify_one();
+  }
+  // Returns once every lane has called Done().
+  void Wait() EXCLUDES(mu_) {
+    MutexLock lock(mu_);
+    while (left_ != 0) lock.Wait(zero_);
+  }
+
+ private:
+  Mutex mu_;
+  std::condition_variable zero_;
+  size_t left_ GUARDED_BY(mu_);
 };
 
 }  // namespace
@@ -204,20 +235,17 @@ Status ExecuteOps(const std::vector<CapturedOp>& ops, const std::vector<std::vec
     return Status::Ok();
   }
   Execution execution(ops, *buffers, plan->deps);
-  std::mutex mu;
-  std::condition_variable finished;
-  size_t running = lanes.size() - 1;  // GUARDED_BY(mu)
+  Countdown running(lanes.size() - 1);
   for (size_t l = 1; l < lanes.size(); ++l) {
     LanePool::Global().Run([&, l] {
       execution.RunLane(lanes[l]);
-      std::lock_guard<std::mutex> lock(mu);
-      if (--running == 0) finished.notify_one();
+      running.Done();
     });
   }
   execution.RunLane(lanes[0]);
-  std::unique_lock<std::mutex> lock(mu);
-  finished.wait(lock, [&] { return running == 0; });
+  running.Wait();
   return execution.error();
+
 }
 
 }  // namespace petabox

@@ -1,24 +1,33 @@
 #include "engine/multi_peer.h"
 
 #include <map>
-#include <mutex>
 #include <utility>
 
 #include "engine/device_source.h"
+#include "engine/util/thread_annotations.h"
 
 namespace petabox {
+namespace {
+
+// KernelsCanRead's answers by (reader, owner); never destroyed.
+struct PeerAnswers {
+  Mutex mu;
+  std::map<std::pair<std::string, std::string>, bool> answers GUARDED_BY(mu);
+};
+
+}  // namespace
 
 bool KernelsCanRead(const std::string& reader, const std::string& owner) {
   if (reader == owner) return true;
-  static std::mutex* mu = new std::mutex();
-  static auto* answers = new std::map<std::pair<std::string, std::string>, bool>();  // GUARDED_BY(*mu)
-  std::lock_guard<std::mutex> lock(*mu);
+  static PeerAnswers* cache = new PeerAnswers();
+  MutexLock lock(cache->mu);
   auto key = std::make_pair(reader, owner);
-  if (auto it = answers->find(key); it != answers->end()) return it->second;
+  if (auto it = cache->answers.find(key); it != cache->answers.end()) return it->second;
   StatusOr<Device*> r = GetDevice(reader), o = GetDevice(owner);
   const bool can = r.ok() && o.ok() && (*r)->CanAccessPeer(**o);
-  (*answers)[key] = can;
+  cache->answers[key] = can;
   return can;
 }
+
 
 }  // namespace petabox

@@ -3,7 +3,6 @@
 #include <chrono>
 #include <cstdio>
 #include <map>
-#include <mutex>
 
 #include "engine/device_source.h"
 #include "engine/codegen/kernel.h"
@@ -12,6 +11,7 @@
 #include "engine/codegen/render/cstyle.h"
 #include "engine/exec_stats.h"
 #include "engine/multi_exec.h"
+#include "engine/util/thread_annotations.h"
 
 namespace petabox {
 namespace {
@@ -25,16 +25,16 @@ struct CompiledKernel {
 // source (so equal sources share one program). A kernel is compiled and loaded once per process.
 class ProgramCache {
  public:
-  CompiledKernel* Find(const std::string& ast_key) {
-    std::lock_guard<std::mutex> lock(mu_);
+  CompiledKernel* Find(const std::string& ast_key) EXCLUDES(mu_) {
+    MutexLock lock(mu_);
     auto it = by_ast_.find(ast_key);
     return it == by_ast_.end() ? nullptr : it->second;
   }
 
   StatusOr<CompiledKernel*> Add(const std::string& ast_key, Device* device, LinearKernel linear,
-                                const std::string& source) {
+                                const std::string& source) EXCLUDES(mu_) {
     std::string key = device->properties().name + "\n" + source;
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     auto it = by_source_.find(key);
     if (it == by_source_.end()) {
       PB_ASSIGN_OR_RETURN(std::string binary, device->compiler().Compile(source));
@@ -47,9 +47,10 @@ class ProgramCache {
   }
 
  private:
-  std::mutex mu_;
-  std::map<std::string, std::unique_ptr<CompiledKernel>> by_source_;  // GUARDED_BY(mu_)
-  std::map<std::string, CompiledKernel*> by_ast_;                     // GUARDED_BY(mu_)
+  Mutex mu_;
+  std::map<std::string, std::unique_ptr<CompiledKernel>> by_source_ GUARDED_BY(mu_);
+  std::map<std::string, CompiledKernel*> by_ast_ GUARDED_BY(mu_);
+
 };
 
 ProgramCache& Programs() {

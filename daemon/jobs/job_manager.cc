@@ -197,28 +197,31 @@ bool JobManager::DatasetInUse(const std::string& dataset_name) {
 }
 
 uint64_t JobManager::EventVersion() const {
-  std::lock_guard<std::mutex> lock(watch_mu_);
+  MutexLock lock(watch_mu_);
   return event_version_;
 }
 
 void JobManager::WaitForEvents(uint64_t seen, std::chrono::milliseconds timeout) {
-  std::unique_lock<std::mutex> lock(watch_mu_);
-  watch_cv_.wait_for(lock, timeout, [&] { return event_version_ != seen || shut_down_; });
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  MutexLock lock(watch_mu_);
+  while (event_version_ == seen && !shut_down_) {
+    if (!lock.WaitUntil(watch_cv_, deadline)) return;
+  }
 }
 
 void JobManager::Shutdown() {
-  std::lock_guard<std::mutex> lock(watch_mu_);
+  MutexLock lock(watch_mu_);
   shut_down_ = true;
   watch_cv_.notify_all();
 }
 
 bool JobManager::shut_down() const {
-  std::lock_guard<std::mutex> lock(watch_mu_);
+  MutexLock lock(watch_mu_);
   return shut_down_;
 }
 
 void JobManager::Notify() {
-  std::lock_guard<std::mutex> lock(watch_mu_);
+  MutexLock lock(watch_mu_);
   ++event_version_;
   watch_cv_.notify_all();
 }

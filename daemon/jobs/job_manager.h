@@ -19,7 +19,6 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -29,6 +28,7 @@
 #include "daemon/supervisor/worker_process.h"
 #include "daemon/worker/job_spec.h"
 #include "engine/util/status.h"
+#include "engine/util/thread_annotations.h"
 #include "petabox/v1/box.pb.h"
 #include "petabox/v1/job.pb.h"
 
@@ -97,11 +97,11 @@ class JobManager {
 
   // Watch support: a counter that grows whenever any job gets an event, and a wait for it
   // to pass `seen` (or for `timeout`, or Shutdown()).
-  uint64_t EventVersion() const;
-  void WaitForEvents(uint64_t seen, std::chrono::milliseconds timeout);
+  uint64_t EventVersion() const EXCLUDES(watch_mu_);
+  void WaitForEvents(uint64_t seen, std::chrono::milliseconds timeout) EXCLUDES(watch_mu_);
   // Wakes all waiters for good (the server is going away).
-  void Shutdown();
-  bool shut_down() const;
+  void Shutdown() EXCLUDES(watch_mu_);
+  bool shut_down() const EXCLUDES(watch_mu_);
 
  private:
   struct Running;
@@ -126,7 +126,7 @@ class JobManager {
   void SetState(v1::Job* job, v1::Job::State state, const std::string& reason);
   void Record(const v1::Job& job, v1::JobEvent event);
   void Append(const std::string& name, v1::JobEvent event);
-  void Notify();
+  void Notify() EXCLUDES(watch_mu_);
   std::string JobDir(const std::string& name) const;
 
   boost::asio::io_context& io_;
@@ -139,10 +139,10 @@ class JobManager {
   std::function<void()> drain_done_;
   std::atomic<bool> draining_{false};  // written on the loop, read anywhere
 
-  mutable std::mutex watch_mu_;
+  mutable Mutex watch_mu_;
   std::condition_variable watch_cv_;
-  uint64_t event_version_ = 0;  // GUARDED_BY(watch_mu_)
-  bool shut_down_ = false;      // GUARDED_BY(watch_mu_)
+  uint64_t event_version_ GUARDED_BY(watch_mu_) = 0;
+  bool shut_down_ GUARDED_BY(watch_mu_) = false;
 };
 
 // A fresh job id's resource name: "jobs/j-" and 12 random hex digits.

@@ -47,7 +47,7 @@ UsageMeter::~UsageMeter() { SetKernelObserver(nullptr); }
 void UsageMeter::OnKernel(const std::string& device, double seconds, int64_t flops) {
   for (size_t i = 0; i < devices_.size(); ++i) {
     if (devices_[i] != device) continue;
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     counters_[i].busy_seconds += seconds;
     counters_[i].flops += static_cast<double>(flops);
     ++counters_[i].kernels;
@@ -64,7 +64,7 @@ void UsageMeter::OnStep(double seconds, int64_t samples) {
 }
 
 std::map<std::string, DeviceUsageCounters> UsageMeter::Devices() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   std::map<std::string, DeviceUsageCounters> out;
   for (size_t i = 0; i < devices_.size(); ++i) out[devices_[i]] = counters_[i];
   return out;

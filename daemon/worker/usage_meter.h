@@ -14,11 +14,11 @@
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "daemon/worker/events.h"
+#include "engine/util/thread_annotations.h"
 
 namespace petabox::worker {
 
@@ -56,18 +56,19 @@ class UsageMeter {
   // The report as MaybeEmit writes it.
   v1::UsageReport Report() const;
   // Counters per device (every device given, zero when unused).
-  std::map<std::string, DeviceUsageCounters> Devices() const;
+  std::map<std::string, DeviceUsageCounters> Devices() const EXCLUDES(mu_);
 
  private:
-  void OnKernel(const std::string& device, double seconds, int64_t flops);
+  void OnKernel(const std::string& device, double seconds, int64_t flops) EXCLUDES(mu_);
 
   const std::vector<std::string> devices_;
   const double interval_;
   const std::function<double()> clock_;
   double last_emit_;
 
-  mutable std::mutex mu_;
-  std::vector<DeviceUsageCounters> counters_;  // GUARDED_BY(mu_), parallel to devices_
+  mutable Mutex mu_;
+  std::vector<DeviceUsageCounters> counters_ GUARDED_BY(mu_);  // parallel to devices_
+
 
   // Runner thread only.
   int64_t steps_ = 0;

@@ -30,7 +30,7 @@ ThreadPool::ThreadPool(int threads) : num_threads_(std::max(threads, 1)) {
 
 ThreadPool::~ThreadPool() {
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(mutex_);
     stop_ = true;
   }
   work_cv_.notify_all();
@@ -57,36 +57,44 @@ void ThreadPool::ParallelFor(int64_t n, const std::function<void(int64_t, int64_
   const int chunks = static_cast<int>(std::min<int64_t>(n, num_threads_));
   if (chunks == 1 || current_pool == this) return RunSerially(n, fn);
 
-  std::lock_guard<std::mutex> call_lock(call_mutex_);
+  MutexLock call_lock(call_mutex_);
   Job job{&fn, n, chunks};
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(mutex_);
     job_ = job;
     pending_ = chunks - 1;
     ++generation_;
   }
   work_cv_.notify_all();
   RunChunk(job, 0);
-  std::unique_lock<std::mutex> lock(mutex_);
-  done_cv_.wait(lock, [this] { return pending_ == 0; });
+  MutexLock lock(mutex_);
+  while (pending_ != 0) lock.Wait(done_cv_);
 }
 
 void ThreadPool::WorkerLoop(int chunk_index) {
   uint64_t seen_generation = 0;
-  std::unique_lock<std::mutex> lock(mutex_);
-  while (true) {
-    work_cv_.wait(lock, [&] { return stop_ || generation_ != seen_generation; });
-    if (stop_) return;
-    seen_generation = generation_;
-    // A worker with no chunk in this Job is not counted in pending_, so it may skip the
-    // Job entirely; the caller cannot publish another until every counted chunk is done.
-    if (chunk_index >= job_.chunks) continue;
-    const Job job = job_;
-    lock.unlock();
+  Job job;
+  while (NextJob(chunk_index, &seen_generation, &job)) {
     RunChunk(job, chunk_index);
-    lock.lock();
+    MutexLock lock(mutex_);
     if (--pending_ == 0) done_cv_.notify_one();
   }
 }
+
+bool ThreadPool::NextJob(int chunk_index, uint64_t* seen_generation, Job* job) {
+  MutexLock lock(mutex_);
+  for (;;) {
+    while (!stop_ && generation_ == *seen_generation) lock.Wait(work_cv_);
+    if (stop_) return false;
+    *seen_generation = generation_;
+    // A worker with no chunk in this Job is not counted in pending_, so it may skip the
+    // Job entirely; the caller cannot publish another until every counted chunk is done.
+    if (chunk_index < job_.chunks) {
+      *job = job_;
+      return true;
+    }
+  }
+}
+
 
 }  // namespace petabox

@@ -89,7 +89,7 @@ Status GpuAllocator::ReleaseCache() {
 }
 
 size_t GpuAllocator::staging_bytes() const {
-  std::lock_guard<std::mutex> lock(staging_mutex_);
+  MutexLock lock(staging_mutex_);
   return staging_bytes_;
 }
 
@@ -111,7 +111,7 @@ bool GpuAllocator::EnsureStaging(size_t bytes) {
 Status GpuAllocator::CopyIn(void* dst, const void* host_src, size_t bytes) {
   if (bytes == 0) return Status::Ok();
   PB_RETURN_IF_ERROR(context_->MakeCurrent());
-  std::lock_guard<std::mutex> lock(staging_mutex_);
+  MutexLock lock(staging_mutex_);
   if (EnsureStaging(bytes)) {
     return CopyInChunks(static_cast<char*>(dst), static_cast<const char*>(host_src), bytes);
   }
@@ -124,7 +124,7 @@ Status GpuAllocator::CopyIn(void* dst, const void* host_src, size_t bytes) {
 Status GpuAllocator::CopyOut(void* host_dst, const void* src, size_t bytes) {
   if (bytes == 0) return Status::Ok();
   PB_RETURN_IF_ERROR(context_->MakeCurrent());
-  std::lock_guard<std::mutex> lock(staging_mutex_);
+  MutexLock lock(staging_mutex_);
   if (EnsureStaging(bytes)) {
     return CopyOutChunks(static_cast<char*>(host_dst), static_cast<const char*>(src), bytes);
   }

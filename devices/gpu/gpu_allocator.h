@@ -5,11 +5,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 
 #include "devices/block_cache.h"
 #include "devices/device.h"
 #include "devices/gpu/gpu_context.h"
+#include "engine/util/thread_annotations.h"
 
 namespace petabox {
 
@@ -49,8 +49,8 @@ class GpuAllocator : public Allocator {
   void Free(void* ptr, size_t bytes) override;
   // Host -> device and device -> host, through the pinned staging buffer (pageable memory
   // directly if no pinned memory can be had), waiting for completion.
-  Status CopyIn(void* dst, const void* host_src, size_t bytes) override;
-  Status CopyOut(void* host_dst, const void* src, size_t bytes) override;
+  Status CopyIn(void* dst, const void* host_src, size_t bytes) override EXCLUDES(staging_mutex_);
+  Status CopyOut(void* host_dst, const void* src, size_t bytes) override EXCLUDES(staging_mutex_);
   // Bytes in blocks handed out and not yet freed (block sizes, not request sizes).
   int64_t BytesInUse() const override { return bytes_in_use_.load(); }
 
@@ -61,7 +61,7 @@ class GpuAllocator : public Allocator {
   Status ReleaseCache();
   // Capacity of the pinned staging buffer now (0 before the first copy, and always 0 when
   // the driver has no pinned host memory).
-  size_t staging_bytes() const;
+  size_t staging_bytes() const EXCLUDES(staging_mutex_);
 
   const GpuContext& context() const { return *context_; }
 
@@ -71,9 +71,9 @@ class GpuAllocator : public Allocator {
   Status OutOfMemory(size_t requested) const;
   // Grows the staging buffer towards min(bytes, max_staging_bytes); false when no pinned
   // memory could be had (copies then go from pageable memory).
-  bool EnsureStaging(size_t bytes);  // REQUIRES(staging_mutex_)
-  Status CopyInChunks(char* dst, const char* src, size_t bytes);   // REQUIRES(staging_mutex_)
-  Status CopyOutChunks(char* dst, const char* src, size_t bytes);  // REQUIRES(staging_mutex_)
+  bool EnsureStaging(size_t bytes) REQUIRES(staging_mutex_);
+  Status CopyInChunks(char* dst, const char* src, size_t bytes) REQUIRES(staging_mutex_);
+  Status CopyOutChunks(char* dst, const char* src, size_t bytes) REQUIRES(staging_mutex_);
 
   const std::shared_ptr<GpuContext> context_;
   const GpuApi& api_;
@@ -82,9 +82,10 @@ class GpuAllocator : public Allocator {
 
   BlockCache cache_;
 
-  mutable std::mutex staging_mutex_;
-  void* staging_ = nullptr;   // GUARDED_BY(staging_mutex_): pinned host memory
-  size_t staging_bytes_ = 0;  // GUARDED_BY(staging_mutex_)
+  mutable Mutex staging_mutex_;
+  void* staging_ GUARDED_BY(staging_mutex_) = nullptr;  // pinned host memory
+  size_t staging_bytes_ GUARDED_BY(staging_mutex_) = 0;
+
 };
 
 // Copies `bytes` from `src_ptr` on `src` to `dst_ptr` on `dst` and waits for it. Within one

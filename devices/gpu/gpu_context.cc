@@ -40,7 +40,7 @@ Status GpuContext::SynchronizeStream(GpuStream stream, const char* what) const {
 }
 
 Status GpuContext::EnablePeerAccess(const GpuContext& peer) {
-  std::lock_guard<std::mutex> lock(peer_mutex_);
+  MutexLock lock(peer_mutex_);
   if (std::find(peers_.begin(), peers_.end(), peer.ordinal()) != peers_.end()) {
     return Status::Ok();
   }

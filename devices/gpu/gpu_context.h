@@ -3,11 +3,11 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "devices/gpu/gpu_api.h"
+#include "engine/util/thread_annotations.h"
 
 namespace petabox {
 
@@ -49,7 +49,7 @@ class GpuContext {
   // Lets this device read and write `peer`'s memory directly. Enabled once per peer;
   // later calls, and a driver answer of "already enabled", are OK. The caller checks
   // can_access_peer first.
-  Status EnablePeerAccess(const GpuContext& peer);
+  Status EnablePeerAccess(const GpuContext& peer) EXCLUDES(peer_mutex_);
 
  private:
   GpuContext(const GpuApi* api, int ordinal);
@@ -62,8 +62,9 @@ class GpuContext {
   GpuStream stream_ = nullptr;
   GpuStream copy_stream_ = nullptr;
 
-  std::mutex peer_mutex_;
-  std::vector<int> peers_;  // GUARDED_BY(peer_mutex_): ordinals of peers already enabled
+  Mutex peer_mutex_;
+  std::vector<int> peers_ GUARDED_BY(peer_mutex_);  // ordinals of peers already enabled
+
 };
 
 }  // namespace petabox

@@ -64,7 +64,7 @@ bool GpuDevice::CanAccessPeer(Device& other) {
   if (&other == this) return true;
   auto* gpu = dynamic_cast<GpuDevice*>(&other);
   if (gpu == nullptr || &gpu->context_->api() != &context_->api()) return false;
-  std::lock_guard<std::mutex> lock(peers_mutex_);
+  MutexLock lock(peers_mutex_);
   if (auto it = peers_.find(&other); it != peers_.end()) return it->second;
   const GpuApi& api = context_->api();
   int can_access = 0;

@@ -5,7 +5,6 @@
 
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include "devices/device.h"
@@ -13,6 +12,7 @@
 #include "devices/gpu/gpu_api.h"
 #include "devices/gpu/gpu_compiler.h"
 #include "devices/gpu/gpu_context.h"
+#include "engine/util/thread_annotations.h"
 
 namespace petabox {
 
@@ -53,7 +53,7 @@ class GpuDevice : public Device {
   // For another GPU of the same driver: can_access_peer, then peer access enabled from
   // this device (once; the answer is kept). False for other devices, or when the driver
   // refuses.
-  bool CanAccessPeer(Device& other) override;
+  bool CanAccessPeer(Device& other) override EXCLUDES(peers_mutex_);
 
   GpuAllocator& gpu_allocator() { return *allocator_; }
   GpuCompiler& gpu_compiler() { return *compiler_; }
@@ -82,8 +82,9 @@ class GpuDevice : public Device {
   int warp_size_ = 0;
   std::unique_ptr<GpuAllocator> allocator_;
   std::unique_ptr<GpuCompiler> compiler_;
-  std::mutex peers_mutex_;
-  std::map<const Device*, bool> peers_;  // GUARDED_BY(peers_mutex_): CanAccessPeer's answers
+  Mutex peers_mutex_;
+  std::map<const Device*, bool> peers_ GUARDED_BY(peers_mutex_);  // CanAccessPeer's answers
+
 };
 
 }  // namespace petabox

@@ -72,7 +72,7 @@ void RaplTelemetry::Advance(Zone& zone, uint64_t raw_uj) {
 
 TelemetryReading RaplTelemetry::Read() {
   TelemetryReading reading;
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   uint64_t total_uj = 0;
   for (Zone& zone : zones_) {
     std::optional<uint64_t> raw = ReadSysfsUint(zone.dir + "/energy_uj");
@@ -85,7 +85,7 @@ TelemetryReading RaplTelemetry::Read() {
 }
 
 std::vector<std::string> RaplTelemetry::zones() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   std::vector<std::string> dirs;
   for (const Zone& zone : zones_) dirs.push_back(zone.dir);
   return dirs;

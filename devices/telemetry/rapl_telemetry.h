@@ -3,13 +3,13 @@
 
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "devices/telemetry/telemetry.h"
 #include "engine/util/status.h"
+#include "engine/util/thread_annotations.h"
 
 namespace petabox {
 
@@ -34,10 +34,10 @@ class RaplTelemetry : public DeviceTelemetry {
   static StatusOr<std::unique_ptr<RaplTelemetry>> Open(RaplOptions options = {});
 
   std::string source() const override { return "rapl"; }
-  TelemetryReading Read() override;
+  TelemetryReading Read() override EXCLUDES(mutex_);
 
   // The package directories in use.
-  std::vector<std::string> zones() const;
+  std::vector<std::string> zones() const EXCLUDES(mutex_);
 
  private:
   struct Zone {
@@ -50,8 +50,9 @@ class RaplTelemetry : public DeviceTelemetry {
   // Folds a new raw reading into the zone's unwrapped total.
   static void Advance(Zone& zone, uint64_t raw_uj);
 
-  mutable std::mutex mutex_;
-  std::vector<Zone> zones_;  // GUARDED_BY(mutex_)
+  mutable Mutex mutex_;
+  std::vector<Zone> zones_ GUARDED_BY(mutex_);
+
 };
 
 // Reads a sysfs file holding one unsigned decimal number; nullopt when unreadable.

@@ -147,12 +147,7 @@ StatusOr<Batch> DataLoader::Next() {
     if (batch.ok()) position_ = Following(position_);
     return batch;
   }
-  std::unique_lock<std::mutex> lock(mu_);
-  changed_.wait(lock, [this] { return !queue_.empty(); });
-  StatusOr<Batch> batch = std::move(queue_.front());
-  queue_.pop_front();
-  changed_.notify_all();
-  lock.unlock();
+  StatusOr<Batch> batch = TakeQueued();
   if (batch.ok()) {
     position_ = Following(position_);
   } else {
@@ -162,20 +157,33 @@ StatusOr<Batch> DataLoader::Next() {
   return batch;
 }
 
+StatusOr<Batch> DataLoader::TakeQueued() {
+  MutexLock lock(mu_);
+  while (queue_.empty()) lock.Wait(changed_);
+  StatusOr<Batch> batch = std::move(queue_.front());
+  queue_.pop_front();
+  changed_.notify_all();
+  return batch;
+}
+
 void DataLoader::StartPrefetch() {
   if (options_.prefetch <= 0) return;
-  stop_ = false;
+  {
+    MutexLock lock(mu_);  // no prefetch thread runs yet: the lock is for the analysis
+    stop_ = false;
+  }
   prefetcher_ = std::thread([this, from = position_] { PrefetchLoop(from); });
 }
 
 void DataLoader::StopPrefetch() {
   if (!prefetcher_.joinable()) return;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     stop_ = true;
   }
   changed_.notify_all();
   prefetcher_.join();
+  MutexLock lock(mu_);
   queue_.clear();
 }
 
@@ -184,15 +192,16 @@ void DataLoader::StopPrefetch() {
 void DataLoader::PrefetchLoop(LoaderPosition from) {
   for (LoaderPosition p = from;; p = Following(p)) {
     {
-      std::unique_lock<std::mutex> lock(mu_);
-      changed_.wait(lock, [this] { return stop_ || static_cast<int>(queue_.size()) < options_.prefetch; });
+      MutexLock lock(mu_);
+      while (!stop_ && static_cast<int>(queue_.size()) >= options_.prefetch) lock.Wait(changed_);
       if (stop_) return;
     }
     StatusOr<Batch> batch = maker_->Make(p);
     const bool failed = !batch.ok();
     {
-      std::lock_guard<std::mutex> lock(mu_);
-      queue_.push_back(std::move(batch));
+      MutexLock lock(mu_);
+      queue_.push_back
+(std::move(batch));
     }
     changed_.notify_all();
     if (failed) return;

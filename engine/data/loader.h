@@ -13,11 +13,11 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
-#include <mutex>
 #include <thread>
 #include <vector>
 
 #include "engine/data/dataset.h"
+#include "engine/util/thread_annotations.h"
 #include "engine/util/status.h"
 
 namespace petabox::data {
@@ -85,15 +85,18 @@ class DataLoader {
 
   // The batch at position(), then advances; after an epoch's last batch comes batch 0 of
   // the next epoch. Fails only when the dataset's Gather fails.
-  StatusOr<Batch> Next();
+  StatusOr<Batch> Next() EXCLUDES(mu_);
 
  private:
   class Maker;  // builds the batch at a position; caches the current epoch's order
 
   DataLoader(std::shared_ptr<const Dataset> dataset, LoaderOptions options, int64_t batches_per_epoch);
-  void StartPrefetch();
-  void StopPrefetch();
-  void PrefetchLoop(LoaderPosition from);
+  // Waits for the prefetch thread's next batch and takes it from the queue.
+  StatusOr<Batch> TakeQueued() EXCLUDES(mu_);
+  void StartPrefetch() EXCLUDES(mu_);
+
+  void StopPrefetch() EXCLUDES(mu_);
+  void PrefetchLoop(LoaderPosition from) EXCLUDES(mu_);
   LoaderPosition Following(LoaderPosition p) const;
 
   const std::shared_ptr<const Dataset> dataset_;
@@ -102,10 +105,11 @@ class DataLoader {
   std::unique_ptr<Maker> maker_;  // used by the prefetch thread while it runs, else by the caller
   LoaderPosition position_;
 
-  std::mutex mu_;
+  Mutex mu_;
   std::condition_variable changed_;
-  std::deque<StatusOr<Batch>> queue_;  // GUARDED_BY(mu_)
-  bool stop_ = false;                  // GUARDED_BY(mu_)
+  std::deque<StatusOr<Batch>> queue_ GUARDED_BY(mu_);
+  bool stop_ GUARDED_BY(mu_) = false;
+
   std::thread prefetcher_;
 };
 

@@ -13,8 +13,8 @@
 //     int n_ GUARDED_BY(mu_) = 0;
 //   };
 //
-// Condition variables: std::condition_variable_any over a Mutex, waited on through the
-// MutexLock, with the condition tested in the caller's loop (where clang sees the lock held;
+// Condition variables: std::condition_variable (or std::condition_variable_any), waited on
+// through the MutexLock, with the condition tested in the caller's loop (where clang sees the lock held;
 // it cannot see that inside a predicate lambda):
 //
 //   MutexLock lock(mu_);
@@ -74,6 +74,7 @@ class CAPABILITY("mutex") Mutex {
   void unlock() RELEASE() { mu_.unlock(); }
 
  private:
+  friend class MutexLock;  // waits on std::condition_variable with mu_
   std::mutex mu_;
 };
 
@@ -94,6 +95,20 @@ class SCOPED_CAPABILITY MutexLock {
   bool WaitUntil(std::condition_variable_any& cv, std::chrono::steady_clock::time_point deadline) {
     return cv.wait_until(mu_, deadline) == std::cv_status::no_timeout;
   }
+  // The same with a std::condition_variable, which costs no more than with a std::mutex
+  // (condition_variable_any takes an internal mutex of its own): for hot paths.
+  void Wait(std::condition_variable& cv) {
+    std::unique_lock<std::mutex> lock(mu_.mu_, std::adopt_lock);
+    cv.wait(lock);
+    lock.release();  // still held; ~MutexLock releases it
+  }
+  bool WaitUntil(std::condition_variable& cv, std::chrono::steady_clock::time_point deadline) {
+    std::unique_lock<std::mutex> lock(mu_.mu_, std::adopt_lock);
+    const bool notified = cv.wait_until(lock, deadline) == std::cv_status::no_timeout;
+    lock.release();
+    return notified;
+  }
+
 
  private:
   Mutex& mu_;

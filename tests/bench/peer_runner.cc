@@ -8,8 +8,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
-#include <mutex>
 #include <sstream>
+
+#include "engine/util/thread_annotations.h"
 
 #ifndef PETABOX_SOURCE_DIR
 #error "PETABOX_SOURCE_DIR must name the source tree (set by tests/bench/CMakeLists.txt)"
@@ -70,11 +71,15 @@ std::vector<std::string> PythonCandidates() {
 
 std::string FindPython(const std::string& module) {
   // Probing imports each candidate's module (seconds for torch), so answers are kept.
-  static std::mutex mu;
-  static auto* found = new std::map<std::string, std::string>();  // GUARDED_BY(mu); never destroyed
-  std::lock_guard<std::mutex> lock(mu);
-  if (auto it = found->find(module); it != found->end()) return it->second;
-  std::string& python = (*found)[module];
+  struct Found {
+    Mutex mu;
+    std::map<std::string, std::string> python GUARDED_BY(mu);  // by module
+  };
+  static Found* found = new Found();  // never destroyed
+  MutexLock lock(found->mu);
+  if (auto it = found->python.find(module); it != found->python.end()) return it->second;
+  std::string& python = found->python[module];
+
   for (const std::string& candidate : PythonCandidates()) {
     if (access(candidate.c_str(), X_OK) != 0) continue;
     std::string probe = ShellQuote(candidate) + " -c " + ShellQuote("import " + module) + " </dev/null >/dev/null 2>&1";

@@ -10,10 +10,10 @@
 #include <map>
 #include <optional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "engine/util/thread_annotations.h"
 #include "petabox/v1/box.grpc.pb.h"
 #include "petabox/v1/dataset.grpc.pb.h"
 #include "petabox/v1/job.grpc.pb.h"
@@ -62,12 +62,12 @@ class FakeDaemon final : public v1::JobService::Service,
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   FakeScript& script() { return script_; }
   FakeRecord record() {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     return record_;
   }
 
   grpc::Status CreateJob(grpc::ServerContext* context, const v1::CreateJobRequest* request, v1::Job* job) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (auto denied = Check(context)) return *denied;
     record_.request_ids.push_back(request->request_id());
     if (created_attempts_++ < script_.create_unavailable) return {grpc::StatusCode::UNAVAILABLE, "draining"};
@@ -78,7 +78,7 @@ class FakeDaemon final : public v1::JobService::Service,
   }
 
   grpc::Status GetJob(grpc::ServerContext* context, const v1::GetJobRequest* request, v1::Job* job) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (auto denied = Check(context)) return *denied;
     auto it = script_.jobs.find(request->name());
     if (it == script_.jobs.end()) return {grpc::StatusCode::NOT_FOUND, "no job " + request->name()};
@@ -97,7 +97,7 @@ class FakeDaemon final : public v1::JobService::Service,
   // One job per page, to exercise paging.
   grpc::Status ListJobs(grpc::ServerContext* context, const v1::ListJobsRequest* request,
                         v1::ListJobsResponse* response) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (auto denied = Check(context)) return *denied;
     record_.page_tokens.push_back(request->page_token());
     size_t index = request->page_token().empty() ? 0 : std::stoul(request->page_token());
@@ -113,7 +113,7 @@ class FakeDaemon final : public v1::JobService::Service,
     std::vector<v1::JobEvent> events;
     int break_after;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       if (auto denied = Check(context)) return *denied;
       record_.watch_after.push_back(request->after_sequence());
       events = script_.events;
@@ -132,7 +132,7 @@ class FakeDaemon final : public v1::JobService::Service,
 
   grpc::Status GetJobLogs(grpc::ServerContext* context, const v1::GetJobLogsRequest* request,
                           v1::GetJobLogsResponse* response) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (auto denied = Check(context)) return *denied;
     int64_t line = request->after_line();
     while (line < static_cast<int64_t>(script_.logs.size()) && response->lines_size() < script_.logs_page) {
@@ -147,7 +147,7 @@ class FakeDaemon final : public v1::JobService::Service,
                                   grpc::ServerWriter<v1::CheckpointChunk>* writer) override {
     std::string bytes, sha;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       if (auto denied = Check(context)) return *denied;
       bytes = script_.checkpoint;
       sha = script_.checkpoint_sha256;
@@ -167,7 +167,7 @@ class FakeDaemon final : public v1::JobService::Service,
 
   grpc::Status UploadDataset(grpc::ServerContext* context, grpc::ServerReader<v1::UploadDatasetRequest>* reader,
                              v1::Dataset* dataset) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (auto denied = Check(context)) return *denied;
     v1::UploadDatasetRequest message;
     while (reader->Read(&message)) {
@@ -181,7 +181,7 @@ class FakeDaemon final : public v1::JobService::Service,
   }
 
   grpc::Status GetBox(grpc::ServerContext* context, const v1::GetBoxRequest*, v1::Box* box) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (auto denied = Check(context)) return *denied;
     *box = script_.box;
     return grpc::Status::OK;
@@ -189,7 +189,7 @@ class FakeDaemon final : public v1::JobService::Service,
 
  private:
   // Records the call's authorization metadata; UNAUTHENTICATED when it is not the script's.
-  std::optional<grpc::Status> Check(grpc::ServerContext* context) {
+  std::optional<grpc::Status> Check(grpc::ServerContext* context) REQUIRES(mu_) {
     std::string value;
     auto it = context->client_metadata().find("authorization");
     if (it != context->client_metadata().end()) value.assign(it->second.data(), it->second.size());
@@ -200,10 +200,11 @@ class FakeDaemon final : public v1::JobService::Service,
     return std::nullopt;
   }
 
-  std::mutex mu_;
+  Mutex mu_;
   FakeScript script_;  // set by the test before calls start
-  FakeRecord record_;  // GUARDED_BY(mu_)
-  int created_attempts_ = 0;
+  FakeRecord record_ GUARDED_BY(mu_);
+  int created_attempts_ GUARDED_BY(mu_) = 0;
+
   int port_ = 0;
   std::unique_ptr<grpc::Server> server_;
 };

@@ -1,6 +1,6 @@
 // Mutex and MutexLock at run time (the annotations themselves are checked by clang in the
 // ctest thread_safety_check): mutual exclusion, waiting on a condition variable, and
-// WaitUntil's timeout.
+// WaitUntil's timeout, with std::condition_variable_any and std::condition_variable.
 #include "engine/util/thread_annotations.h"
 
 #include <gtest/gtest.h>
@@ -13,6 +13,7 @@
 namespace petabox {
 namespace {
 
+template <typename CondVar>
 class Counter {
  public:
   void Add() EXCLUDES(mu_) {
@@ -39,12 +40,17 @@ class Counter {
 
  private:
   Mutex mu_;
-  std::condition_variable_any cv_;
+  CondVar cv_;
   int n_ GUARDED_BY(mu_) = 0;
 };
 
-TEST(ThreadAnnotationsTest, MutexLockExcludes) {
-  Counter counter;
+template <typename CondVar>
+class ThreadAnnotationsTest : public ::testing::Test {};
+using CondVars = ::testing::Types<std::condition_variable_any, std::condition_variable>;
+TYPED_TEST_SUITE(ThreadAnnotationsTest, CondVars);
+
+TYPED_TEST(ThreadAnnotationsTest, MutexLockExcludes) {
+  Counter<TypeParam> counter;
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&] {
@@ -56,8 +62,9 @@ TEST(ThreadAnnotationsTest, MutexLockExcludes) {
   EXPECT_FALSE(counter.WaitFor(8001, std::chrono::milliseconds(0)));
 }
 
-TEST(ThreadAnnotationsTest, WaitWakesOnNotifyAndWaitUntilTimesOut) {
-  Counter counter;
+TYPED_TEST(ThreadAnnotationsTest, WaitWakesOnNotifyAndWaitUntilTimesOut) {
+  Counter<TypeParam> counter;
+
   const auto start = std::chrono::steady_clock::now();
   EXPECT_FALSE(counter.WaitFor(1, std::chrono::milliseconds(50)));
   EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(50));
