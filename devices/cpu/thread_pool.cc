@@ -96,5 +96,4 @@ bool ThreadPool::NextJob(int chunk_index, uint64_t* seen_generation, Job* job) {
   }
 }
 
-
 }  // namespace petabox
