@@ -251,8 +251,12 @@ void JobManager::SetState(v1::Job* job, v1::Job::State state, const std::string&
   if (state == v1::Job::FAILED || state == v1::Job::CANCELLED) job->set_failure_reason(reason);
   if (IsTerminal(state)) *job->mutable_end_time() = Now();
   if (state == v1::Job::QUEUED || IsTerminal(state)) job->clear_devices();
-  if (options_.usage) options_.usage->OnJobState(*job);
+  TellLedger(*job);
   Record(*job, StateEvent(*job, reason));
+}
+
+void JobManager::TellLedger(const v1::Job& job) {
+  if (options_.usage) options_.usage->OnJobState(job);
 }
 
 // ---- loop thread: queue, schedule, start
@@ -279,6 +283,7 @@ StatusOr<v1::Job> JobManager::Queue(v1::Job job, const std::string& request_id) 
     fs::remove_all(JobDir(job.name()), ec);
     return stored;
   }
+  TellLedger(stored);  // before Schedule, which may start it: the ledger times its wait
   Append(stored.name(), StateEvent(stored, "queued"));
   Schedule();
   return stored;

@@ -124,6 +124,10 @@ class JobManager {
   void Finish(v1::Job job, const Running& run, const ExitInfo& exit);
   // Sets the state, stores the job with a state_change event, and wakes watchers.
   void SetState(v1::Job* job, v1::Job::State state, const std::string& reason);
+  // Tells the usage ledger (if any) the job's state: from SetState, and from Queue for a
+  // new job, which enters QUEUED without SetState. Every state a job takes passes here
+  // once, so the ledger's queue length, state counts and queue waits match the store.
+  void TellLedger(const v1::Job& job);
   void Record(const v1::Job& job, v1::JobEvent event);
   void Append(const std::string& name, v1::JobEvent event);
   void Notify() EXCLUDES(watch_mu_);

@@ -156,6 +156,60 @@ TEST(DaemonMetricsTest, PrometheusSeesFlopsDuringAJobAndTenantTotalsAfter) {
   EXPECT_TRUE(prometheus.Query("petabox_job_samples_total").empty());
 }
 
+// The value of an unlabelled or fully labelled series in /metrics text ("name value"
+// lines); -1 when absent.
+double MetricValue(const std::string& text, const std::string& series) {
+  std::smatch m;
+  const std::regex line("(^|\\n)" + std::regex_replace(series, std::regex(R"([{}\[\]().*+?^$|\\])"), R"(\$&)") +
+                        " ([^\\n]+)");
+  return std::regex_search(text, m, line) ? std::stod(m[2].str()) : -1;
+}
+
+// One device, one long job running and a second waiting: /metrics counts the waiting job
+// in the queue gauges, and its wait in the queue-wait histogram once it starts. A queued
+// job that is cancelled leaves the queue and counts as cancelled.
+TEST(DaemonMetricsTest, QueuedJobsShowInQueueMetrics) {
+  DaemonHarness daemon("devices: [CPU:0]\ntelemetry: {interval_seconds: 0.5}\n");
+  daemon.ServeHttp();
+  daemon.Start();
+  auto metrics = [&] { return HttpGet(daemon.http_port(), "/metrics").body; };
+  const Job first = daemon.Submit(ShortJobSpec(daemon.dataset_dir(), 1000000));
+  daemon.WaitForState(first.name(), Job::RUNNING, std::chrono::seconds(60));
+  const Job second = daemon.Submit(ShortJobSpec(daemon.dataset_dir(), 20));
+  const Job third = daemon.Submit(ShortJobSpec(daemon.dataset_dir(), 20));
+  std::string text = metrics();
+  EXPECT_EQ(MetricValue(text, "petabox_queue_length"), 2) << text;
+  EXPECT_EQ(MetricValue(text, "petabox_jobs{state=\"queued\"}"), 2) << text;
+  EXPECT_EQ(MetricValue(text, "petabox_jobs{state=\"running\"}"), 1) << text;
+  EXPECT_EQ(MetricValue(text, "petabox_queue_wait_seconds_count"), 1) << text;  // the first job's start
+
+  v1::CancelJobRequest cancel;
+  Job cancelled;
+  cancel.set_name(third.name());
+  ASSERT_TRUE(daemon.jobs().CancelJob(daemon.Context().get(), cancel, &cancelled).ok());
+  daemon.WaitForState(third.name(), Job::CANCELLED, std::chrono::seconds(10));
+  text = metrics();
+  EXPECT_EQ(MetricValue(text, "petabox_queue_length"), 1) << text;
+  EXPECT_EQ(MetricValue(text, "petabox_jobs{state=\"queued\"}"), 1) << text;
+  EXPECT_EQ(MetricValue(text, "petabox_jobs_finished_total{state=\"cancelled\"}"), 1) << text;
+
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));  // the second waits at least this
+  cancel.set_name(first.name());
+  ASSERT_TRUE(daemon.jobs().CancelJob(daemon.Context().get(), cancel, &cancelled).ok());
+  daemon.WaitForState(first.name(), Job::CANCELLED, std::chrono::seconds(60));
+  daemon.WaitFor(second.name(), [](const Job& j) { return j.state() != Job::QUEUED; }, std::chrono::seconds(60));
+  text = metrics();
+  EXPECT_EQ(MetricValue(text, "petabox_queue_length"), 0) << text;
+  EXPECT_EQ(MetricValue(text, "petabox_jobs{state=\"queued\"}"), 0) << text;
+  EXPECT_EQ(MetricValue(text, "petabox_queue_wait_seconds_count"), 2) << text;
+  EXPECT_GE(MetricValue(text, "petabox_queue_wait_seconds_sum"), 0.5) << text;
+  EXPECT_EQ(MetricValue(text, "petabox_queue_wait_seconds_bucket{le=\"+Inf\"}"), 2) << text;
+  daemon.WaitForState(second.name(), Job::SUCCEEDED, std::chrono::seconds(60));
+  text = metrics();
+  EXPECT_EQ(MetricValue(text, "petabox_jobs_finished_total{state=\"succeeded\"}"), 1) << text;
+  EXPECT_EQ(MetricValue(text, "petabox_jobs_finished_total{state=\"cancelled\"}"), 2) << text;
+}
+
 // BoxService's live telemetry: GetBox carries the latest sample, WatchBox streams one Box
 // per sample, and the running job's device shows its FLOP/s.
 TEST(DaemonBoxTelemetryTest, GetBoxAndWatchBoxCarryTelemetry) {
