@@ -324,16 +324,23 @@ worker::JobSpec JobManager::WorkerSpec(const v1::Job& job, const std::vector<std
   return spec;
 }
 
-std::vector<std::string> JobManager::WorkerArgs(const v1::Job& job) const {
+std::vector<std::string> JobManager::WorkerArgs(const v1::Job& job, const std::string& resume) const {
   const std::string dir = JobDir(job.name());
   std::vector<std::string> argv = {options_.worker_binary, "--spec-proto", dir + "/spec.pb", "--events", "/dev/fd/3",
                                    "--events-format", "proto", "--stop-with-parent"};
   if (options_.usage_interval_seconds > 0) {
     argv.insert(argv.end(), {"--usage-interval", std::to_string(options_.usage_interval_seconds)});
   }
-  auto latest = worker::LatestCheckpoint(dir + "/checkpoints");
-  if (latest.ok()) argv.insert(argv.end(), {"--resume", *latest});
+  if (!resume.empty()) argv.insert(argv.end(), {"--resume", resume});
   return argv;
+}
+
+StatusOr<std::string> JobManager::ResumeCheckpoint(const std::string& name) {
+  auto good = worker::LatestGoodCheckpoint(JobDir(name) + "/checkpoints");
+  if (!good.ok() && good.status().code() == StatusCode::kNotFound) return std::string();
+  if (!good.ok()) return good.status();
+  for (const std::string& why : good->skipped) OnWorkerLog(name, "warning: skipping a damaged checkpoint: " + why);
+  return good->path;
 }
 
 void JobManager::StartWorker(v1::Job job, const std::vector<std::string>& devices) {
@@ -348,7 +355,9 @@ void JobManager::StartWorker(v1::Job job, const std::vector<std::string>& device
   callbacks.on_protocol_error = [this, name](const Status& error) { OnProtocolError(name, error); };
   callbacks.on_log = [this, name](const std::string& line) { OnWorkerLog(name, line); };
   callbacks.on_exit = [this, name](const ExitInfo& exit) { OnWorkerExit(name, exit); };
-  auto process = WorkerProcess::Start(io_, WorkerArgs(job), options_.worker_env, callbacks);
+  auto resume = ResumeCheckpoint(name);
+  if (!resume.ok()) return SetState(&job, v1::Job::FAILED, "cannot resume: " + resume.status().ToString());
+  auto process = WorkerProcess::Start(io_, WorkerArgs(job, *resume), options_.worker_env, callbacks);
   if (!process.ok()) return SetState(&job, v1::Job::FAILED, "cannot start petabox-worker: " + process.status().ToString());
   auto run = std::make_unique<Running>();
   run->process = std::move(*process);

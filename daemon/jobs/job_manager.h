@@ -115,7 +115,11 @@ class JobManager {
   void Schedule();
   void StartWorker(v1::Job job, const std::vector<std::string>& devices);
   worker::JobSpec WorkerSpec(const v1::Job& job, const std::vector<std::string>& devices) const;
-  std::vector<std::string> WorkerArgs(const v1::Job& job) const;
+  // `resume`: the checkpoint to pass as --resume ("" = start from scratch).
+  std::vector<std::string> WorkerArgs(const v1::Job& job, const std::string& resume) const;
+  // The newest checkpoint of `name` that verifies ("" when it has none), logging a warning
+  // for each newer one skipped; an error when it has checkpoints and none verifies.
+  StatusOr<std::string> ResumeCheckpoint(const std::string& name);
   void OnWorkerEvent(const std::string& name, const v1::WorkerEvent& event);
   void RecordWorkerEvent(v1::Job* job, const v1::WorkerEvent& event);
   void OnProtocolError(const std::string& name, const Status& error);

@@ -145,8 +145,11 @@ grpc::Status JobServiceImpl::DownloadCheckpoint(grpc::ServerContext* context,
   auto job = FindJob(store_, request->name());
   if (!job.ok()) return ToGrpcStatus(job.status());
   const std::string dir = manager_->CheckpointDir(request->name());
-  auto path = worker::LatestCheckpoint(dir);
-  if (!path.ok()) return ToGrpcStatus(FailedPrecondition(request->name() + " has no checkpoint yet"));
+  auto good = worker::LatestGoodCheckpoint(dir);  // skips damaged ones, as resuming does
+  if (!good.ok() && good.status().code() == StatusCode::kNotFound)
+    return ToGrpcStatus(FailedPrecondition(request->name() + " has no checkpoint yet"));
+  if (!good.ok()) return ToGrpcStatus(good.status());
+  const std::string* path = &good->path;
   // Checkpoints are written to a temporary file and renamed, so an open file stays whole.
   std::ifstream in(*path, std::ios::binary);
   if (!in) return ToGrpcStatus(Unavailable("cannot read the checkpoint"));

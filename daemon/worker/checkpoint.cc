@@ -1,5 +1,6 @@
 #include "daemon/worker/checkpoint.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <filesystem>
@@ -85,6 +86,19 @@ void CollectRngs(nn::Module& m, const std::string& path, std::map<std::string, R
   for (const auto& [name, child] : m.children()) CollectRngs(*child, path.empty() ? name : path + "." + name, out);
 }
 
+// The checkpoint file names (step-*.safetensors) in `dir`, in step order (names are
+// zero-padded); empty when there are none or `dir` cannot be read.
+std::vector<std::string> CheckpointNames(const std::string& dir) {
+  std::error_code ec;
+  std::vector<std::string> out;
+  for (const fs::directory_entry& e : fs::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind("step-", 0) == 0 && name.size() > 12 && name.ends_with(".safetensors")) out.push_back(name);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 }  // namespace
 
 std::string CheckpointPath(const std::string& dir, int64_t step) {
@@ -94,14 +108,27 @@ std::string CheckpointPath(const std::string& dir, int64_t step) {
 }
 
 StatusOr<std::string> LatestCheckpoint(const std::string& dir) {
-  std::error_code ec;
-  std::string best;
-  for (const fs::directory_entry& e : fs::directory_iterator(dir, ec)) {
-    const std::string name = e.path().filename().string();
-    if (name.rfind("step-", 0) == 0 && name.size() > 12 && name.ends_with(".safetensors") && name > best) best = name;
+  std::vector<std::string> all = CheckpointNames(dir);
+  if (all.empty()) return NotFound("no checkpoint (step-*.safetensors) in " + dir);
+  return (fs::path(dir) / all.back()).string();
+}
+
+StatusOr<GoodCheckpoint> LatestGoodCheckpoint(const std::string& dir) {
+  std::vector<std::string> all = CheckpointNames(dir);
+  if (all.empty()) return NotFound("no checkpoint (step-*.safetensors) in " + dir);
+  GoodCheckpoint out;
+  for (auto it = all.rbegin(); it != all.rend(); ++it) {
+    const std::string path = (fs::path(dir) / *it).string();
+    Status verified = nn::VerifyTensorFile(path);
+    if (verified.ok()) {
+      out.path = path;
+      return out;
+    }
+    out.skipped.push_back(verified.ToString());  // the message names the file
   }
-  if (best.empty()) return NotFound("no checkpoint (step-*.safetensors) in " + dir);
-  return (fs::path(dir) / best).string();
+  std::string why;
+  for (const std::string& s : out.skipped) why += "; " + s;
+  return DataLoss("no checkpoint in " + dir + " verifies" + why);
 }
 
 std::map<std::string, Rng*> ModuleRngs(nn::Module& model) {
@@ -119,10 +146,12 @@ Status SaveCheckpoint(const std::string& path, nn::Module& model, nn::Optimizer&
   nn::NamedTensors tensors;
   Prefixed(kModelPrefix, model.NamedState(), &tensors);
   Prefixed(kOptimizerPrefix, optimizer.NamedState(), &tensors);
-  return nn::SaveTensors(path, tensors, ToMetadata(meta));
+  return nn::SaveTensorsWithChecksum(path, tensors, ToMetadata(meta));
 }
 
 StatusOr<CheckpointMeta> LoadCheckpoint(const std::string& path, nn::Module& model, nn::Optimizer& optimizer) {
+  // LoadTensors verifies the data checksum when the file has one; checkpoints written
+  // before checksums existed have none and still load.
   PB_ASSIGN_OR_RETURN(nn::TensorFile file, nn::LoadTensors(path));
   PB_ASSIGN_OR_RETURN(CheckpointMeta meta, FromMetadata(file.metadata, path));
   PB_RETURN_IF_ERROR(nn::AssignNamed(model.NamedState(), Strip(file.tensors, kModelPrefix), path + " (model)"));

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "engine/data/loader.h"
 #include "engine/nn/module.h"
@@ -39,13 +40,25 @@ std::string CheckpointPath(const std::string& dir, int64_t step);
 // The checkpoint with the highest step in `dir`; NotFound when there is none.
 StatusOr<std::string> LatestCheckpoint(const std::string& dir);
 
-// Writes model + optimizer state + meta to `path` atomically (creating its directory).
-// Errors name the path.
+// The checkpoint to resume from: the highest step in `dir` whose file verifies
+// (nn::VerifyTensorFile: its data checksum, its layout), and the newer ones skipped, each
+// as "FILE: why". NotFound when `dir` holds no checkpoint; DataLoss naming every file and
+// its error when none verifies.
+struct GoodCheckpoint {
+  std::string path;
+  std::vector<std::string> skipped;
+};
+StatusOr<GoodCheckpoint> LatestGoodCheckpoint(const std::string& dir);
+
+// Writes model + optimizer state + meta to `path` atomically (creating its directory),
+// with a SHA-256 of the tensor data in the metadata (nn::kDataSha256Key). Errors name the path.
 Status SaveCheckpoint(const std::string& path, nn::Module& model, nn::Optimizer& optimizer,
                       const CheckpointMeta& meta);
 
 // Restores model and optimizer state from `path` and returns its meta. NotFound when the
-// file is missing; InvalidArgument naming the path when it is not a checkpoint, its
+// file is missing; DataLoss naming the path when its bytes do not match its checksum
+// (checkpoints of earlier versions have none and load unchecked); InvalidArgument naming
+// the path when it is not a checkpoint, its
 // metadata is malformed, or its keys or shapes do not match the model or the optimizer
 // (the model is checked, and left untouched on a mismatch, before the optimizer).
 StatusOr<CheckpointMeta> LoadCheckpoint(const std::string& path, nn::Module& model, nn::Optimizer& optimizer);

@@ -13,6 +13,7 @@
 
 #include "engine/nn/json.h"
 #include "engine/nn/state_dict.h"
+#include "engine/util/sha256.h"
 
 namespace petabox::nn {
 
@@ -270,7 +271,47 @@ Status SaveTensors(const std::string& path, const NamedTensors& tensors, const M
   return s;
 }
 
-StatusOr<TensorFile> ParseTensors(std::string_view bytes, const std::string& source, const std::string& device) {
+Status SaveTensorsWithChecksum(const std::string& path, const NamedTensors& tensors, const Metadata& metadata) {
+  Metadata with_sum = metadata;
+  with_sum[kDataSha256Key] = std::string(64, '0');  // placeholder: a digest has the same length
+  PB_RETURN_IF_ERROR(CheckNames(tensors, with_sum));
+  Status s = WriteAtomically(path, [&](int fd) -> Status {
+    PB_RETURN_IF_ERROR(WriteAll(fd, Header(tensors, with_sum), path));
+    Sha256 hash;
+    for (const auto& [name, t] : tensors) {  // one tensor on the host at a time
+      PB_ASSIGN_OR_RETURN(std::string raw, RawBytes(name, t));
+      hash.Update(raw);
+      PB_RETURN_IF_ERROR(WriteAll(fd, raw, path));
+    }
+    with_sum[kDataSha256Key] = hash.HexDigest();
+    if (::lseek(fd, 0, SEEK_SET) != 0) return Unavailable("seek " + path + ": " + ErrnoText());
+    return WriteAll(fd, Header(tensors, with_sum), path);  // same length, so it overwrites the placeholder exactly
+  });
+  if (!s.ok() && s.message().find(path) == std::string::npos) return Status(s.code(), path + ": " + s.message());
+  return s;
+}
+
+namespace {
+
+// A validated file: its metadata, its entries, and its data section (a view into the bytes).
+struct Layout {
+  Metadata metadata;
+  std::vector<Entry> entries;
+  std::string_view data;
+};
+
+// DataLoss when the metadata records a data checksum that `data` does not match.
+Status CheckDataSum(const Metadata& metadata, std::string_view data, const std::string& source) {
+  auto it = metadata.find(kDataSha256Key);
+  if (it == metadata.end()) return Status::Ok();  // written without one (earlier versions, other writers)
+  const std::string actual = Sha256Hex(data);
+  if (actual == it->second) return Status::Ok();
+  return DataLoss(source + ": checksum mismatch: the data section (" + std::to_string(data.size()) +
+                  " bytes) has sha256 " + actual + " but the header records " + it->second +
+                  "; the file is corrupt or truncated");
+}
+
+StatusOr<Layout> ParseLayout(std::string_view bytes, const std::string& source) {
   if (bytes.size() < 8) {
     return InvalidArgument(source + ": truncated: " + std::to_string(bytes.size()) +
                            " bytes, too short for the 8-byte header length");
@@ -287,22 +328,30 @@ StatusOr<TensorFile> ParseTensors(std::string_view bytes, const std::string& sou
   StatusOr<json::Json> header = json::Parse(bytes.substr(8, n));
   if (!header.ok()) return InvalidArgument(source + ": bad header: " + header.status().message());
   if (!header->is_object()) return InvalidArgument(source + ": header is not a JSON object");
-  std::string_view data = bytes.substr(8 + n);
-  TensorFile out;
-  std::vector<Entry> entries;
-  entries.reserve(header->size());
+  Layout out;
+  out.data = bytes.substr(8 + n);
+  if (const json::Json* md = Field(*header, "__metadata__")) PB_RETURN_IF_ERROR(ParseMetadata(*md, source, &out.metadata));
+  PB_RETURN_IF_ERROR(CheckDataSum(out.metadata, out.data, source));  // before the offsets: truncation is DataLoss
+  out.entries.reserve(header->size());
   for (const auto& [name, v] : header->items()) {
-    if (name == "__metadata__") {
-      PB_RETURN_IF_ERROR(ParseMetadata(v, source, &out.metadata));
-      continue;
-    }
-    entries.emplace_back();
-    PB_RETURN_IF_ERROR(ParseEntry(name, v, source, data.size(), &entries.back()));
+    if (name == "__metadata__") continue;
+    out.entries.emplace_back();
+    PB_RETURN_IF_ERROR(ParseEntry(name, v, source, out.data.size(), &out.entries.back()));
   }
   std::vector<const Entry*> ptrs;
-  for (const Entry& e : entries) ptrs.push_back(&e);
-  PB_RETURN_IF_ERROR(CheckLayout(ptrs, source, data.size()));
-  for (const Entry& e : entries) {
+  for (const Entry& e : out.entries) ptrs.push_back(&e);
+  PB_RETURN_IF_ERROR(CheckLayout(ptrs, source, out.data.size()));
+  return out;
+}
+
+}  // namespace
+
+StatusOr<TensorFile> ParseTensors(std::string_view bytes, const std::string& source, const std::string& device) {
+  PB_ASSIGN_OR_RETURN(Layout layout, ParseLayout(bytes, source));
+  const std::string_view data = layout.data;
+  TensorFile out;
+  out.metadata = std::move(layout.metadata);
+  for (const Entry& e : layout.entries) {
     Tensor t = Tensor::FromData(data.data() + e.begin, e.shape, e.dtype, device);
     if (!t.ok()) return Status(t.status().code(), source + ": tensor '" + e.name + "': " + t.status().message());
     out.tensors.emplace_back(e.name, std::move(t));
@@ -313,6 +362,11 @@ StatusOr<TensorFile> ParseTensors(std::string_view bytes, const std::string& sou
 StatusOr<TensorFile> LoadTensors(const std::string& path, const std::string& device) {
   PB_ASSIGN_OR_RETURN(std::string bytes, ReadFile(path));
   return ParseTensors(bytes, path, device);
+}
+
+Status VerifyTensorFile(const std::string& path) {
+  PB_ASSIGN_OR_RETURN(std::string bytes, ReadFile(path));
+  return ParseLayout(bytes, path).status();
 }
 
 }  // namespace petabox::nn

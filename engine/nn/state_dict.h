@@ -52,6 +52,21 @@ StatusOr<TensorFile> ParseTensors(std::string_view bytes, const std::string& sou
 Status SaveTensors(const std::string& path, const NamedTensors& tensors, const Metadata& metadata = {});
 StatusOr<TensorFile> LoadTensors(const std::string& path, const std::string& device = "");
 
+// Metadata key holding the lowercase hex SHA-256 of the data section (the bytes after the
+// header). When a file carries it, ParseTensors/LoadTensors/VerifyTensorFile check it
+// first and fail with DataLoss naming the source on a mismatch (flipped bytes, a
+// truncated or extended file). Files without it (other writers, checkpoints of earlier
+// versions) are read as before.
+inline constexpr char kDataSha256Key[] = "petabox.data_sha256";
+
+// SaveTensors, adding kDataSha256Key over the data written (computed while streaming).
+Status SaveTensorsWithChecksum(const std::string& path, const NamedTensors& tensors, const Metadata& metadata = {});
+
+// Checks the file at `path` as LoadTensors would (header, layout, checksum when present)
+// without building tensors. NotFound when missing; DataLoss on a checksum mismatch;
+// InvalidArgument for a malformed file. Errors name the path.
+Status VerifyTensorFile(const std::string& path);
+
 // Copies `values` into `targets` in place (Assign; dtypes are converted). Every target name
 // must be present with an equal shape and there must be no other names; otherwise nothing
 // is written and the error (from `source`) lists the missing and unexpected keys, or names

@@ -7,8 +7,10 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 
 #include "daemon/worker/checkpoint.h"
+#include "engine/nn/state_dict.h"
 #include "tests/daemon/worker/test_util.h"
 
 namespace petabox::worker {
@@ -129,6 +131,86 @@ TEST_F(RunnerTest, ResumeReproducesAnUninterruptedRun) {
   EXPECT_EQ(rest->steps, 7);
   ExpectClose(uninterrupted, resumed);
   EXPECT_TRUE(Contains(events_.text(), "{\"resumed\":{"));
+}
+
+// Overwrites `bytes` bytes in the middle of the file with their complement.
+void FlipMiddle(const std::string& path, size_t bytes) {
+  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekg(0, std::ios::end);
+  const size_t size = static_cast<size_t>(f.tellg());
+  ASSERT_GT(size, 2 * bytes);
+  std::string chunk(bytes, '\0');
+  f.seekg(static_cast<std::streamoff>(size / 2));
+  f.read(chunk.data(), static_cast<std::streamsize>(bytes));
+  for (char& c : chunk) c = static_cast<char>(~c);
+  f.seekp(static_cast<std::streamoff>(size / 2));
+  f.write(chunk.data(), static_cast<std::streamsize>(bytes));
+}
+
+// Issue 18: a checkpoint damaged after it was written (header intact) is refused on load,
+// and resuming picks the newest one that verifies, giving an uninterrupted run's result.
+TEST_F(RunnerTest, ResumeSkipsADamagedCheckpoint) {
+  JobSpec spec = Spec();
+  spec.max_steps = 7;
+  std::vector<float> uninterrupted;
+  ASSERT_TRUE(Train(spec, {}, &uninterrupted).ok());
+
+  JobSpec first = spec;
+  first.max_steps = 4;
+  first.checkpoint.dir = testutil::FreshDir("ckpt");
+  first.checkpoint.interval_steps = 2;
+  ASSERT_TRUE(Train(first).ok());
+  const std::string newest = CheckpointPath(first.checkpoint.dir, 4);
+  FlipMiddle(newest, 4096);
+
+  RunnerOptions damaged;
+  damaged.resume_from = newest;
+  Status refused = Runner::Create(spec, damaged, events_.writer()).status();
+  EXPECT_EQ(refused.code(), StatusCode::kDataLoss) << refused.ToString();
+  EXPECT_TRUE(Contains(refused.message(), newest)) << refused.ToString();
+
+  StatusOr<GoodCheckpoint> good = LatestGoodCheckpoint(first.checkpoint.dir);
+  ASSERT_TRUE(good.ok()) << good.status().ToString();
+  EXPECT_EQ(good->path, CheckpointPath(first.checkpoint.dir, 2));
+  ASSERT_EQ(good->skipped.size(), 1u);
+  EXPECT_TRUE(Contains(good->skipped[0], newest) && Contains(good->skipped[0], "checksum mismatch")) << good->skipped[0];
+
+  RunnerOptions resume;
+  resume.resume_from = good->path;
+  std::vector<float> resumed;
+  StatusOr<RunResult> rest = Train(spec, resume, &resumed);
+  ASSERT_TRUE(rest.ok()) << rest.status().ToString();
+  EXPECT_EQ(rest->steps, 7);
+  ExpectClose(uninterrupted, resumed);
+  EXPECT_TRUE(Contains(events_.text(), "{\"resumed\":{\"step\":\"2\"")) << events_.text();
+
+  FlipMiddle(good->path, 4096);  // none verifies now: an error naming both files
+  StatusOr<GoodCheckpoint> none = LatestGoodCheckpoint(first.checkpoint.dir);
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.status().code(), StatusCode::kDataLoss);
+  EXPECT_TRUE(Contains(none.status().message(), newest) && Contains(none.status().message(), good->path));
+  EXPECT_EQ(LatestGoodCheckpoint(testutil::FreshDir("empty")).status().code(), StatusCode::kNotFound);
+}
+
+// Checkpoints written before checksums existed (no nn::kDataSha256Key) still resume.
+TEST_F(RunnerTest, ResumesFromACheckpointWithoutAChecksum) {
+  JobSpec first = Spec();
+  first.max_steps = 4;
+  first.checkpoint.dir = testutil::FreshDir("ckpt");
+  StatusOr<RunResult> part = Train(first);
+  ASSERT_TRUE(part.ok()) << part.status().ToString();
+  StatusOr<nn::TensorFile> file = nn::LoadTensors(part->checkpoint);
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  ASSERT_EQ(file->metadata.erase(nn::kDataSha256Key), 1u);
+  ASSERT_TRUE(nn::SaveTensors(part->checkpoint, file->tensors, file->metadata).ok());
+
+  JobSpec spec = Spec();
+  spec.max_steps = 7;
+  RunnerOptions resume;
+  resume.resume_from = part->checkpoint;
+  StatusOr<RunResult> rest = Train(spec, resume);
+  ASSERT_TRUE(rest.ok()) << rest.status().ToString();
+  EXPECT_EQ(rest->steps, 7);
 }
 
 TEST_F(RunnerTest, JitAndEagerStepsAgree) {

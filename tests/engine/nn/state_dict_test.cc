@@ -8,10 +8,12 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
 #include "engine/nn/layers.h"
+#include "engine/util/sha256.h"
 #include "tests/engine/nn/nn_test_util.h"
 
 namespace petabox::nn {
@@ -178,6 +180,61 @@ TEST(StateDictTest, CorruptedFilesAreClearErrors) {
   }
   StatusOr<TensorFile> missing = LoadTensors(dir.File("nope.safetensors"));
   EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+}
+
+std::string ReadBytes(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
+// The offset of the data section (after the 8-byte length and the header).
+size_t DataStart(const std::string& bytes) {
+  uint64_t n = 0;
+  for (int i = 0; i < 8; ++i) n |= static_cast<uint64_t>(static_cast<unsigned char>(bytes[i])) << (8 * i);
+  return 8 + static_cast<size_t>(n);
+}
+
+TEST(StateDictTest, ChecksummedFilesDetectDamagedData) {
+  TempDir dir;
+  std::vector<float> values(4096);
+  for (size_t i = 0; i < values.size(); ++i) values[i] = static_cast<float>(i);
+  NamedTensors tensors = {{"w", Tensor::FromVector(values, {64, 64})}, {"b", Tensor::FromVector({1, 2}, {2})}};
+  const std::string path = dir.File("good.safetensors");
+  ASSERT_TRUE(SaveTensorsWithChecksum(path, tensors, {{"step", "3"}}).ok());
+  StatusOr<TensorFile> good = LoadTensors(path);
+  ASSERT_TRUE(good.ok()) << good.status().ToString();
+  EXPECT_EQ(good->metadata.at("step"), "3");
+  const std::string bytes = ReadBytes(path);
+  const size_t data = DataStart(bytes);
+  EXPECT_EQ(good->metadata.at(kDataSha256Key), Sha256Hex(std::string_view(bytes).substr(data)));
+  EXPECT_TRUE(VerifyTensorFile(path).ok());
+
+  std::string flipped = bytes;  // header intact, bytes in the middle of the data changed
+  for (size_t i = data + 100; i < data + 200; ++i) flipped[i] = static_cast<char>(~flipped[i]);
+  std::string truncated = bytes.substr(0, bytes.size() - 100);
+  for (const auto& [name, damaged] : {std::pair{"flipped", flipped}, std::pair{"truncated", truncated}}) {
+    const std::string bad = dir.File(std::string(name) + ".safetensors");
+    WriteBytes(bad, damaged);
+    StatusOr<TensorFile> f = LoadTensors(bad);
+    ASSERT_FALSE(f.ok()) << name;
+    EXPECT_EQ(f.status().code(), StatusCode::kDataLoss) << name;
+    EXPECT_NE(f.status().message().find(bad), std::string::npos) << f.status().message();
+    EXPECT_NE(f.status().message().find("checksum mismatch"), std::string::npos) << f.status().message();
+    EXPECT_EQ(VerifyTensorFile(bad).code(), StatusCode::kDataLoss) << name;
+  }
+  EXPECT_EQ(VerifyTensorFile(dir.File("nope.safetensors")).code(), StatusCode::kNotFound);
+}
+
+// Files without a checksum (earlier versions, other writers) still load; damage to their
+// data cannot be detected.
+TEST(StateDictTest, FilesWithoutAChecksumStillLoad) {
+  TempDir dir;
+  const std::string path = dir.File("plain.safetensors");
+  ASSERT_TRUE(SaveTensors(path, {{"w", Tensor::FromVector({1, 2, 3, 4}, {2, 2})}}, {{"step", "3"}}).ok());
+  StatusOr<TensorFile> f = LoadTensors(path);
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_EQ(f->metadata.count(kDataSha256Key), 0u);
+  EXPECT_TRUE(VerifyTensorFile(path).ok());
 }
 
 TEST(StateDictTest, BadNamesAndErrorTensorsAreRejected) {
