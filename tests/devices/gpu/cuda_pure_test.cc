@@ -1,5 +1,6 @@
-// Device-free tests of the CUDA backend's pure logic (allocation rounding, launch
-// geometry, NVRTC target and options, compiler cache paths): they run everywhere.
+// Device-free tests of the GPU backend's pure logic shared by both vendors (allocation
+// rounding, launch geometry) and of the CUDA table's (NVRTC target and options, compiler
+// cache paths): they run everywhere.
 #include <limits>
 #include <string>
 #include <vector>
@@ -16,7 +17,7 @@ namespace {
 
 constexpr size_t kMiB = size_t{1} << 20;
 
-TEST(CudaAllocatorBlockSizeTest, SmallRequestsRoundTo512Bytes) {
+TEST(GpuAllocatorBlockSizeTest, SmallRequestsRoundTo512Bytes) {
   EXPECT_EQ(GpuAllocator::BlockSize(0), 512u);
   EXPECT_EQ(GpuAllocator::BlockSize(1), 512u);
   EXPECT_EQ(GpuAllocator::BlockSize(512), 512u);
@@ -24,17 +25,17 @@ TEST(CudaAllocatorBlockSizeTest, SmallRequestsRoundTo512Bytes) {
   EXPECT_EQ(GpuAllocator::BlockSize(2 * kMiB - 1), 2 * kMiB);
 }
 
-TEST(CudaAllocatorBlockSizeTest, LargeRequestsRoundTo2MiB) {
+TEST(GpuAllocatorBlockSizeTest, LargeRequestsRoundTo2MiB) {
   EXPECT_EQ(GpuAllocator::BlockSize(2 * kMiB), 2 * kMiB);
   EXPECT_EQ(GpuAllocator::BlockSize(2 * kMiB + 1), 4 * kMiB);
   EXPECT_EQ(GpuAllocator::BlockSize(100 * kMiB + 3), 102 * kMiB);
 }
 
-TEST(CudaAllocatorBlockSizeTest, OverflowingRequestsHaveNoBlock) {
+TEST(GpuAllocatorBlockSizeTest, OverflowingRequestsHaveNoBlock) {
   EXPECT_EQ(GpuAllocator::BlockSize(std::numeric_limits<size_t>::max()), 0u);
 }
 
-TEST(CudaLaunchGeometryTest, GridIsCeilOfGlobalOverLocal) {
+TEST(GpuLaunchGeometryTest, GridIsCeilOfGlobalOverLocal) {
   LaunchDims dims;
   dims.global = {1000, 3, 1};
   dims.local = {256, 2, 1};
@@ -45,7 +46,7 @@ TEST(CudaLaunchGeometryTest, GridIsCeilOfGlobalOverLocal) {
   EXPECT_FALSE(geometry->empty);
 }
 
-TEST(CudaLaunchGeometryTest, ZeroGlobalIsEmpty) {
+TEST(GpuLaunchGeometryTest, ZeroGlobalIsEmpty) {
   LaunchDims dims;
   dims.global = {0, 1, 1};
   dims.local = {128, 1, 1};
@@ -54,7 +55,7 @@ TEST(CudaLaunchGeometryTest, ZeroGlobalIsEmpty) {
   EXPECT_TRUE(geometry->empty);
 }
 
-TEST(CudaLaunchGeometryTest, BadDimsAreInvalidArgument) {
+TEST(GpuLaunchGeometryTest, BadDimsAreInvalidArgument) {
   LaunchDims zero_local;
   zero_local.local = {0, 1, 1};
   EXPECT_EQ(ToLaunchGeometry(zero_local).status().code(), StatusCode::kInvalidArgument);
@@ -65,6 +66,8 @@ TEST(CudaLaunchGeometryTest, BadDimsAreInvalidArgument) {
   huge.global = {int64_t{1} << 40, 1, 1};
   huge.local = {1, 1, 1};
   EXPECT_EQ(ToLaunchGeometry(huge).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(ToLaunchGeometry(huge).status().message(),
+            "GPU grid too large in dimension 0: 1099511627776 blocks");
 }
 
 TEST(NvrtcTargetTest, KnownArchWithCubinIsMachineCode) {

@@ -1,7 +1,7 @@
-// Device-free tests of the HIP backend's pure logic (loader absence path, error mapping,
-// allocation rounding, launch geometry, hiprtc options, cache paths, reading the gfx
-// target out of hipDeviceProp_t): they run everywhere.
-#include <limits>
+// Device-free tests of the HIP table's pure logic (loader absence path, error mapping,
+// hiprtc options, cache paths, reading the gfx target out of hipDeviceProp_t): they run
+// everywhere. Allocation rounding and launch geometry are shared by both vendors and
+// tested once, in cuda_pure_test.cc.
 #include <string>
 #include <vector>
 
@@ -14,8 +14,6 @@
 
 namespace petabox {
 namespace {
-
-constexpr size_t kMiB = size_t{1} << 20;
 
 HipLibraryNames MissingLibraries() {
   HipLibraryNames names;
@@ -102,37 +100,6 @@ TEST(GcnArchTest, AnotherLayoutIsRefusedNotMisread) {
   // A name that is not a gfx target, and a buffer too small to hold the field.
   EXPECT_FALSE(GcnArchFromProperties(PropsWithArch(0, "Radeon"), 0).ok());
   EXPECT_FALSE(GcnArchFromProperties(std::string(100, 'g'), 0).ok());
-}
-
-TEST(HipAllocatorBlockSizeTest, RoundsLikeTheCudaAllocator) {
-  EXPECT_EQ(GpuAllocator::BlockSize(0), 512u);
-  EXPECT_EQ(GpuAllocator::BlockSize(513), 1024u);
-  EXPECT_EQ(GpuAllocator::BlockSize(2 * kMiB - 1), 2 * kMiB);
-  EXPECT_EQ(GpuAllocator::BlockSize(2 * kMiB + 1), 4 * kMiB);
-  EXPECT_EQ(GpuAllocator::BlockSize(std::numeric_limits<size_t>::max()), 0u);
-}
-
-TEST(HipLaunchGeometryTest, GridIsCeilOfGlobalOverLocal) {
-  LaunchDims dims;
-  dims.global = {1000, 3, 1};
-  dims.local = {256, 2, 1};
-  StatusOr<GpuLaunchGeometry> geometry = ToLaunchGeometry(dims);
-  ASSERT_TRUE(geometry.ok()) << geometry.status().ToString();
-  EXPECT_EQ(geometry->grid, (std::array<unsigned, 3>{4, 2, 1}));
-  EXPECT_EQ(geometry->block, (std::array<unsigned, 3>{256, 2, 1}));
-  EXPECT_FALSE(geometry->empty);
-  dims.global = {0, 1, 1};
-  EXPECT_TRUE(ToLaunchGeometry(dims)->empty);
-}
-
-TEST(HipLaunchGeometryTest, BadDimsAreInvalidArgument) {
-  LaunchDims zero_local;
-  zero_local.local = {0, 1, 1};
-  EXPECT_EQ(ToLaunchGeometry(zero_local).status().code(), StatusCode::kInvalidArgument);
-  LaunchDims huge;
-  huge.global = {int64_t{1} << 40, 1, 1};
-  EXPECT_EQ(ToLaunchGeometry(huge).status().message(),
-            "GPU grid too large in dimension 0: 1099511627776 blocks");
 }
 
 TEST(HiprtcOptionsTest, ArchFirstThenFastMathAndExtras) {
