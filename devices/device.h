@@ -20,6 +20,9 @@ namespace petabox {
 struct LaunchDims {
   std::array<int64_t, 3> global{1, 1, 1};
   std::array<int64_t, 3> local{1, 1, 1};
+  // Dynamic shared memory per block in bytes (GPUs; the CPU ignores it). Above 48 KiB the
+  // GPU backend opts the kernel in once, up to what the device allows.
+  int64_t shared_bytes = 0;
   // Estimated operations + bytes of the launch (0 = unknown). The CPU runs cheap launches
   // on the calling thread: waking the pool costs more than they do.
   int64_t cost = 0;

@@ -9,6 +9,7 @@
 #include "engine/codegen/linearize.h"
 #include "engine/codegen/opt/heuristic.h"
 #include "engine/codegen/render/cstyle.h"
+#include "engine/codegen/tc/gemm_source.h"
 #include "engine/exec_stats.h"
 #include "engine/multi_exec.h"
 #include "engine/util/thread_annotations.h"
@@ -88,10 +89,26 @@ struct Lowered {
   std::string source;
 };
 
+// A matrix product the device's tensor cores can run becomes a tiled tensor-core kernel.
+std::optional<Lowered> LowerToTensorCores(const Kernel& normalized, const Dialect& dialect) {
+  const TensorCoreDialect* tc = TensorCoresEnabled() ? FindTensorCoreDialect(normalized.props()) : nullptr;
+  if (!tc) return std::nullopt;
+  std::optional<GemmPlan> plan = MatchGemm(normalized, dialect);
+  if (!plan) return std::nullopt;
+  GemmTiles tiles = ChooseTiles(*plan, normalized.props().compute_units, *tc);
+  GemmKernel gemm = RenderGemm(*plan, tiles, dialect, *tc);
+  return Lowered{std::move(gemm.linear), std::move(gemm.source)};
+}
+
 StatusOr<Lowered> Lower(const KernelAst& ast, Device* device) {
   const Dialect* dialect = FindDialect(device->properties().dialect);
   if (!dialect) return Unimplemented("no renderer dialect '" + device->properties().dialect + "'");
   Kernel kernel(std::make_shared<KernelAst>(ast), device->properties());
+  kernel.Normalize();
+  if (std::optional<Lowered> tc = LowerToTensorCores(kernel, *dialect)) {
+    if (DebugLevel() >= 4) std::fprintf(stderr, "%s\n", tc->source.c_str());
+    return std::move(*tc);
+  }
   ApplyHeuristics(kernel);
   Lowered out{Linearize(kernel), ""};
   out.source = Render(out.linear, *dialect);

@@ -69,6 +69,7 @@ Status ResolveDriver(void* handle, const std::string& library, CudaApi* api) {
   l.Require("cuModuleUnload", &api->module_unload);
   l.Require("cuModuleGetFunction", &api->module_function);
   l.Require("cuLaunchKernel", &api->launch_kernel);
+  l.Require("cuFuncSetAttribute", &api->func_set_attribute);
   return l.Finish(library);
 }
 
@@ -114,6 +115,7 @@ CudaApi::CudaApi() {
   cache_suffix = ".bin";
   attribute_multiprocessor_count = kCuDeviceAttributeMultiprocessorCount;
   attribute_warp_size = kCuDeviceAttributeWarpSize;
+  attribute_max_dynamic_shared = 8;  // CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES
   stream_non_blocking = kCuStreamNonBlocking;
   event_default = kCuEventDefault;
   codes.function_missing = kCudaErrorNotFound;

@@ -134,6 +134,10 @@ class GpuApi {
                              unsigned grid_z, unsigned block_x, unsigned block_y,
                              unsigned block_z, unsigned shared_bytes, GpuStream stream,
                              void** params, void** extra) = nullptr;  // cuLaunchKernel / hipModuleLaunchKernel
+  // Optional: raises a kernel's dynamic shared memory limit above 48 KiB (cuFuncSetAttribute
+  // with attribute_max_dynamic_shared). Null on HIP, whose kernels need no opt-in.
+  GpuResult (*func_set_attribute)(GpuFunction function, int attribute, int value) = nullptr;
+  int attribute_max_dynamic_shared = 0;
 
   // --- The runtime compiler (NVRTC, hiprtc). All null when has_rtc() is false (rtc_error
   // says why). ---

@@ -76,6 +76,13 @@ StatusOr<double> GpuProgram::Launch(const std::vector<void*>& args, const Launch
   PB_ASSIGN_OR_RETURN(GpuLaunchGeometry g, ToLaunchGeometry(dims));
   if (g.empty) return 0.0;
   PB_RETURN_IF_ERROR(context_->MakeCurrent());
+  if (dims.shared_bytes > shared_limit_ && api_.func_set_attribute != nullptr) {
+    const std::string what = "func_set_attribute '" + function_name_ + "' (" + std::to_string(dims.shared_bytes) +
+                             " bytes of shared memory)";
+    PB_RETURN_IF_ERROR(api_.Check(api_.func_set_attribute(function_, api_.attribute_max_dynamic_shared,
+                                                          static_cast<int>(dims.shared_bytes)), what.c_str()));
+    shared_limit_ = dims.shared_bytes;
+  }
   const GpuStream stream = context_->stream();
   // launch_kernel takes, per parameter, a pointer to its value: here each value is a
   // device pointer.
@@ -84,7 +91,7 @@ StatusOr<double> GpuProgram::Launch(const std::vector<void*>& args, const Launch
   for (size_t i = 0; i < args.size(); ++i) params[i] = &pointers[i];
   PB_RETURN_IF_ERROR(api_.Check(api_.event_record(start_, stream), "event_record"));
   GpuResult r = api_.launch_kernel(function_, g.grid[0], g.grid[1], g.grid[2], g.block[0],
-                                   g.block[1], g.block[2], 0, stream,
+                                   g.block[1], g.block[2], static_cast<unsigned>(dims.shared_bytes), stream,
                                    params.empty() ? nullptr : params.data(), nullptr);
   if (r != api_.codes.success) {
     const std::string what = "launch_kernel '" + function_name_ + "' (grid " + Triple(g.grid) +

@@ -58,6 +58,7 @@ class GpuProgram : public Program {
   GpuFunction function_ = nullptr;
   GpuEvent start_ = nullptr;
   GpuEvent stop_ = nullptr;
+  int64_t shared_limit_ = 48 * 1024;  // dynamic shared memory the kernel is opted in to
 };
 
 }  // namespace petabox

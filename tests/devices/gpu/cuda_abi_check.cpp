@@ -61,6 +61,8 @@ PB_ABI(CudaApi, module_load, cuModuleLoadData);
 PB_ABI(CudaApi, module_unload, cuModuleUnload);
 PB_ABI(CudaApi, module_function, cuModuleGetFunction);
 PB_ABI(CudaApi, launch_kernel, cuLaunchKernel);
+PB_ABI(CudaApi, func_set_attribute, cuFuncSetAttribute);
+static_assert(CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES == 8);
 
 PB_ABI(CudaApi, rtc_error_string, nvrtcGetErrorString);
 PB_ABI(CudaApi, rtc_version, nvrtcVersion);

@@ -1,0 +1,33 @@
+// Tensor-core dialects as data: what a vendor's matrix instructions need around a GEMM
+// kernel. The generator (gemm_source.h) prints one kernel per GemmPlan from these strings;
+// the tiled, pipelined loop itself is a template in `machinery`, written once per vendor.
+#pragma once
+
+#include <string>
+
+#include "devices/device.h"
+#include "engine/codegen/render/dialect.h"
+
+namespace petabox {
+
+struct TensorCoreDialect {
+  std::string name;         // "cuda-mma-sync", "hip-wmma"
+  std::string intrinsics;   // the vendor instructions, one function each (pb_mma, pb_ldm, ...)
+  std::string machinery;    // the GEMM over them: copies, fragments, pb_gemm<...>
+  // {name} {params} {threads}: the kernel function's header.
+  std::string signature;
+  // {BM} {BN} {BK} {WARPS_M} {WARPS_N} {STAGES} {LA} {LB} {F16} {I}: the pb_gemm template arguments.
+  std::string call;
+  int warp_size = 32;
+  int max_shared_bytes = 0;  // dynamic shared memory one block may use
+};
+
+// The dialect for a device, or null when its matrix instructions are not supported (CUDA
+// before sm_80, HIP other than RDNA3, the CPU).
+const TensorCoreDialect* FindTensorCoreDialect(const DeviceProperties& props);
+// Whether the engine lowers matrix products to tensor cores (PETABOX_TENSOR_CORES, read once).
+bool TensorCoresEnabled();
+
+const TensorCoreDialect& CudaMmaSync();  // mma.sync m16n8k16, cp.async, ldmatrix (sm_80+)
+
+}  // namespace petabox
