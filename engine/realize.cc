@@ -87,6 +87,7 @@ void Capture(CapturedOp op) {
 struct Lowered {
   LinearKernel linear;
   std::string source;
+  bool tensor_cores = false;  // a tensor-core GEMM (engine/codegen/tc)
 };
 
 // A matrix product the device's tensor cores can run becomes a tiled tensor-core kernel.
@@ -97,15 +98,15 @@ std::optional<Lowered> LowerToTensorCores(const Kernel& normalized, const Dialec
   if (!plan) return std::nullopt;
   GemmTiles tiles = ChooseTiles(*plan, normalized.props().compute_units, *tc);
   GemmKernel gemm = RenderGemm(*plan, tiles, dialect, *tc);
-  return Lowered{std::move(gemm.linear), std::move(gemm.source)};
+  return Lowered{std::move(gemm.linear), std::move(gemm.source), true};
 }
 
-StatusOr<Lowered> Lower(const KernelAst& ast, Device* device) {
+StatusOr<Lowered> Lower(const KernelAst& ast, Device* device, bool tensor_cores = true) {
   const Dialect* dialect = FindDialect(device->properties().dialect);
   if (!dialect) return Unimplemented("no renderer dialect '" + device->properties().dialect + "'");
   Kernel kernel(std::make_shared<KernelAst>(ast), device->properties());
   kernel.Normalize();
-  if (std::optional<Lowered> tc = LowerToTensorCores(kernel, *dialect)) {
+  if (std::optional<Lowered> tc = tensor_cores ? LowerToTensorCores(kernel, *dialect) : std::nullopt) {
     if (DebugLevel() >= 4) std::fprintf(stderr, "%s\n", tc->source.c_str());
     return std::move(*tc);
   }
@@ -114,6 +115,20 @@ StatusOr<Lowered> Lower(const KernelAst& ast, Device* device) {
   out.source = Render(out.linear, *dialect);
   if (DebugLevel() >= 4) std::fprintf(stderr, "%s\n", out.source.c_str());
   return out;
+}
+
+// Lowers and compiles a kernel. A tensor-core kernel the device's compiler or driver refuses
+// is replaced by the ordinary kernel, with a warning: a faster path must never cost a job.
+StatusOr<CompiledKernel*> Compile(const std::string& ast_key, const KernelAst& ast, Device* device) {
+  PB_ASSIGN_OR_RETURN(Lowered lowered, Lower(ast, device));
+  const bool tensor_cores = lowered.tensor_cores;
+  const std::string name = lowered.linear.name;
+  StatusOr<CompiledKernel*> ck = Programs().Add(ast_key, device, std::move(lowered.linear), lowered.source);
+  if (ck.ok() || !tensor_cores) return ck;
+  std::fprintf(stderr, "petabox: warning: tensor-core kernel %s failed on %s (%s); using the CUDA-core kernel\n",
+               name.c_str(), device->properties().name.c_str(), ck.status().ToString().substr(0, 2000).c_str());
+  PB_ASSIGN_OR_RETURN(lowered, Lower(ast, device, /*tensor_cores=*/false));
+  return Programs().Add(ast_key, device, std::move(lowered.linear), lowered.source);
 }
 
 StatusOr<std::shared_ptr<Buffer>> OutputBuffer(const ScheduleItem& item, Device* device) {
@@ -133,8 +148,7 @@ Status PrepareKernel(const ScheduleItem& item, std::vector<CapturedOp>* ops) {
   std::string ast_key = AstKey(*item.ast);
   CompiledKernel* ck = Programs().Find(ast_key);
   if (!ck) {
-    PB_ASSIGN_OR_RETURN(Lowered lowered, Lower(*item.ast, device));
-    PB_ASSIGN_OR_RETURN(ck, Programs().Add(ast_key, device, std::move(lowered.linear), lowered.source));
+    PB_ASSIGN_OR_RETURN(ck, Compile(ast_key, *item.ast, device));
   }
   const LaunchDims& dims = ck->linear.dims;
   PB_ASSIGN_OR_RETURN(std::shared_ptr<Buffer> out, OutputBuffer(item, device));

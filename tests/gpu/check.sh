@@ -16,6 +16,8 @@ cmake --build "$build" -j"$(nproc)" >"$out/build.log" 2>&1 || { grep -m20 -E "er
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
 "$build/bin/petabox_devices_tests" >"$out/devices_tests.log" 2>&1
 echo "devices: $(tail -1 "$out/devices_tests.log")"
-"$build/bin/petabox_engine_tests" --gtest_filter="${1:-*}" >"$out/engine_tests.log" 2>&1
+# The engine suite runs with the tensor-core path on (PETABOX_TENSOR_CORES=1): every 16-bit
+# matmul and convolution of the suite then runs on the tensor cores of sm_80+ cards.
+PETABOX_TENSOR_CORES=1 "$build/bin/petabox_engine_tests" --gtest_filter="${1:-*}" >"$out/engine_tests.log" 2>&1
 echo "engine: $(grep -E '^\[  (PASSED|FAILED) ' "$out/engine_tests.log" | head -2 | tr '\n' ' ')"
 grep -E '^\[  FAILED  \]' "$out/engine_tests.log" | sort -u | head -60

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/autograd.h"
+#include "engine/codegen/tc/tc_dialect.h"
 #include "engine/device_source.h"
 #include "engine/exec_stats.h"
 #include "engine/tensor.h"
@@ -36,6 +37,8 @@ class GemmGpuTest : public ::testing::Test {
     std::string why;
     device_ = TensorCoreDevice(&why);
     if (device_.empty()) GTEST_SKIP() << why;
+    if (!TensorCoresEnabled())
+      GTEST_SKIP() << "the tensor-core path is off: set PETABOX_TENSOR_CORES=1 (tests/gpu/check.sh does)";
     SetKernelObserver([this](const KernelRecord& r) {
       if (r.name.rfind("mma_", 0) == 0) ++tensor_core_kernels_;
     });
