@@ -7,7 +7,6 @@
 // one bank twice. Operands whose view allows it are copied in 16-byte pieces; any other
 // view (a padded convolution window, say) is read element by element through its index
 // expression. Rows, columns and K past the end read zeros and store nothing.
-#include <cstdlib>
 #include <string>
 
 #include "engine/codegen/tc/tc_dialect.h"
@@ -48,11 +47,6 @@ template <bool F16> __device__ __forceinline__ void pb_mma(float* c, const unsig
 
 // The tiled, pipelined GEMM over those intrinsics.
 constexpr const char* kMachinery = R"(
-// Element offset of 16-byte chunk c of row `row` in a tile of CPR chunks per row.
-template <int CPR> __device__ __forceinline__ int pb_swz(int row, int c) {
-  const int x = CPR >= 8 ? (row & 7) : CPR == 4 ? ((row >> 1) & 3) : CPR == 2 ? ((row >> 2) & 1) : 0;
-  return row * CPR * 8 + ((c ^ x) << 3);
-}
 // Layouts: 0 generic (K-major tile), 1 K-contiguous, 2 M/N-contiguous, 3 generic M/N-major.
 // K-major tiles are [R][BK]; M/N-major tiles are [BK][R].
 template <int L, int R, int BK, int T, class I, class Idx, class Ok>
@@ -129,7 +123,7 @@ __device__ __forceinline__ void pb_gemm(const uint16_t* pa, AI a_idx, AO a_ok, c
   const int wm0 = (warp / WARPS_N) * WM, wn0 = (warp % WARPS_N) * WN;
   // Blocks walk the tiles in groups of 8 tile rows, so neighbours share panels in L2.
   const I tiles_m = (M + BM - 1) / BM, tiles_n = (N + BN - 1) / BN, pid = blockIdx.x;
-  const I first_m = pid / (8 * tiles_n) * 8, group_m = min(tiles_m - first_m, (I)8);
+  const I first_m = pid / (8 * tiles_n) * 8, group_m = tiles_m - first_m < 8 ? tiles_m - first_m : 8;
   const I m0 = (first_m + (pid % (8 * tiles_n)) % group_m) * BM, n0 = (pid % (8 * tiles_n)) / group_m * BN;
   const I gb = blockIdx.y;
   float acc[FM][FN][4];
@@ -187,7 +181,7 @@ TensorCoreDialect MakeCudaMmaSync() {
   TensorCoreDialect d;
   d.name = "cuda-mma-sync";
   d.intrinsics = kIntrinsics;
-  d.machinery = kMachinery;
+  d.machinery = std::string(kSwizzle) + kMachinery;
   d.signature = "extern \"C\" __global__ void __launch_bounds__({threads}) {name}({params})";
   d.call = "pb_gemm<{BM}, {BN}, {BK}, {WARPS_M}, {WARPS_N}, {STAGES}, {LA}, {LB}, {F16}, {I}>";
   d.warp_size = 32;
@@ -200,23 +194,6 @@ TensorCoreDialect MakeCudaMmaSync() {
 const TensorCoreDialect& CudaMmaSync() {
   static const TensorCoreDialect* d = new TensorCoreDialect(MakeCudaMmaSync());
   return *d;
-}
-
-bool TensorCoresEnabled() {
-  // PETABOX_TENSOR_CORES=1 (a debug knob) turns the tensor-core path on. It stays off by
-  // default until the GPU suite (tests/engine/codegen/tc/gemm_gpu_test.cc) has passed on a
-  // real sm_80+ card: so far these kernels have run only in the CPU emulation of the tests.
-  static const bool enabled = [] {
-    const char* v = std::getenv("PETABOX_TENSOR_CORES");
-    return v && std::string(v) == "1";
-  }();
-  return enabled;
-}
-
-const TensorCoreDialect* FindTensorCoreDialect(const DeviceProperties& props) {
-  if (props.dialect == "cuda" && props.arch.rfind("sm_", 0) == 0 && std::atoi(props.arch.c_str() + 3) >= 80)
-    return &CudaMmaSync();
-  return nullptr;
 }
 
 }  // namespace petabox

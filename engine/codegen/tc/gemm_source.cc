@@ -1,5 +1,6 @@
 #include "engine/codegen/tc/gemm_source.h"
 
+#include <algorithm>
 #include <limits>
 
 #include "engine/codegen/render/cstyle.h"
@@ -53,6 +54,7 @@ GemmTiles ChooseTiles(const GemmPlan& plan, int compute_units, const TensorCoreD
   GemmTiles big{128, 256, 32, 2, 4, 3};
   GemmTiles medium{128, 128, 32, 2, 4, 4};
   GemmTiles small{64, 64, 32, 2, 2, 3};
+  for (GemmTiles* t : {&big, &medium, &small}) t->stages = std::min(t->stages, tc.max_stages);
   if (big.SharedBytes() <= tc.max_shared_bytes && Tiles(plan, big) >= 4 * units) return big;
   if (Tiles(plan, medium) >= units) return medium;
   return small;

@@ -20,7 +20,13 @@ struct TensorCoreDialect {
   std::string call;
   int warp_size = 32;
   int max_shared_bytes = 0;  // dynamic shared memory one block may use
+  int max_stages = 8;        // shared-memory stages in flight (1: load, compute, load, ...)
 };
+
+// Device code both vendors' machinery uses: pb_swz<CPR>(row, chunk), the element offset of
+// 16-byte chunk `chunk` of row `row` in a shared-memory tile of CPR chunks per row, XOR-
+// swizzled so that eight rows read at one chunk fall in eight different bank groups.
+extern const char* const kSwizzle;
 
 // The dialect for a device, or null when its matrix instructions are not supported (CUDA
 // before sm_80, HIP other than RDNA3, the CPU).
@@ -29,5 +35,6 @@ const TensorCoreDialect* FindTensorCoreDialect(const DeviceProperties& props);
 bool TensorCoresEnabled();
 
 const TensorCoreDialect& CudaMmaSync();  // mma.sync m16n8k16, cp.async, ldmatrix (sm_80+)
+const TensorCoreDialect& HipWmma();      // RDNA3 WMMA 16x16x16, wave32 (gfx11)
 
 }  // namespace petabox

@@ -3,6 +3,7 @@
 // and stores, reduces (also split over a block through shared memory), matmul, conv,
 // pooling, softmax, padded and flipped views, int64 constants) is scheduled from Tensor graphs and lowered exactly as a HIP device would
 // lower it (Kernel with HIP DeviceProperties -> ApplyHeuristics -> Linearize -> Render),
+// plus RDNA3 WMMA tensor-core GEMMs (engine/codegen/tc) for gfx1100,
 // written to files, and compiled:
 //   - for gfx1100 (RDNA3, RX 7900 XTX) with clang's HIP offload compiler and the ROCm
 //     device libraries (Debian 12: clang-15, rocm-device-libs and libamdhip64-dev's
@@ -31,6 +32,7 @@
 #include "engine/codegen/linearize.h"
 #include "engine/codegen/opt/heuristic.h"
 #include "engine/codegen/render/cstyle.h"
+#include "engine/codegen/tc/gemm_source.h"
 #include "engine/schedule/schedule.h"
 #include "engine/tensor.h"
 
@@ -116,6 +118,39 @@ std::vector<NamedKernel> ConformanceKernels(const DeviceProperties& props) {
     if (seen.insert(k.source).second) unique.push_back(std::move(k));
   }
   return unique;
+}
+
+// RDNA3 WMMA GEMMs (engine/codegen/tc): 16-bit matmuls of each copy layout and a padded,
+// strided convolution, rendered with each tile shape the heuristics pick.
+std::vector<NamedKernel> TensorCoreKernels() {
+  const DeviceProperties props = HipProps("gfx1100");
+  const TensorCoreDialect* tc = FindTensorCoreDialect(props);
+  EXPECT_EQ(tc, &HipWmma());
+  Tensor a = Cpu({72, 40}, 21, DType::kBFloat16), b = Cpu({40, 136}, 22, DType::kBFloat16);
+  Tensor h = Cpu({37, 29}, 23, DType::kFloat16), x = Cpu({2, 8, 11, 10}, 24, DType::kBFloat16);
+  Tensor f = Cpu({24, 8, 3, 3}, 25, DType::kBFloat16), bias = Cpu({24}, 26, DType::kBFloat16);
+  std::vector<std::pair<std::string, Tensor>> graphs = {
+      {"wmma_nn", a.Matmul(b)}, {"wmma_nt", a.Matmul(a.Transpose())}, {"wmma_tn", a.Transpose().Matmul(a)},
+      {"wmma_f16_odd", h.Matmul(h.Transpose())},
+      {"wmma_conv_bias_relu", x.Conv2d(f, bias, {2, 2}, {1, 1}).Relu()}};
+  std::vector<NamedKernel> out;
+  for (const auto& [label, t] : graphs) {
+    StatusOr<std::vector<ScheduleItem>> items = CreateSchedule({t.Contiguous().node()});
+    EXPECT_TRUE(items.ok()) << label;
+    for (const ScheduleItem& item : *items) {
+      if (item.kind != ScheduleItem::Kind::kKernel) continue;
+      Kernel kernel(item.ast, props);
+      kernel.Normalize();
+      std::optional<GemmPlan> plan = MatchGemm(kernel, HipDialect());
+      if (!plan) continue;
+      for (const GemmTiles& tiles : {GemmTiles{128, 256, 32, 2, 4, 1}, GemmTiles{64, 64, 32, 2, 2, 1}}) {
+        GemmKernel k = RenderGemm(*plan, tiles, HipDialect(), *tc);
+        out.push_back({k.linear.name, label + " " + tiles.ToString(), k.source});
+      }
+    }
+  }
+  EXPECT_EQ(out.size(), 2 * graphs.size()) << "every graph has one GEMM";
+  return out;
 }
 
 // Runs `command` through the shell with output to `log`; returns the exit status and
@@ -242,8 +277,9 @@ TEST(HipCompileTest, ConformanceKernelsCompileForGfx1100WithClang) {
   const std::string device_libs = DeviceLibsFor1100(clang, scratch, &error);
   ASSERT_FALSE(device_libs.empty()) << "cannot generate oclc_isa_version_1100.bc: " << error;
 
-  const std::vector<NamedKernel> kernels = ConformanceKernels(HipProps("gfx1100"));
+  std::vector<NamedKernel> kernels = ConformanceKernels(HipProps("gfx1100"));
   ASSERT_GE(kernels.size(), 20u);
+  for (NamedKernel& k : TensorCoreKernels()) kernels.push_back(std::move(k));
   const std::string flags = " -x hip --offload-arch=gfx1100 --cuda-device-only --no-gpu-bundle-output "
                             "-O3 -Wall -Wno-unused-variable --rocm-path=" + clang.rocm_path + " --rocm-device-lib-path=" +
                             device_libs + " -c ";

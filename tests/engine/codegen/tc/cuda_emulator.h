@@ -1,4 +1,4 @@
-// A host emulation of the CUDA the tensor-core GEMM kernels use, so the generated kernels
+// A host emulation of the CUDA (and HIP) the tensor-core GEMM kernels use, so the generated kernels
 // run on a CPU: the text below is put in front of a kernel rendered without the CUDA
 // prelude and intrinsics, and the whole is compiled with the system C++ compiler.
 //
@@ -45,11 +45,13 @@ inline uint16_t pb_f2bf(float x) {
 }
 template <class T, class S> inline T pb_bitcast(S s) { T t; memcpy(&t, &s, sizeof(T)); return t; }
 
+struct alignas(16) uint4 { uint32_t x, y, z, w; };
 struct PbWarp {
   std::barrier<> bar{32};
   std::array<const void*, 32> addr{};
   std::array<std::array<uint32_t, 4>, 32> a{};
   std::array<std::array<uint32_t, 2>, 32> b{};
+  std::array<std::array<uint16_t, 16>, 32> wa{}, wb{};
 };
 struct PbBlock {
   explicit PbBlock(int threads) : bar(threads) { for (int w = 0; w < threads / 32; ++w) warps.emplace_back(new PbWarp); }
@@ -140,6 +142,31 @@ template <bool F16> inline void pb_mma(float* c, const unsigned* a, const unsign
   const int g = lane / 4, t = lane % 4;
   for (int e = 0; e < 4; ++e) {
     const int row = g + (e >> 1) * 8, col = t * 2 + (e & 1);
+    float s = c[e];
+    for (int k = 0; k < 16; ++k) s += A[row][k] * B[k][col];
+    c[e] = s;
+  }
+}
+
+// RDNA3 v_wmma_f32_16x16x16_{f16,bf16} (wave32): lane l gives row l%16 of A and column l%16
+// of B (16 values of K each; lanes 16-31 must repeat lanes 0-15) and holds D[2e + l/16][l%16].
+template <bool F16> inline void pb_wmma(float* c, const uint16_t* a, const uint16_t* b) {
+  PbWarp& w = pb_warp();
+  const int lane = pb_lane();
+  memcpy(w.wa[lane].data(), a, 32);
+  memcpy(w.wb[lane].data(), b, 32);
+  w.bar.arrive_and_wait();
+  float A[16][16], B[16][16];
+  for (int l = 0; l < 16; ++l) {
+    if (w.wa[l] != w.wa[l + 16] || w.wb[l] != w.wb[l + 16]) { fprintf(stderr, "wmma: lanes %d and %d differ\n", l, l + 16); abort(); }
+    for (int k = 0; k < 16; ++k) {
+      A[l][k] = F16 ? pb_h2f(w.wa[l][k]) : pb_bf2f(w.wa[l][k]);
+      B[k][l] = F16 ? pb_h2f(w.wb[l][k]) : pb_bf2f(w.wb[l][k]);
+    }
+  }
+  w.bar.arrive_and_wait();
+  for (int e = 0; e < 8; ++e) {
+    const int row = 2 * e + lane / 16, col = lane % 16;
     float s = c[e];
     for (int k = 0; k < 16; ++k) s += A[row][k] * B[k][col];
     c[e] = s;

@@ -38,7 +38,7 @@ struct Found {
 };
 
 // The GEMM plan of the last reduce kernel of t's schedule, its inputs realized.
-Found PlanOf(const Tensor& t) {
+Found PlanOf(const Tensor& t, const Dialect& dialect) {
   Found f;
   StatusOr<std::vector<ScheduleItem>> items = CreateSchedule({t.node()});
   EXPECT_TRUE(items.ok()) << items.status().ToString();
@@ -47,19 +47,27 @@ Found PlanOf(const Tensor& t) {
     EXPECT_TRUE(Realize(it->inputs).ok());
     f.inputs = it->inputs;
     DeviceProperties props;
-    props.name = "CUDA:0", props.kind = "CUDA", props.arch = "sm_89", props.dialect = "cuda";
+    props.name = "GPU:0", props.kind = "GPU", props.dialect = dialect.name;
     Kernel kernel(it->ast, props);
     kernel.Normalize();
-    f.plan = MatchGemm(kernel, CudaDialect());
+    f.plan = MatchGemm(kernel, dialect);
     break;
   }
   return f;
 }
 
-std::string EmulatedSource(const GemmPlan& plan, const GemmTiles& tiles) {
-  Dialect dialect = CudaDialect();
+// The vendor under test: its renderer dialect and its tensor-core dialect.
+struct Vendor {
+  const Dialect* dialect;
+  const TensorCoreDialect* tc;
+};
+const Vendor kCuda{&CudaDialect(), &CudaMmaSync()};
+const Vendor kHip{&HipDialect(), &HipWmma()};
+
+std::string EmulatedSource(const GemmPlan& plan, const GemmTiles& tiles, const Vendor& vendor) {
+  Dialect dialect = *vendor.dialect;
   dialect.prelude = kCudaEmulator;
-  TensorCoreDialect tc = CudaMmaSync();
+  TensorCoreDialect tc = *vendor.tc;
   tc.intrinsics.clear();
   tc.signature = "extern \"C\" void {name}({params})";
   GemmKernel k = RenderGemm(plan, tiles, dialect, tc);
@@ -74,12 +82,12 @@ std::string EmulatedSource(const GemmPlan& plan, const GemmTiles& tiles) {
 }
 
 // Compiles and runs the kernel; returns the output buffer's elements as doubles.
-std::vector<double> RunEmulated(const GemmPlan& plan, const GemmTiles& tiles, const std::vector<NodeRef>& inputs,
-                                int64_t out_elems) {
+std::vector<double> RunEmulated(const GemmPlan& plan, const GemmTiles& tiles, const Vendor& vendor,
+                                const std::vector<NodeRef>& inputs, int64_t out_elems) {
   const fs::path dir = fs::temp_directory_path() / ("petabox_gemm_emu_" + std::to_string(::getpid()));
   fs::create_directories(dir);
   const fs::path src = dir / (plan.name + ".cc"), lib = dir / (plan.name + ".so");
-  std::ofstream(src) << EmulatedSource(plan, tiles);
+  std::ofstream(src) << EmulatedSource(plan, tiles, vendor);
   const std::string cmd = "c++ -std=c++20 -O1 -w -shared -fPIC -pthread -o '" + lib.string() + "' '" + src.string() +
                           "' > '" + (dir / "log").string() + "' 2>&1";
   if (std::system(cmd.c_str()) != 0) {
@@ -122,6 +130,7 @@ struct Case {
   bool ta, tb;
   DType dtype;
   GemmTiles tiles;
+  Vendor vendor = kCuda;
 };
 
 void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
@@ -132,9 +141,9 @@ TEST_P(GemmEmulatedTest, MatchesFloat64Loop) {
   const Case& c = GetParam();
   Tensor a = RandReal(c.ta ? Shape{c.batch, c.k, c.m} : Shape{c.batch, c.m, c.k}, 7 + c.m, c.dtype);
   Tensor b = RandReal(c.tb ? Shape{c.batch, c.n, c.k} : Shape{c.batch, c.k, c.n}, 9 + c.n, c.dtype);
-  Found f = PlanOf((c.ta ? a.Transpose() : a).Matmul(c.tb ? b.Transpose() : b));
+  Found f = PlanOf((c.ta ? a.Transpose() : a).Matmul(c.tb ? b.Transpose() : b), *c.vendor.dialect);
   ASSERT_TRUE(f.plan.has_value());
-  std::vector<double> got = RunEmulated(*f.plan, c.tiles, f.inputs, c.batch * c.m * c.n);
+  std::vector<double> got = RunEmulated(*f.plan, c.tiles, c.vendor, f.inputs, c.batch * c.m * c.n);
   std::vector<double> av = a.ToDoubles().value(), bv = b.ToDoubles().value();
   std::vector<double> want(got.size(), 0.0), scale(got.size(), 0.0);
   for (int64_t q = 0; q < c.batch; ++q)
@@ -150,6 +159,7 @@ TEST_P(GemmEmulatedTest, MatchesFloat64Loop) {
 }
 
 constexpr GemmTiles kBig{128, 256, 32, 2, 4, 3}, kMedium{128, 128, 32, 2, 4, 4}, kSmall{64, 64, 32, 2, 2, 3};
+constexpr GemmTiles kHipBig{128, 256, 32, 2, 4, 1}, kHipSmall{64, 64, 32, 2, 2, 1};
 
 INSTANTIATE_TEST_SUITE_P(
     Layouts, GemmEmulatedTest,
@@ -157,17 +167,20 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"nt_both_k_contiguous_f16", 1, 150, 136, 96, false, true, DType::kFloat16, kMedium},
                       Case{"tn_both_mn_contiguous", 1, 136, 48, 264, true, false, DType::kBFloat16, kBig},
                       Case{"odd_generic", 1, 37, 29, 41, false, false, DType::kFloat16, kSmall},
-                      Case{"batched", 3, 40, 56, 24, false, false, DType::kBFloat16, kSmall}),
+                      Case{"batched", 3, 40, 56, 24, false, false, DType::kBFloat16, kSmall},
+                      Case{"hip_wmma_nn", 1, 100, 72, 130, false, false, DType::kBFloat16, kHipSmall, kHip},
+                      Case{"hip_wmma_tn_f16", 1, 136, 48, 264, true, false, DType::kFloat16, kHipBig, kHip},
+                      Case{"hip_wmma_odd_batched", 2, 37, 29, 41, false, true, DType::kBFloat16, kHipSmall, kHip}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(GemmEmulatedConvTest, StridedPaddedConvolutionWithBiasAndRelu) {
   const int64_t n = 2, ci = 8, h = 11, w = 10, co = 24, kk = 3, stride = 2;
   Tensor x = RandReal({n, ci, h, w}, 31, DType::kBFloat16), f = RandReal({co, ci, kk, kk}, 32, DType::kBFloat16);
   Tensor bias = RandReal({co}, 33, DType::kBFloat16);
-  Found found = PlanOf(x.Conv2d(f, bias, {stride, stride}, {1, 1}).Relu());
+  Found found = PlanOf(x.Conv2d(f, bias, {stride, stride}, {1, 1}).Relu(), CudaDialect());
   ASSERT_TRUE(found.plan.has_value());
   const int64_t oh = (h + 2 - kk) / stride + 1, ow = (w + 2 - kk) / stride + 1;
-  std::vector<double> got = RunEmulated(*found.plan, kSmall, found.inputs, n * co * oh * ow);
+  std::vector<double> got = RunEmulated(*found.plan, kSmall, kCuda, found.inputs, n * co * oh * ow);
   std::vector<double> xv = x.ToDoubles().value(), fv = f.ToDoubles().value(), bv = bias.ToDoubles().value();
   std::vector<double> want(got.size()), scale(got.size());
   for (int64_t b = 0; b < n; ++b)
