@@ -3,7 +3,7 @@
 //
 //   petabox-bench matmul --n N [--dtype float32|float16|bfloat16] [--iters K] [--device NAME]
 //   petabox-bench conv2d [--batch B] [--channels C] [--size S] [--dtype float32] [--iters K] [--device NAME]
-//   petabox-bench conv2d --resnet50 [--batch 32] [--dtype float32] [--iters K] [--device NAME]
+//   petabox-bench conv2d --resnet50 [--batch 32] [--dtype float32] [--pass forward|input-grad|weight-grad|all] [--iters K] [--device NAME]
 //   petabox-bench bandwidth [--op axpb,sum_axis0,sum_axis1] [--numel N] [--rows R] [--iters K] [--device NAME]
 //   petabox-bench train-step --model mlp|cnn [--batch 128] [--steps 20] [--warmup 3] [--threads T] [--jit 1]
 //                            [--devices D1,D2,...]
@@ -47,7 +47,8 @@ struct Args {
 constexpr char kUsage[] =
     "usage: petabox-bench matmul --n N [--dtype float32|float16|bfloat16] [--iters 5] [--device NAME]\n"
     "       petabox-bench conv2d [--batch 8] [--channels 64] [--size 56] [--dtype float32] [--iters 5] [--device NAME]\n"
-    "       petabox-bench conv2d --resnet50 [--batch 32] [--dtype float32] [--iters 5] [--device NAME]\n"
+    "       petabox-bench conv2d --resnet50 [--batch 32] [--dtype float32] [--pass forward|input-grad|weight-grad|all]\n"
+    "                                       [--iters 5] [--device NAME]\n"
     "       petabox-bench bandwidth [--op axpb,sum_axis0,sum_axis1 (a list of axpb, sum, sum_axis0, sum_axis1)]\n"
     "                               [--numel 268435456] [--rows 1024] [--iters 10] [--device NAME]\n"
     "       petabox-bench train-step --model mlp|cnn [--batch 128] [--steps 20] [--warmup 3] [--threads T] [--jit 1]\n"

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "devices/registry.h"
+#include "engine/autograd.h"
 #include "engine/exec_stats.h"
 #include "engine/random.h"
 #include "engine/tensor.h"
@@ -134,39 +135,113 @@ StatusOr<EngineRun> BenchMatmul(int64_t n, DType dtype, int iters, const std::st
   return run;
 }
 
+namespace {
+
+// The naive value of one sampled element of a conv pass, and the sum of |products| (the
+// tolerance's scale), from the host copies of x, w and the output gradient g.
+struct ConvHost {
+  const ConvSpec& spec;
+  const std::vector<float>& x;
+  const std::vector<float>& w;
+  const std::vector<float>& g;
+
+  std::pair<double, double> Forward(int64_t pos) const;
+  std::pair<double, double> InputGrad(int64_t pos) const;
+  std::pair<double, double> WeightGrad(int64_t pos) const;
+};
+
+std::pair<double, double> ConvHost::Forward(int64_t pos) const {
+  const int64_t ci = spec.cin, co = spec.cout, s = spec.size, k = spec.kernel, os = spec.out_size();
+  const int64_t b = pos / (co * os * os), o = pos / (os * os) % co, i = pos / os % os, j = pos % os;
+  double want = 0, magnitude = 0;
+  for (int64_t c = 0; c < ci; ++c)
+    for (int64_t kh = 0; kh < k; ++kh)
+      for (int64_t kw = 0; kw < k; ++kw) {
+        int64_t yi = i * spec.stride + kh - spec.pad, xj = j * spec.stride + kw - spec.pad;
+        if (yi < 0 || yi >= s || xj < 0 || xj >= s) continue;
+        double p = static_cast<double>(x[((b * ci + c) * s + yi) * s + xj]) * w[((o * ci + c) * k + kh) * k + kw];
+        want += p, magnitude += std::fabs(p);
+      }
+  return {want, magnitude};
+}
+
+std::pair<double, double> ConvHost::InputGrad(int64_t pos) const {
+  const int64_t ci = spec.cin, co = spec.cout, s = spec.size, k = spec.kernel, os = spec.out_size();
+  const int64_t b = pos / (ci * s * s), c = pos / (s * s) % ci, yi = pos / s % s, xj = pos % s;
+  double want = 0, magnitude = 0;
+  for (int64_t kh = 0; kh < k; ++kh)
+    for (int64_t kw = 0; kw < k; ++kw) {
+      int64_t ti = yi + spec.pad - kh, tj = xj + spec.pad - kw;
+      if (ti < 0 || tj < 0 || ti % spec.stride || tj % spec.stride) continue;
+      int64_t i = ti / spec.stride, j = tj / spec.stride;
+      if (i >= os || j >= os) continue;
+      for (int64_t o = 0; o < co; ++o) {
+        double p = static_cast<double>(g[((b * co + o) * os + i) * os + j]) * w[((o * ci + c) * k + kh) * k + kw];
+        want += p, magnitude += std::fabs(p);
+      }
+    }
+  return {want, magnitude};
+}
+
+std::pair<double, double> ConvHost::WeightGrad(int64_t pos) const {
+  const int64_t ci = spec.cin, co = spec.cout, s = spec.size, k = spec.kernel, os = spec.out_size();
+  const int64_t o = pos / (ci * k * k), c = pos / (k * k) % ci, kh = pos / k % k, kw = pos % k;
+  double want = 0, magnitude = 0;
+  for (int64_t b = 0; b < spec.batch; ++b)
+    for (int64_t i = 0; i < os; ++i)
+      for (int64_t j = 0; j < os; ++j) {
+        int64_t yi = i * spec.stride + kh - spec.pad, xj = j * spec.stride + kw - spec.pad;
+        if (yi < 0 || yi >= s || xj < 0 || xj >= s) continue;
+        double p = static_cast<double>(g[((b * co + o) * os + i) * os + j]) * x[((b * ci + c) * s + yi) * s + xj];
+        want += p, magnitude += std::fabs(p);
+      }
+  return {want, magnitude};
+}
+
+}  // namespace
+
 StatusOr<EngineRun> BenchConv2d(const ConvSpec& spec, DType dtype, int iters, const std::string& device) {
   PB_ASSIGN_OR_RETURN(std::string name, ResolveDevice(device));
   const int64_t bs = spec.batch, ci = spec.cin, co = spec.cout, s = spec.size, k = spec.kernel;
   const int64_t st = spec.stride, pad = spec.pad, os = spec.out_size();
   if (os <= 0) return InvalidArgument("conv2d: the kernel does not fit the padded input");
+  const std::string pass = spec.pass;
+  if (pass != "forward" && pass != "input-grad" && pass != "weight-grad")
+    return InvalidArgument("conv2d: unknown pass '" + pass + "' (forward, input-grad, weight-grad)");
   std::vector<std::vector<float>> host = {RandomHost(bs * ci * s * s, 1), RandomHost(co * ci * k * k, 2)};
+  std::vector<Shape> shapes = {{bs, ci, s, s}, {co, ci, k, k}};
+  if (pass != "forward") {  // the output's gradient
+    host.push_back(RandomHost(bs * co * os * os, 3));
+    shapes.push_back({bs, co, os, os});
+  }
+  BuildFn build = [&](const std::vector<Tensor>& in) {
+    Tensor x = in[0], w = in[1];
+    if (pass == "forward") return x.Conv2d(w, Tensor(), {st, st}, {pad, pad});
+    (pass == "input-grad" ? x : w).RequiresGrad();
+    StatusOr<std::vector<Tensor>> grads =
+        Gradients(x.Conv2d(w, Tensor(), {st, st}, {pad, pad}), {pass == "input-grad" ? x : w}, in[2]);
+    return grads.ok() ? (*grads)[0] : Tensor::Error(grads.status());
+  };
   std::vector<Tensor> inputs;
   Tensor out;
-  PB_ASSIGN_OR_RETURN(EngineRun run, Time(host, {{bs, ci, s, s}, {co, ci, k, k}}, dtype, iters,
-                                          [&](const std::vector<Tensor>& in) {
-                                            return in[0].Conv2d(in[1], Tensor(), {st, st}, {pad, pad});
-                                          },
-                                          {name, true}, &inputs, &out));
+  PB_ASSIGN_OR_RETURN(EngineRun run, Time(host, shapes, dtype, iters, build, {name, true}, &inputs, &out));
   PB_ASSIGN_OR_RETURN(std::vector<float> x, inputs[0].ToFloats());
   PB_ASSIGN_OR_RETURN(std::vector<float> w, inputs[1].ToFloats());
+  std::vector<float> g;
+  if (pass != "forward") {
+    PB_ASSIGN_OR_RETURN(g, inputs[2].ToFloats());
+  }
   PB_ASSIGN_OR_RETURN(std::vector<float> y, out.ToFloats());
-  if (out.shape() != Shape{bs, co, os, os}) return Internal("conv2d returned shape " + ShapeToString(out.shape()));
+  const Shape want_shape = pass == "forward" ? Shape{bs, co, os, os} : pass == "input-grad" ? Shape{bs, ci, s, s}
+                                                                                             : Shape{co, ci, k, k};
+  if (out.shape() != want_shape) return Internal("conv2d " + pass + " returned shape " + ShapeToString(out.shape()));
+  ConvHost naive{spec, x, w, g};
   Rng rng(3);
   for (int sample = 0; sample < kSamples; ++sample) {
-    int64_t pos = SamplePosition(sample, bs * co * os * os, rng);
-    int64_t b = pos / (co * os * os), o = pos / (os * os) % co, i = pos / os % os, j = pos % os;
-    double want = 0, magnitude = 0;
-    for (int64_t c = 0; c < ci; ++c) {
-      for (int64_t kh = 0; kh < k; ++kh) {
-        for (int64_t kw = 0; kw < k; ++kw) {
-          int64_t yi = i * st + kh - pad, xj = j * st + kw - pad;
-          if (yi < 0 || yi >= s || xj < 0 || xj >= s) continue;
-          double p = static_cast<double>(x[((b * ci + c) * s + yi) * s + xj]) * w[((o * ci + c) * k + kh) * k + kw];
-          want += p;
-          magnitude += std::fabs(p);
-        }
-      }
-    }
+    int64_t pos = SamplePosition(sample, static_cast<int64_t>(y.size()), rng);
+    auto [want, magnitude] = pass == "forward"      ? naive.Forward(pos)
+                             : pass == "input-grad" ? naive.InputGrad(pos)
+                                                    : naive.WeightGrad(pos);
     Check(&run, y[pos], want, ToleranceScale(dtype) * magnitude + 1e-6);
   }
   return run;

@@ -36,12 +36,16 @@ StatusOr<EngineRun> BenchMatmul(int64_t n, DType dtype, int iters, const std::st
 // 3x3 layer the conv2d subcommand always ran.
 struct ConvSpec {
   int64_t batch = 8, cin = 64, cout = 64, size = 56, kernel = 3, stride = 1, pad = 1;
+  // What is timed: "forward" (y = conv(x, w)), "input-grad" (dL/dx for a random dL/dy) or
+  // "weight-grad" (dL/dw); all three cost the same nominal FLOPs.
+  std::string pass = "forward";
   int64_t out_size() const { return (size + 2 * pad - kernel) / stride + 1; }
   // Nominal FLOPs: 2 * batch * cout * out_size^2 * cin * kernel^2.
   double flops() const { return 2.0 * batch * cout * out_size() * out_size() * cin * kernel * kernel; }
 };
 
-// Inputs uniform in [-1, 1); the check samples output elements against a naive sum.
+// Inputs uniform in [-1, 1); the check samples output elements against a naive sum. An
+// unknown pass is InvalidArgument.
 StatusOr<EngineRun> BenchConv2d(const ConvSpec& spec, DType dtype, int iters, const std::string& device = "");
 
 // A memory-bound float32 op over `numel` elements (inputs uniform in [-1, 1)):

@@ -31,7 +31,7 @@ std::string SpecJson(const ConvSpec& c) {
   return "{\"batch\":" + std::to_string(c.batch) + ",\"cin\":" + std::to_string(c.cin) + ",\"cout\":" +
          std::to_string(c.cout) + ",\"h\":" + std::to_string(c.size) + ",\"w\":" + std::to_string(c.size) +
          ",\"kernel\":" + std::to_string(c.kernel) + ",\"stride\":" + std::to_string(c.stride) + ",\"pad\":" +
-         std::to_string(c.pad) + "}";
+         std::to_string(c.pad) + ",\"pass\":\"" + c.pass + "\"}";
 }
 
 // Prints one layer's report lines and JSON line; returns its exit status.
@@ -43,9 +43,9 @@ int Report(const Layer& layer, const ConvSpec& spec, const std::string& dtype, c
   if (run.kernel_seconds_per_iter > 0) kernel_gflops = flops / run.kernel_seconds_per_iter / 1e9;
   ratio = BlasRatio(gflops, peer);
   if (ratio && kernel_gflops) kernel_ratio = BlasRatio(*kernel_gflops, peer);
-  std::printf("engine  conv2d %s batch %lld %s on %s: median %.4g s over %d iters -> %.4g GFLOP/s "
+  std::printf("engine  conv2d %s %s batch %lld %s on %s: median %.4g s over %d iters -> %.4g GFLOP/s "
               "(%lld kernels/iter, %.4g s in kernels -> %s GFLOP/s)\n",
-              layer.name, static_cast<long long>(spec.batch), dtype.c_str(), run.device.c_str(), run.median_seconds,
+              layer.name, spec.pass.c_str(), static_cast<long long>(spec.batch), dtype.c_str(), run.device.c_str(), run.median_seconds,
               run.iters, gflops, static_cast<long long>(run.kernels_per_iter), run.kernel_seconds_per_iter,
               Num(kernel_gflops).c_str());
   const std::string blas = PeerBlasText(peer);
@@ -75,9 +75,11 @@ int Report(const Layer& layer, const ConvSpec& spec, const std::string& dtype, c
   return run.correct() ? 0 : 1;
 }
 
-// Runs one layer on the engine and the peer; returns its exit status.
-int RunLayer(const Layer& layer, int64_t batch, DType dtype, int iters, const std::string& device) {
-  ConvSpec spec{batch, layer.cin, layer.cout, layer.size, layer.kernel, layer.stride, layer.pad};
+// Runs one layer's pass on the engine and the peer; returns its exit status. For 16-bit types
+// the peer's tensors are channels-last (NHWC), cuDNN's fast layout for its tensor cores.
+int RunLayer(const Layer& layer, int64_t batch, DType dtype, int iters, const std::string& device,
+             const std::string& pass) {
+  ConvSpec spec{batch, layer.cin, layer.cout, layer.size, layer.kernel, layer.stride, layer.pad, pass};
   StatusOr<EngineRun> run = BenchConv2d(spec, dtype, iters, device);
   if (!run.ok()) {
     std::fprintf(stderr, "petabox-bench: engine failed on %s: %s\n", layer.name, run.status().ToString().c_str());
@@ -88,10 +90,18 @@ int RunLayer(const Layer& layer, int64_t batch, DType dtype, int iters, const st
     return 1;
   }
   auto s = [](int64_t v) { return std::to_string(v); };
-  PeerResult peer = RunPeerForDevice(
-      run->device, {"conv2d", "--dtype", Name(dtype), "--iters", s(iters), "--batch", s(batch), "--channels",
-                    s(layer.cin), "--cout", s(layer.cout), "--size", s(layer.size), "--kernel", s(layer.kernel),
-                    "--stride", s(layer.stride), "--pad", s(layer.pad)});
+  std::vector<std::string> args = {"conv2d", "--dtype", Name(dtype), "--iters", s(iters), "--batch", s(batch),
+                                   "--channels", s(layer.cin), "--cout", s(layer.cout), "--size", s(layer.size),
+                                   "--kernel", s(layer.kernel), "--stride", s(layer.stride), "--pad", s(layer.pad)};
+  PeerResult peer;
+  if (run->device.rfind("CUDA:", 0) == 0) {
+    args.insert(args.end(), {"--pass", pass, dtype == DType::kFloat32 ? "--nchw" : "--channels-last"});
+    peer = RunPeerForDevice(run->device, args);
+  } else if (pass == "forward") {
+    peer = RunPeerForDevice(run->device, args);
+  } else {
+    peer.reason = "the CPU peer (NumPy) times the forward pass only";
+  }
   return Report(layer, spec, Name(dtype), *run, peer);
 }
 
@@ -101,18 +111,26 @@ int ConvSuiteCommand(Flags flags, std::string* usage_error) {
   flags.erase("--resnet50");
   std::string device = flags.count("--device") ? flags["--device"] : "";
   std::string dtype_name = flags.count("--dtype") ? flags["--dtype"] : "float32";
+  std::string pass = flags.count("--pass") ? flags["--pass"] : "forward";
   flags.erase("--device");
   flags.erase("--dtype");
+  flags.erase("--pass");
+  std::vector<std::string> passes = {pass};
+  if (pass == "all") passes = {"forward", "input-grad", "weight-grad"};
+  else if (pass != "forward" && pass != "input-grad" && pass != "weight-grad")
+    *usage_error = "--pass must be forward, input-grad, weight-grad or all";
   StatusOr<DType> dtype = ParseDType(dtype_name);
   std::optional<int64_t> batch = IntFlag(flags, "--batch", 32);
   std::optional<int64_t> iters = IntFlag(flags, "--iters", 5);
+  if (!usage_error->empty()) return 2;
   if (!dtype.ok()) *usage_error = dtype.status().message();
   else if (!batch || !iters) *usage_error = "--batch and --iters must be positive integers";
   else if (!flags.empty()) *usage_error = "unknown flag " + flags.begin()->first + " for conv2d --resnet50";
   if (!usage_error->empty()) return 2;
   int status = 0;
-  for (const Layer& layer : kResnet50Layers)
-    status = std::max(status, RunLayer(layer, *batch, *dtype, static_cast<int>(*iters), device));
+  for (const std::string& p : passes)
+    for (const Layer& layer : kResnet50Layers)
+      status = std::max(status, RunLayer(layer, *batch, *dtype, static_cast<int>(*iters), device, p));
   return status;
 }
 

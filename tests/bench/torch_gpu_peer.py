@@ -3,6 +3,7 @@
 
   torch_gpu_peer.py matmul --n N [--dtype float32|float16|bfloat16] [--iters K] [--device cuda:0]
   torch_gpu_peer.py conv2d --batch B --channels CIN [--cout COUT] --size S [--kernel 3] [--stride 1]
+                    [--pass forward|input-grad|weight-grad] [--channels-last|--nchw]
                     [--pad 1] [--dtype float32] [--iters K] [--device cuda:0]
   torch_gpu_peer.py bandwidth --op axpb|sum|sum_axis0|sum_axis1 --numel N [--rows R] [--iters K]
                     [--device cuda:0]
@@ -70,14 +71,23 @@ def bench_matmul(torch, args, dtype):
 
 def bench_conv2d(torch, args, dtype):
     cout = args.cout or args.channels
-    x = uniform(torch, (args.batch, args.channels, args.size, args.size), dtype, args.device, 1)
-    w = uniform(torch, (cout, args.channels, args.kernel, args.kernel), dtype, args.device, 2)
-    conv = torch.nn.functional.conv2d
-    fn = lambda: conv(x, w, stride=args.stride, padding=args.pad)  # noqa: E731
     out = (args.size + 2 * args.pad - args.kernel) // args.stride + 1
+    fmt = torch.channels_last if args.channels_last else torch.contiguous_format
+    x = uniform(torch, (args.batch, args.channels, args.size, args.size), dtype, args.device, 1).to(memory_format=fmt)
+    w = uniform(torch, (cout, args.channels, args.kernel, args.kernel), dtype, args.device, 2).to(memory_format=fmt)
+    g = uniform(torch, (args.batch, cout, out, out), dtype, args.device, 3).to(memory_format=fmt)
+    nn_grad = torch.nn.grad
+    if args.pass_ == "forward":
+        fn = lambda: torch.nn.functional.conv2d(x, w, stride=args.stride, padding=args.pad)  # noqa: E731
+    elif args.pass_ == "input-grad":
+        fn = lambda: nn_grad.conv2d_input(x.shape, w, g, stride=args.stride, padding=args.pad)  # noqa: E731
+    else:
+        fn = lambda: nn_grad.conv2d_weight(x, w.shape, g, stride=args.stride, padding=args.pad)  # noqa: E731
     flops = 2.0 * args.batch * cout * out * out * args.channels * args.kernel ** 2
     seconds = median_seconds(torch, fn, args.iters, warmup=5)
-    return "torch-cuda-cudnn", {"seconds": seconds, "gflops": flops / seconds / 1e9}
+    layout = "channels-last" if args.channels_last else "nchw"
+    return "torch-cuda-cudnn", {"seconds": seconds, "gflops": flops / seconds / 1e9, "pass": args.pass_,
+                                "layout": layout}
 
 
 def bench_bandwidth(torch, args):
@@ -122,6 +132,11 @@ def parse_args():
     cv.add_argument("--kernel", type=int, default=3)
     cv.add_argument("--stride", type=int, default=1)
     cv.add_argument("--pad", type=int, default=1)
+    cv.add_argument("--pass", dest="pass_", choices=("forward", "input-grad", "weight-grad"), default="forward")
+    layout = cv.add_mutually_exclusive_group()
+    layout.add_argument("--channels-last", dest="channels_last", action="store_true",
+                        help="NHWC tensors (cuDNN's fast layout for 16-bit tensor cores)")
+    layout.add_argument("--nchw", dest="channels_last", action="store_false")
     bw = sub.add_parser("bandwidth")
     bw.add_argument("--op", choices=("axpb", "sum", "sum_axis0", "sum_axis1"), default="axpb")
     bw.add_argument("--numel", type=int, default=1 << 28)
