@@ -7,8 +7,11 @@
 # Each case runs under `timeout`, so one slow or hung case costs at most its limit.
 # Writes under $OUT: env.txt (GPU, driver, torch), configure.log, build.log, bench.log (all
 # output) and bench.jsonl (one JSON line per case); prints a short table last.
-# Usage, from the repository root: bash tests/gpu/bench.sh [quick]
+# Usage, from the repository root: bash tests/gpu/bench.sh [quick|tc]
 #   quick: small sizes (seconds), to try the script itself.
+#   tc:    the tensor-core set (issue 14): 16-bit matmul 4096 and 8192 with the tensor cores
+#          (PETABOX_TENSOR_CORES=1) and without, then every ResNet-50 convolution at batch 256
+#          in bfloat16, forward and both gradients, with the tensor cores. About 8 minutes.
 set -uo pipefail
 build=${BUILD_DIR:-/tmp/pb-build}
 out=${OUT:-/tmp/pb-out}
@@ -29,7 +32,15 @@ jsonl="$out/bench.jsonl"
 source tests/gpu/bench_common.sh
 bench_build
 
-if [ "${1:-}" = quick ]; then
+if [ "${1:-}" = tc ]; then
+  for n in 4096 8192; do
+    for dtype in bfloat16 float16; do
+      PETABOX_TENSOR_CORES=1 run 90 matmul --n "$n" --dtype "$dtype" --iters 5
+    done
+  done
+  run 90 matmul --n 4096 --dtype bfloat16 --iters 3  # CUDA cores, for the record
+  PETABOX_TENSOR_CORES=1 run 420 conv2d --resnet50 --batch 256 --dtype bfloat16 --pass all --iters 3
+elif [ "${1:-}" = quick ]; then
   run 60 matmul --n 256 --dtype float32 --iters 2
   run 60 matmul --n 256 --dtype bfloat16 --iters 2
   run 60 bandwidth --op axpb,sum_axis0,sum_axis1,sum --numel 1048576 --rows 256 --iters 2
