@@ -181,9 +181,10 @@ TensorCoreDialect MakeCudaMmaSync() {
   TensorCoreDialect d;
   d.name = "cuda-mma-sync";
   d.intrinsics = kIntrinsics;
-  d.machinery = std::string(kSwizzle) + kMachinery;
+  d.machinery = std::string(kSwizzle) + kMachinery + kSimtGemm;
   d.signature = "extern \"C\" __global__ void __launch_bounds__({threads}) {name}({params})";
   d.call = "pb_gemm<{BM}, {BN}, {BK}, {WARPS_M}, {WARPS_N}, {STAGES}, {LA}, {LB}, {F16}, {I}>";
+  d.simt_call = "pb_sgemm<{BM}, {BN}, {BK}, {LA}, {LB}, {I}>";
   d.warp_size = 32;
   d.max_shared_bytes = 99 * 1024;  // sm_86/sm_89 allow 99 KiB per block (sm_80/sm_90: more)
   return d;

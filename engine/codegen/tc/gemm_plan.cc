@@ -15,10 +15,13 @@ constexpr int64_t kMaxBatch = 65535;   // the batch is the grid's y dimension
 
 bool IsHalf(DType d) { return d == DType::kFloat16 || d == DType::kBFloat16; }
 
-// The LOAD under `k`: the load itself, or a cast of a 16-bit load to float32.
+// The LOAD under `k`: a float32 load, a 16-bit load, or a 16-bit load cast to float32.
 const KNode* OperandLoad(const KNode* k) {
-  if (k->kind == KKind::kAlu && k->op == Op::kCast && k->dtype == DType::kFloat32) k = k->srcs[0].get();
-  return k->kind == KKind::kLoad && IsHalf(k->dtype) ? k : nullptr;
+  if (k->kind == KKind::kAlu && k->op == Op::kCast && k->dtype == DType::kFloat32) {
+    k = k->srcs[0].get();
+    return k->kind == KKind::kLoad && IsHalf(k->dtype) ? k : nullptr;
+  }
+  return k->kind == KKind::kLoad && (IsHalf(k->dtype) || k->dtype == DType::kFloat32) ? k : nullptr;
 }
 
 // The single REDUCE in the tree, or null when there is none or more than one.
@@ -88,12 +91,13 @@ bool AllMultiplesOf(const sym::ExprRef& e, int64_t q) {
   }
 }
 
-// 16-byte copies along `var` need stride 1 there, whole 8-element chunks and 16-byte
-// aligned chunk starts for every value of the other variables.
+// 16-byte copies along `var` need stride 1 there, whole 16-byte chunks and 16-byte aligned
+// chunk starts for every value of the other variables.
 bool Copies16(const GemmOperand& op, const std::string& var, int64_t extent) {
-  if (!sym::IsConst(op.valid, 1) || extent % 8 != 0) return false;
+  const int64_t per_chunk = 16 / ItemSize(op.dtype);
+  if (!sym::IsConst(op.valid, 1) || extent % per_chunk != 0) return false;
   if (sym::LinearCoeff(op.index, var) != 1) return false;
-  return AllMultiplesOf(sym::Substitute(op.index, {{var, sym::Const(0)}}), 8);
+  return AllMultiplesOf(sym::Substitute(op.index, {{var, sym::Const(0)}}), per_chunk);
 }
 
 GemmOperand MakeOperand(const Kernel& kernel, const KNode* load, std::vector<sym::ExprRef> coords,
@@ -170,7 +174,7 @@ std::optional<GemmPlan> MatchGemm(const Kernel& kernel, const Dialect& dialect) 
   plan.out_dtype = ast.buf_dtypes[0];
   plan.epilogue = Epilogue(kernel, ast.root.get(), reduce, out_coords, dialect);
   plan.buf_dtypes = ast.buf_dtypes;
-  plan.name = "mma_" + std::to_string(plan.batch) + "_" + std::to_string(plan.m) + "_" + std::to_string(plan.n) + "_" +
+  plan.name = std::to_string(plan.batch) + "_" + std::to_string(plan.m) + "_" + std::to_string(plan.n) + "_" +
               std::to_string(plan.k);
   return plan;
 }

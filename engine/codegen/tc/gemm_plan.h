@@ -1,7 +1,8 @@
 // GemmPlan: a kernel recognised as a (batched) matrix product that the tensor cores can run.
 //
 // A kernel qualifies when its reduce is SUM(a * b) over loads of 16-bit floats (float16 or
-// bfloat16, the same type on both sides, optionally cast to float32), whatever the views:
+// bfloat16, the same type on both sides, optionally cast to float32; for the tensor cores)
+// or of float32 (for shared-memory tiles on the CUDA cores), whatever the views:
 // a plain matmul, a transposed operand, or a convolution whose sliding-window view makes it
 // an implicit GEMM. Its axes then fall into four roles: K (the reduce axes), M (global axes
 // only `a` moves along), N (only `b` moves along) and batch (both, or neither). Everything
@@ -20,14 +21,14 @@ namespace petabox {
 // How an operand's tile can be copied from global memory into shared memory.
 enum class GemmLayout : uint8_t {
   kGeneric,      // element by element through its index expression (any view, masks)
-  kKContiguous,  // 16-byte copies along K: stride 1 in K, K % 8 == 0, 16-byte aligned rows
-  kMnContiguous, // 16-byte copies along M (or N): stride 1 there, extent % 8 == 0, aligned
+  kKContiguous,  // 16-byte copies along K: stride 1 in K, whole chunks, 16-byte aligned rows
+  kMnContiguous, // 16-byte copies along M (or N): stride 1 there, whole chunks, aligned
   kGenericMn,    // element by element, neighbouring threads along M (or N), where it is contiguous
 };
 
 struct GemmOperand {
   int buf = -1;          // kernel buffer index
-  DType dtype;           // kFloat16 or kBFloat16
+  DType dtype;           // kFloat16, kBFloat16 or kFloat32
   // Element index and validity over the variables gb (batch), gm or gn (row), gk.
   sym::ExprRef index, valid;
   GemmLayout layout = GemmLayout::kGeneric;
@@ -42,7 +43,7 @@ struct GemmPlan {
   // gn; rendered for the kernel's dialect. Loads it makes read data<i>.
   std::string epilogue;
   std::vector<DType> buf_dtypes;
-  std::string name;
+  std::string name;  // "<batch>_<m>_<n>_<k>"
 };
 
 // The plan for `kernel` (already normalized) when it is a GEMM the tensor cores can run on

@@ -51,11 +51,15 @@ std::string GemmTiles::ToString() const {
 
 GemmTiles ChooseTiles(const GemmPlan& plan, int compute_units, const TensorCoreDialect& tc) {
   const int64_t units = compute_units > 0 ? compute_units : 1;
+  if (plan.a.dtype == DType::kFloat32) {
+    GemmTiles simt{128, 128, 8, 2, 4, 2};
+    return Tiles(plan, simt) >= units ? simt : GemmTiles{64, 64, 8, 1, 2, 2};
+  }
   GemmTiles big{128, 256, 32, 2, 4, 3};
   GemmTiles medium{128, 128, 32, 2, 4, 4};
   GemmTiles small{64, 64, 32, 2, 2, 3};
   for (GemmTiles* t : {&big, &medium, &small}) t->stages = std::min(t->stages, tc.max_stages);
-  if (big.SharedBytes() <= tc.max_shared_bytes && Tiles(plan, big) >= 4 * units) return big;
+  if (big.SharedBytes(plan.a.dtype) <= tc.max_shared_bytes && Tiles(plan, big) >= 4 * units) return big;
   if (Tiles(plan, medium) >= units) return medium;
   return small;
 }
@@ -74,7 +78,8 @@ GemmKernel RenderGemm(const GemmPlan& plan, const GemmTiles& t, const Dialect& d
       Format(dialect.types[static_cast<int>(plan.out_dtype)].store, {{"0", plan.epilogue}});
   body += "  auto epi = [&](" + I + " gb, " + I + " gm, " + I + " gn, float acc) { data0[" + sym::Render(plan.out_index) +
           "] = " + store + "; };\n";
-  body += "  " + Format(tc.call, {{"BM", std::to_string(t.bm)}, {"BN", std::to_string(t.bn)}, {"BK", std::to_string(t.bk)},
+  const bool simt = plan.a.dtype == DType::kFloat32;
+  body += "  " + Format(simt ? tc.simt_call : tc.call, {{"BM", std::to_string(t.bm)}, {"BN", std::to_string(t.bn)}, {"BK", std::to_string(t.bk)},
                                   {"WARPS_M", std::to_string(t.warps_m)}, {"WARPS_N", std::to_string(t.warps_n)},
                                   {"STAGES", std::to_string(t.stages)}, {"LA", std::to_string(LayoutCode(plan.a.layout))},
                                   {"LB", std::to_string(LayoutCode(plan.b.layout))},
@@ -85,11 +90,11 @@ GemmKernel RenderGemm(const GemmPlan& plan, const GemmTiles& t, const Dialect& d
 
   GemmKernel out;
   LinearKernel& k = out.linear;
-  k.name = plan.name;
+  k.name = (simt ? "sgemm_" : "mma_") + plan.name;
   k.buf_dtypes = plan.buf_dtypes;
   k.dims.global = {CeilDiv(plan.m, t.bm) * CeilDiv(plan.n, t.bn) * threads, plan.batch, 1};
   k.dims.local = {threads, 1, 1};
-  k.dims.shared_bytes = t.SharedBytes();
+  k.dims.shared_bytes = t.SharedBytes(plan.a.dtype);
   k.flops = 2 * plan.batch * plan.m * plan.n * plan.k;
   out.source = dialect.prelude + tc.intrinsics + tc.machinery +
                Format(tc.signature, {{"threads", std::to_string(threads)}, {"name", k.name}, {"params", params}}) +

@@ -10,14 +10,18 @@
 
 namespace petabox {
 
-// Tile shape and pipeline depth: what the heuristics pick and what a search may vary.
+// Tile shape and pipeline depth: what the heuristics pick and what a search may vary. For
+// float32 (pb_sgemm) every thread owns an 8x8 tile, so warps_m * warps_n * 32 must equal
+// bm * bn / 64, and two buffers replace the stages.
 struct GemmTiles {
   int bm = 128, bn = 128, bk = 32;
   int warps_m = 2, warps_n = 4;
   int stages = 4;
 
   int Threads(int warp_size) const { return warps_m * warps_n * warp_size; }
-  int SharedBytes() const { return stages * (bm + bn) * bk * 2; }
+  int SharedBytes(DType dtype) const {
+    return dtype == DType::kFloat32 ? 2 * bk * (bm + bn + 8) * 4 : stages * (bm + bn) * bk * 2;
+  }
   std::string ToString() const;
 };
 
@@ -25,7 +29,9 @@ struct GemmTiles {
 GemmTiles ChooseTiles(const GemmPlan& plan, int compute_units, const TensorCoreDialect& tc);
 
 struct GemmKernel {
-  LinearKernel linear;  // name, buffer types, launch dims, FLOPs and bytes (no uops)
+  // Name ("mma_<plan>" on the tensor cores, "sgemm_<plan>" for float32), buffer types, launch
+  // dims and FLOPs; no uops.
+  LinearKernel linear;
   std::string source;
 };
 

@@ -121,9 +121,10 @@ TensorCoreDialect MakeHipWmma() {
   TensorCoreDialect d;
   d.name = "hip-wmma";
   d.intrinsics = kIntrinsics;
-  d.machinery = std::string(kSwizzle) + kMachinery;
+  d.machinery = std::string(kSwizzle) + kMachinery + kSimtGemm;
   d.signature = "extern \"C\" __global__ void __launch_bounds__({threads}) {name}({params})";
   d.call = "pb_gemm<{BM}, {BN}, {BK}, {WARPS_M}, {WARPS_N}, {STAGES}, {LA}, {LB}, {F16}, {I}>";
+  d.simt_call = "pb_sgemm<{BM}, {BN}, {BK}, {LA}, {LB}, {I}>";
   d.warp_size = 32;
   d.max_shared_bytes = 64 * 1024;
   d.max_stages = 1;

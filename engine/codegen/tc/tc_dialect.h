@@ -18,6 +18,8 @@ struct TensorCoreDialect {
   std::string signature;
   // {BM} {BN} {BK} {WARPS_M} {WARPS_N} {STAGES} {LA} {LB} {F16} {I}: the pb_gemm template arguments.
   std::string call;
+  // The same for float32 operands (pb_sgemm: shared-memory tiles on the CUDA cores).
+  std::string simt_call;
   int warp_size = 32;
   int max_shared_bytes = 0;  // dynamic shared memory one block may use
   int max_stages = 8;        // shared-memory stages in flight (1: load, compute, load, ...)
@@ -27,11 +29,13 @@ struct TensorCoreDialect {
 // 16-byte chunk `chunk` of row `row` in a shared-memory tile of CPR chunks per row, XOR-
 // swizzled so that eight rows read at one chunk fall in eight different bank groups.
 extern const char* const kSwizzle;
+// pb_sgemm<BM, BN, BK, LA, LB, I>: the float32 GEMM (simt_gemm.cc), vendor-neutral.
+extern const char* const kSimtGemm;
 
 // The dialect for a device, or null when its matrix instructions are not supported (CUDA
 // before sm_80, HIP other than RDNA3, the CPU).
 const TensorCoreDialect* FindTensorCoreDialect(const DeviceProperties& props);
-// Whether the engine lowers matrix products to tensor cores (PETABOX_TENSOR_CORES, read once).
+// Whether the engine lowers matrix products to these kernels (PETABOX_TENSOR_CORES, read once).
 bool TensorCoresEnabled();
 
 const TensorCoreDialect& CudaMmaSync();  // mma.sync m16n8k16, cp.async, ldmatrix (sm_80+)

@@ -46,6 +46,8 @@ inline uint16_t pb_f2bf(float x) {
 template <class T, class S> inline T pb_bitcast(S s) { T t; memcpy(&t, &s, sizeof(T)); return t; }
 
 struct alignas(16) uint4 { uint32_t x, y, z, w; };
+struct alignas(16) float4 { float x, y, z, w; };
+inline float4 make_float4(float x, float y, float z, float w) { return {x, y, z, w}; }
 struct PbWarp {
   std::barrier<> bar{32};
   std::array<const void*, 32> addr{};
@@ -60,6 +62,7 @@ struct PbBlock {
 };
 inline PbBlock* pb_block = nullptr;
 alignas(128) inline uint16_t pb_smem[1 << 17];
+alignas(128) inline float pb_smem_f[1 << 16];  // the float32 kernels' name for it
 inline long pb_smem_bytes = 0;  // the launch's dynamic shared memory
 
 // What the hardware would fault on (or silently mis-read): misaligned 16-byte accesses and

@@ -77,7 +77,7 @@ std::string EmulatedSource(const GemmPlan& plan, const GemmTiles& tiles, const V
     args += (b ? ", " : "") + std::string(b ? "(const " : "(") + type + "*)bufs[" + std::to_string(b) + "]";
   }
   return k.source + "extern \"C\" void pb_run(void** bufs, int gx, int gy, int threads) {\n  pb_launch(gx, gy, threads, " +
-         std::to_string(tiles.SharedBytes()) + ", [&] { " +
+         std::to_string(tiles.SharedBytes(plan.a.dtype)) + ", [&] { " +
          k.linear.name + "(" + args + "); });\n}\n";
 }
 
@@ -99,12 +99,13 @@ std::vector<double> RunEmulated(const GemmPlan& plan, const GemmTiles& tiles, co
   void* handle = dlopen(lib.c_str(), RTLD_NOW | RTLD_LOCAL);
   EXPECT_NE(handle, nullptr) << dlerror();
   auto run = reinterpret_cast<void (*)(void**, int, int, int)>(dlsym(handle, "pb_run"));
-  std::vector<std::vector<uint16_t>> host;
-  std::vector<uint16_t> out(out_elems, 0xffff);  // NaN-ish: elements never stored show up
+  std::vector<std::vector<uint8_t>> host;
+  // Every byte 0xff (a NaN in each type): elements the kernel never stores show up.
+  std::vector<uint8_t> out(out_elems * ItemSize(plan.out_dtype), 0xff);
   std::vector<void*> bufs{out.data()};
   for (const NodeRef& n : inputs) {
     std::shared_ptr<Buffer> b = n->buffer();
-    host.emplace_back(b->bytes() / 2);
+    host.emplace_back(b->bytes());
     EXPECT_TRUE(b->CopyOut(host.back().data(), b->bytes()).ok());
     bufs.push_back(host.back().data());
   }
@@ -155,11 +156,12 @@ TEST_P(GemmEmulatedTest, MatchesFloat64Loop) {
           want[(q * c.m + i) * c.n + j] += x * y;
           scale[(q * c.m + i) * c.n + j] += std::abs(x * y);
         }
-  ExpectClose(got, want, scale, c.dtype == DType::kBFloat16 ? 1e-2 : 2e-3);
+  ExpectClose(got, want, scale, c.dtype == DType::kBFloat16 ? 1e-2 : c.dtype == DType::kFloat16 ? 2e-3 : 1e-5);
 }
 
 constexpr GemmTiles kBig{128, 256, 32, 2, 4, 3}, kMedium{128, 128, 32, 2, 4, 4}, kSmall{64, 64, 32, 2, 2, 3};
 constexpr GemmTiles kHipBig{128, 256, 32, 2, 4, 1}, kHipSmall{64, 64, 32, 2, 2, 1};
+constexpr GemmTiles kSimt{128, 128, 8, 2, 4, 2}, kSimtSmall{64, 64, 8, 1, 2, 2};
 
 INSTANTIATE_TEST_SUITE_P(
     Layouts, GemmEmulatedTest,
@@ -170,7 +172,11 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"batched", 3, 40, 56, 24, false, false, DType::kBFloat16, kSmall},
                       Case{"hip_wmma_nn", 1, 100, 72, 130, false, false, DType::kBFloat16, kHipSmall, kHip},
                       Case{"hip_wmma_tn_f16", 1, 136, 48, 264, true, false, DType::kFloat16, kHipBig, kHip},
-                      Case{"hip_wmma_odd_batched", 2, 37, 29, 41, false, true, DType::kBFloat16, kHipSmall, kHip}),
+                      Case{"hip_wmma_odd_batched", 2, 37, 29, 41, false, true, DType::kBFloat16, kHipSmall, kHip},
+                      Case{"f32_nn", 1, 150, 72, 136, false, false, DType::kFloat32, kSimt},
+                      Case{"f32_tn_odd", 1, 37, 29, 41, true, false, DType::kFloat32, kSimtSmall},
+                      Case{"f32_nt_batched", 2, 70, 36, 66, false, true, DType::kFloat32, kSimtSmall},
+                      Case{"hip_f32_nn", 1, 100, 40, 72, false, false, DType::kFloat32, kSimtSmall, kHip}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(GemmEmulatedConvTest, StridedPaddedConvolutionWithBiasAndRelu) {

@@ -1,8 +1,9 @@
-// Tensor-core GEMM kernels on a CUDA device (sm_80 or later), against float64 host loops
-// over the same 16-bit inputs: matmuls of every operand layout (odd sizes that divide no
-// tile included), batched, with a fused bias + relu epilogue, and a convolution forward and
-// both gradients. Each case also checks that a tensor-core kernel ran (its name starts with
-// "mma_"). Skipped, saying why, where no such device exists.
+// Tiled GEMM kernels on a CUDA device (sm_80 or later), against float64 host loops over the
+// same inputs: matmuls of every operand layout (odd sizes that divide no tile included),
+// batched, in bfloat16, float16 (tensor cores) and float32 (shared-memory tiles), with a
+// fused bias + relu epilogue, and a convolution forward and both gradients. Each case also
+// checks that a tiled kernel ran (its name starts with "mma_" or "sgemm_"). Skipped, saying
+// why, where no such device exists.
 #include <cmath>
 
 #include <gtest/gtest.h>
@@ -40,7 +41,7 @@ class GemmGpuTest : public ::testing::Test {
     if (!TensorCoresEnabled())
       GTEST_SKIP() << "the tensor-core path is off: set PETABOX_TENSOR_CORES=1 (tests/gpu/check.sh does)";
     SetKernelObserver([this](const KernelRecord& r) {
-      if (r.name.rfind("mma_", 0) == 0) ++tensor_core_kernels_;
+      if (r.name.rfind("mma_", 0) == 0 || r.name.rfind("sgemm_", 0) == 0) ++tensor_core_kernels_;
     });
   }
   void TearDown() override { SetKernelObserver(nullptr); }
@@ -90,7 +91,7 @@ TEST_F(GemmGpuTest, MatmulsOfEveryLayoutAndOddSizes) {
                                  {1, 100, 70, 130, false, true},   {1, 130, 72, 100, true, false},
                                  {1, 64, 48, 200, true, true},     {3, 65, 129, 47, false, false},
                                  {1, 300, 520, 264, false, true}};
-  for (DType dtype : {DType::kBFloat16, DType::kFloat16}) {
+  for (DType dtype : {DType::kBFloat16, DType::kFloat16, DType::kFloat32}) {
     for (const Mm& c : cases) {
       SCOPED_TRACE(std::string(Name(dtype)) + " " + std::to_string(c.batch) + "x" + std::to_string(c.m) + "x" +
                    std::to_string(c.k) + "x" + std::to_string(c.n) + (c.ta ? " A^T" : "") + (c.tb ? " B^T" : ""));
@@ -102,7 +103,7 @@ TEST_F(GemmGpuTest, MatmulsOfEveryLayoutAndOddSizes) {
       std::vector<double> got = Host(y), want, scale;
       EXPECT_EQ(tensor_core_kernels_, 1);
       NaiveMatmul(Host(a), Host(b), c, &want, &scale);
-      ExpectClose(got, want, scale, dtype == DType::kBFloat16 ? 1e-2 : 2e-3);
+      ExpectClose(got, want, scale, dtype == DType::kBFloat16 ? 1e-2 : dtype == DType::kFloat16 ? 2e-3 : 1e-5);
     }
   }
 }
