@@ -246,13 +246,28 @@ void JobManager::Append(const std::string& name, v1::JobEvent event) {
   Notify();
 }
 
+namespace {
+
+// One line per state change in the daemon's log (journalctl keeps the job history).
+void LogJobState(const v1::Job& job, v1::Job::State from, const std::string& reason) {
+  std::string devices;
+  for (const std::string& d : job.devices()) devices += (devices.empty() ? " on " : ",") + d;
+  const std::string was = from == v1::Job::STATE_UNSPECIFIED ? "new" : v1::Job::State_Name(from);
+  std::fprintf(stderr, "petaboxd: job %s: %s -> %s%s: %s\n", job.name().c_str(), was.c_str(),
+               v1::Job::State_Name(job.state()).c_str(), devices.c_str(), reason.c_str());
+}
+
+}  // namespace
+
 void JobManager::SetState(v1::Job* job, v1::Job::State state, const std::string& reason) {
+  const v1::Job::State from = job->state();
   job->set_state(state);
   if (state == v1::Job::FAILED || state == v1::Job::CANCELLED) job->set_failure_reason(reason);
   if (IsTerminal(state)) *job->mutable_end_time() = Now();
   if (state == v1::Job::QUEUED || IsTerminal(state)) job->clear_devices();
   TellLedger(*job);
   Record(*job, StateEvent(*job, reason));
+  LogJobState(*job, from, reason);
 }
 
 void JobManager::TellLedger(const v1::Job& job) {
@@ -285,6 +300,7 @@ StatusOr<v1::Job> JobManager::Queue(v1::Job job, const std::string& request_id) 
   }
   TellLedger(stored);  // before Schedule, which may start it: the ledger times its wait
   Append(stored.name(), StateEvent(stored, "queued"));
+  LogJobState(stored, v1::Job::STATE_UNSPECIFIED, "submitted");
   Schedule();
   return stored;
 }

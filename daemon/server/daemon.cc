@@ -26,6 +26,7 @@
 #include "daemon/jobs/job_manager.h"
 #include "daemon/metrics/box_metrics.h"
 #include "daemon/server/cleanup.h"
+#include "daemon/server/sd_notify.h"
 #include "daemon/service/box_service.h"
 #include "daemon/service/dataset_service.h"
 #include "daemon/service/job_service.h"
@@ -295,15 +296,23 @@ Status Daemon::Serve() {
     telemetry.join();
   });
   LogServing(rpc.port);
+  Notify("READY=1\nSTATUS=serving on " + p.config.listen);
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
     if (ec) return;
     std::fprintf(stderr, "petaboxd: signal %d: draining (workers checkpoint and stop)\n", signal);
+    Notify("STOPPING=1\nSTATUS=draining: running jobs checkpoint and stop");
     rpc.server->GetHealthCheckService()->SetServingStatus(false);
     p.manager->Drain([&drained] { drained.set_value(); });
   });
   drained.get_future().wait();
   p.manager->Shutdown();
   return Status::Ok();
+}
+
+// Readiness for systemd (Type=notify); a failure is logged, never fatal.
+void Daemon::Notify(const std::string& state) const {
+  Status s = NotifySystemd(state);
+  if (!s.ok()) std::fprintf(stderr, "petaboxd: warning: %s\n", s.ToString().c_str());
 }
 
 void Daemon::LogServing(int grpc_port) const {

@@ -38,6 +38,7 @@ class Daemon {
   Status Serve();
   Status StartTelemetry();
   void LogServing(int grpc_port) const;
+  void Notify(const std::string& state) const;
   std::unique_ptr<Parts> parts_;
 };
 

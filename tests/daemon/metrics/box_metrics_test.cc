@@ -171,6 +171,9 @@ TEST(DeployFilesTest, DashboardNamesOnlyExportedMetrics) {
   ASSERT_GE(exprs.size(), 15u);
   std::set<std::string> used;
   for (const std::string& e : exprs) {
+    // Boxes are selected by the `box` label prometheus.yml gives each target, as the alerts do.
+    EXPECT_NE(e.find("box=~\"$box\""), std::string::npos) << e;
+    EXPECT_EQ(e.find("instance"), std::string::npos) << e;
     for (const std::string& m : MetricsIn(e)) {
       EXPECT_NE(std::find(kMetricNames.begin(), kMetricNames.end(), m), kMetricNames.end()) << m << " in " << e;
       used.insert(m);
@@ -196,9 +199,23 @@ TEST(DeployFilesTest, AlertsNameOnlyExportedMetrics) {
       }
     }
   }
-  for (const char* a : {"PetaboxDeviceIdleWhileAllocated", "PetaboxJobStuck", "PetaboxDeviceHot"}) {
+  for (const char* a : {"PetaboxDeviceIdleWhileAllocated", "PetaboxJobStuck", "PetaboxJobFailed", "PetaboxDeviceHot"}) {
     EXPECT_TRUE(alerts.count(a)) << a;
   }
+}
+
+// The README's metrics table names every family /metrics serves, and nothing else.
+TEST(BoxMetricsTest, ReadmeDocumentsEveryMetric) {
+  std::ifstream in(std::string(PETABOX_SOURCE_DIR) + "/README.md");
+  std::string readme((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_FALSE(readme.empty());
+  std::set<std::string> documented;
+  std::regex row("\n\\| `(petabox_[a-z_]+)` \\|");
+  for (auto it = std::sregex_iterator(readme.begin(), readme.end(), row); it != std::sregex_iterator(); ++it)
+    documented.insert((*it)[1]);
+  const std::set<std::string> served(kMetricNames.begin(), kMetricNames.end());
+  for (const std::string& m : served) EXPECT_TRUE(documented.count(m)) << m << " is served but not in README.md's table";
+  for (const std::string& m : documented) EXPECT_TRUE(served.count(m)) << m << " is in README.md's table but not served";
 }
 
 }  // namespace
