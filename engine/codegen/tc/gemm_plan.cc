@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <algorithm>
 #include <map>
 
 #include "engine/codegen/render/cstyle.h"
@@ -129,19 +130,20 @@ std::string Literal(const Dialect& d, DType dtype, double v) {
 
 // The epilogue: the tree above the reduce as one C expression, `acc` standing for the sum.
 std::string Epilogue(const Kernel& kernel, const KNode* k, const KNode* reduce, const std::vector<sym::ExprRef>& coords,
-                     const Dialect& d) {
+                     const Dialect& d, int64_t* max_index) {
   if (k == reduce) return "acc";
   const TypeSyntax& t = d.types[static_cast<int>(k->dtype)];
   if (k->kind == KKind::kConst) return Literal(d, k->dtype, k->value);
   if (k->kind == KKind::kLoad) {
     auto [index, valid] = kernel.ViewOf(k).IndexExpr(coords);
+    *max_index = std::max(*max_index, std::max(index->max, -index->min));
     std::string load = Format(t.load, {{"0", "data" + std::to_string(k->buf) + "[" + sym::Render(index) + "]"}});
     if (sym::IsConst(valid, 1)) return load;
     return "(" + sym::Render(valid) + " ? " + load + " : " + Literal(d, k->dtype, 0) + ")";
   }
   std::vector<std::pair<std::string, std::string>> ops{{"T", t.compute}};
   for (size_t i = 0; i < k->srcs.size(); ++i)
-    ops.emplace_back(std::to_string(i), Epilogue(kernel, k->srcs[i].get(), reduce, coords, d));
+    ops.emplace_back(std::to_string(i), Epilogue(kernel, k->srcs[i].get(), reduce, coords, d, max_index));
   return Format(d.alu[static_cast<int>(k->op)], ops);
 }
 
@@ -172,7 +174,9 @@ std::optional<GemmPlan> MatchGemm(const Kernel& kernel, const Dialect& dialect) 
     if (roles.of[i] == Role::kK) out_coords[i] = sym::Const(0);
   plan.out_index = kernel.ViewOf(nullptr).IndexExpr(out_coords).first;
   plan.out_dtype = ast.buf_dtypes[0];
-  plan.epilogue = Epilogue(kernel, ast.root.get(), reduce, out_coords, dialect);
+  plan.epilogue = Epilogue(kernel, ast.root.get(), reduce, out_coords, dialect, &plan.max_index);
+  for (const sym::ExprRef& e : {plan.a.index, plan.b.index, plan.out_index})
+    plan.max_index = std::max(plan.max_index, std::max(e->max, -e->min));
   plan.buf_dtypes = ast.buf_dtypes;
   plan.name = std::to_string(plan.batch) + "_" + std::to_string(plan.m) + "_" + std::to_string(plan.n) + "_" +
               std::to_string(plan.k);

@@ -44,6 +44,7 @@ struct GemmPlan {
   std::string epilogue;
   std::vector<DType> buf_dtypes;
   std::string name;  // "<batch>_<m>_<n>_<k>"
+  int64_t max_index = 0;  // largest |element index| any load or the store computes
 };
 
 // The plan for `kernel` (already normalized) when it is a GEMM the tensor cores can run on

@@ -15,9 +15,7 @@ int64_t Tiles(const GemmPlan& p, const GemmTiles& t) { return CeilDiv(p.m, t.bm)
 // 32-bit index arithmetic (much cheaper than 64-bit on GPUs) when every index fits.
 bool Fits32(const GemmPlan& p) {
   constexpr int64_t kMax = std::numeric_limits<int32_t>::max() / 2;
-  for (const sym::ExprRef& e : {p.a.index, p.b.index, p.out_index})
-    if (e->max > kMax || e->min < 0) return false;
-  return p.m + 256 < kMax && p.n + 256 < kMax && p.k + 64 < kMax;
+  return p.max_index < kMax && p.m + 256 < kMax && p.n + 256 < kMax && p.k + 64 < kMax && p.batch < kMax;
 }
 
 std::string Lambda(const std::string& name, const char* ret, const std::string& row, const std::string& index_type,
