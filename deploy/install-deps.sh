@@ -27,6 +27,7 @@ PACKAGES=(
   python3-numpy        # benchmark peer
   libopenblas0-pthread # makes NumPy's BLAS OpenBLAS (the matmul peer)
   zlib1g-dev           # engine/data reads gzip-compressed datasets
+  libturbojpeg0-dev    # engine/data decodes JPEG datasets (ImageNet layout) with TurboJPEG
   nlohmann-json3-dev   # JSON (header-only; engine/nn/json.h): safetensors headers, the HTTP API, --json
   libyaml-cpp-dev      # job specs and the daemon config
   # petaboxd and the petabox CLI:
