@@ -32,8 +32,9 @@ Image Colourise(const Example& example, const Shape& shape, const FakeImageNetOp
   Image grey{static_cast<int>(shape[2]), static_cast<int>(shape[1]), 1, {}};
   for (float v : example.features) grey.pixels.push_back(static_cast<uint8_t>(v));
   const int span = o.max_size - o.min_size + 1;
-  const int width = o.min_size + static_cast<int>(rng.NextU64() % span);
-  const int height = o.min_size + static_cast<int>(rng.NextU64() % span);
+  int width = o.min_size + static_cast<int>(rng.NextU64() % span);
+  int height = o.min_size + static_cast<int>(rng.NextU64() % span);
+  if (o.width > 0 && o.height > 0) width = o.width, height = o.height;
   std::vector<uint8_t> big(static_cast<size_t>(width) * height);
   ResizeCrop(grey, {0, 0, static_cast<double>(grey.width), static_cast<double>(grey.height)}, width, height, false,
              big.data());

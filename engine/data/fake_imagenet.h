@@ -25,6 +25,10 @@ struct FakeImageNetOptions {
   // Range of the output width and height, drawn independently per image (1 <= min <= max).
   int min_size = 64;
   int max_size = 256;
+  // When both are > 0, every image is width x height instead (e.g. 500x375, ImageNet's
+  // median size, for the loader benchmark).
+  int width = 0;
+  int height = 0;
   // JPEG quality, 1..100.
   int quality = 90;
   // Fixes the sizes and colours.
