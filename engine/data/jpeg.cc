@@ -63,19 +63,24 @@ JpegSize ScaledJpegSize(JpegSize size, int min_width, int min_height) {
   return best;
 }
 
-StatusOr<Image> DecodeJpeg(std::span<const uint8_t> bytes, int min_width, int min_height) {
+Status DecodeJpegInto(std::span<const uint8_t> bytes, int min_width, int min_height, Image* image) {
   PB_ASSIGN_OR_RETURN(JpegSize full, ReadJpegSize(bytes));
   const JpegSize size = min_width <= 0 && min_height <= 0 ? full : ScaledJpegSize(full, min_width, min_height);
-  Image image;
-  image.width = size.width;
-  image.height = size.height;
-  image.channels = 3;
-  image.pixels.resize(static_cast<size_t>(size.width) * size.height * 3);
+  image->width = size.width;
+  image->height = size.height;
+  image->channels = 3;
+  image->pixels.resize(static_cast<size_t>(size.width) * size.height * 3);
   tjhandle tj = DecompressorSlot().get();
-  if (tjDecompress2(tj, bytes.data(), bytes.size(), image.pixels.data(), size.width, 0, size.height, TJPF_RGB,
+  if (tjDecompress2(tj, bytes.data(), bytes.size(), image->pixels.data(), size.width, 0, size.height, TJPF_RGB,
                     TJFLAG_STOPONWARNING) != 0) {
     return DecodeError("corrupt JPEG");
   }
+  return Status::Ok();
+}
+
+StatusOr<Image> DecodeJpeg(std::span<const uint8_t> bytes, int min_width, int min_height) {
+  Image image;
+  PB_RETURN_IF_ERROR(DecodeJpegInto(bytes, min_width, min_height, &image));
   return image;
 }
 
@@ -107,6 +112,7 @@ bool HaveJpeg() { return false; }
 StatusOr<JpegSize> ReadJpegSize(std::span<const uint8_t>) { return NoJpeg(); }
 JpegSize ScaledJpegSize(JpegSize size, int, int) { return size; }
 StatusOr<Image> DecodeJpeg(std::span<const uint8_t>, int, int) { return NoJpeg(); }
+Status DecodeJpegInto(std::span<const uint8_t>, int, int, Image*) { return NoJpeg(); }
 StatusOr<std::vector<uint8_t>> EncodeJpeg(const Image&, int) { return NoJpeg(); }
 
 #endif

@@ -46,6 +46,9 @@ JpegSize ScaledJpegSize(JpegSize size, int min_width, int min_height);
 // warnings count as errors: a damaged image is not training data), or a colour space
 // TurboJPEG cannot turn into RGB; Unimplemented without libjpeg-turbo.
 StatusOr<Image> DecodeJpeg(std::span<const uint8_t> bytes, int min_width = 0, int min_height = 0);
+// The same into *image, reusing its pixel buffer (no allocation, and no page faults, once
+// it is large enough: the loader's threads decode into one image each).
+Status DecodeJpegInto(std::span<const uint8_t> bytes, int min_width, int min_height, Image* image);
 
 // Encodes an RGB (channels 3) or grey (channels 1) image with 4:2:0 chroma subsampling.
 // InvalidArgument for an empty image, another channel count or quality outside [1, 100].

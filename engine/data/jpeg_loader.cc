@@ -1,8 +1,12 @@
 #include "engine/data/jpeg_loader.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
-#include <fstream>
-#include <iterator>
+#include <cerrno>
+#include <cstring>
 #include <utility>
 
 #include "engine/data/jpeg.h"
@@ -18,12 +22,26 @@ uint64_t ImageSeed(uint64_t seed, int64_t epoch, int64_t index) {
   return by_image.NextU64();
 }
 
-StatusOr<std::vector<uint8_t>> ReadWholeFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return NotFound(path + ": cannot open");
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) return NotFound(path + ": read error");
-  return bytes;
+// Reads `path` into *bytes (reused between files: one buffer per thread).
+Status ReadWholeFile(const std::string& path, std::vector<uint8_t>* bytes) {
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return NotFound(path + ": cannot open (" + std::strerror(errno) + ")");
+  struct stat st;
+  Status status;
+  if (fstat(fd, &st) != 0) {
+    status = NotFound(path + ": cannot stat");
+  } else {
+    bytes->resize(static_cast<size_t>(st.st_size));
+    size_t done = 0;
+    while (done < bytes->size()) {
+      const ssize_t n = read(fd, bytes->data() + done, bytes->size() - done);
+      if (n <= 0) break;
+      done += static_cast<size_t>(n);
+    }
+    bytes->resize(done);  // a file that shrank reads short; the decoder will say so
+  }
+  close(fd);
+  return status;
 }
 
 Status CheckOptions(const ImageFolder& folder, const JpegLoaderOptions& o) {
@@ -128,9 +146,10 @@ Status JpegLoader::FillSlot(Pending& pending, int64_t slot) {
   for (int64_t k = 0; k < n; ++k) {
     const int64_t index = order[(pending.begin + slot + k) % n];
     if (KnownBad(index)) continue;
-    StatusOr<std::vector<uint8_t>> bytes = ReadWholeFile(folder_->files[index]);
+    thread_local std::vector<uint8_t> bytes;
+    Status s = ReadWholeFile(folder_->files[index], &bytes);
     Rng rng(ImageSeed(options_.seed, pending.position.epoch, index));
-    Status s = bytes.ok() ? TransformJpeg(*bytes, options_.transform, rng, out) : bytes.status();
+    if (s.ok()) s = TransformJpeg(bytes, options_.transform, rng, out);
     if (s.ok()) {
       pending.batch.labels[slot] = folder_->labels[index];
       return s;
