@@ -5,8 +5,10 @@
 #
 #   deploy/install-deps.sh           the default set (what CI installs)
 #   deploy/install-deps.sh --bench   also the benchmark peers: python3-torch for
-#                                    `petabox-bench train-step` (python3-numpy, the op peer, is
-#                                    in the default set; so is torch now, for the ONNX tests).
+#                                    `petabox-bench train-step`, python3-torchvision and
+#                                    python3-pil for `petabox-bench jpeg-loader` (python3-numpy,
+#                                    the op peer, is in the default set; so is torch now, for
+#                                    the ONNX tests).
 set -euo pipefail
 
 WITH_BENCH=0
@@ -67,6 +69,8 @@ PACKAGES=(
 # Benchmark peers, only with --bench (python3-numpy, the op peer, is in the default set).
 BENCH_PACKAGES=(
   python3-torch        # training-step peer (tests/bench/torch_peer.py); pulls in numpy too
+  python3-torchvision  # JPEG loader peer (tests/bench/jpeg_peer.py): torchvision transforms
+  python3-pil          # ... and PIL's decoding and resizing
 )
 if [[ $WITH_BENCH -eq 1 ]]; then
   PACKAGES+=("${BENCH_PACKAGES[@]}")

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "engine/data/fake_imagenet.h"
+#include "engine/data/jpeg.h"
 #include "engine/data/jpeg_loader.h"
 #include "tests/bench/peer_runner.h"
 
@@ -107,6 +108,15 @@ StatusOr<std::vector<Case>> GenerateCases(const std::string& root, int64_t per_c
 
 }  // namespace
 
+std::string JpegUnavailable(const std::string& source) {
+  if (!data::HaveJpeg()) return "built without libjpeg-turbo (install libturbojpeg0-dev)";
+  std::error_code ec;
+  if (!source.empty() && !std::filesystem::is_directory(source, ec)) {
+    return source + " is missing (install dataset-fashion-mnist)";
+  }
+  return "";
+}
+
 int JpegLoaderCommand(Flags& flags, std::string* usage_error) {
   Settings s;
   const std::string dir = flags.count("--dir") ? flags["--dir"] : "";
@@ -120,6 +130,10 @@ int JpegLoaderCommand(Flags& flags, std::string* usage_error) {
   }
   if (!usage_error->empty()) return 2;
   s = {*size, *threads, *repeat};
+  if (std::string why = JpegUnavailable(dir.empty() ? data::kFashionMnistDir : ""); !why.empty()) {
+    std::printf("petabox-bench jpeg-loader: skipped: %s\n", why.c_str());
+    return kJpegSkipped;
+  }
   std::vector<Case> cases = {{"tree", dir}};
   std::string temp;
   if (dir.empty()) {

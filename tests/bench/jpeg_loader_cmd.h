@@ -21,8 +21,17 @@
 
 namespace petabox::bench {
 
+// Exit status of the JPEG subcommands when they cannot run here: a build without
+// libjpeg-turbo, or no Fashion-MNIST to generate a tree from (ctest reports it skipped).
+inline constexpr int kJpegSkipped = 77;
+
+// The reason the JPEG subcommands cannot run here ("" when they can), given the dataset the
+// trees are generated from ("" when none is needed).
+std::string JpegUnavailable(const std::string& source);
+
 // Runs the subcommand on `flags` (consumed). Returns the exit status (1 when the engine's
-// loader fails); sets *usage_error (and returns 2) for a bad or unknown flag.
+// loader fails, kJpegSkipped when JpegUnavailable); sets *usage_error (and returns 2) for a
+// bad or unknown flag.
 int JpegLoaderCommand(Flags& flags, std::string* usage_error);
 
 }  // namespace petabox::bench

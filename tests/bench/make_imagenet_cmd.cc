@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "engine/data/fake_imagenet.h"
+#include "tests/bench/jpeg_loader_cmd.h"
 
 namespace petabox::bench {
 
@@ -36,6 +37,10 @@ int MakeImageNetCommand(Flags& flags, std::string* usage_error) {
   o.max_size = static_cast<int>(*max_size);
   o.quality = static_cast<int>(*quality);
   o.seed = seed;
+  if (std::string why = JpegUnavailable(o.source); !why.empty()) {
+    std::printf("petabox-bench make-imagenet: skipped: %s\n", why.c_str());
+    return kJpegSkipped;
+  }
   if (Status s = data::WriteFakeImageNet(dir, o); !s.ok()) {
     std::fprintf(stderr, "petabox-bench make-imagenet: %s\n", s.ToString().c_str());
     return 1;
