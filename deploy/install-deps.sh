@@ -5,8 +5,10 @@
 #
 #   deploy/install-deps.sh           the default set (what CI installs)
 #   deploy/install-deps.sh --bench   also the benchmark peers: python3-torch for
-#                                    `petabox-bench train-step` (python3-numpy, the op peer, is
-#                                    in the default set; so is torch now, for the ONNX tests).
+#                                    `petabox-bench train-step`, python3-torchvision and
+#                                    python3-pil for `petabox-bench jpeg-loader` (python3-numpy,
+#                                    the op peer, is in the default set; so is torch now, for
+#                                    the ONNX tests).
 set -euo pipefail
 
 WITH_BENCH=0
@@ -27,6 +29,7 @@ PACKAGES=(
   python3-numpy        # benchmark peer
   libopenblas0-pthread # makes NumPy's BLAS OpenBLAS (the matmul peer)
   zlib1g-dev           # engine/data reads gzip-compressed datasets
+  libturbojpeg0-dev    # engine/data decodes JPEG datasets (ImageNet layout) with TurboJPEG
   nlohmann-json3-dev   # JSON (header-only; engine/nn/json.h): safetensors headers, the HTTP API, --json
   libyaml-cpp-dev      # job specs and the daemon config
   # petaboxd and the petabox CLI:
@@ -66,6 +69,8 @@ PACKAGES=(
 # Benchmark peers, only with --bench (python3-numpy, the op peer, is in the default set).
 BENCH_PACKAGES=(
   python3-torch        # training-step peer (tests/bench/torch_peer.py); pulls in numpy too
+  python3-torchvision  # JPEG loader peer (tests/bench/jpeg_peer.py): torchvision transforms
+  python3-pil          # ... and PIL's decoding and resizing
 )
 if [[ $WITH_BENCH -eq 1 ]]; then
   PACKAGES+=("${BENCH_PACKAGES[@]}")

@@ -22,6 +22,8 @@ void ReadDataset(YamlMapReader& r, DatasetSpec* d) {
   r.Read("source", &d->source);
   r.Read("train_limit", &d->train_limit);
   r.Read("test_limit", &d->test_limit);
+  r.Read("image_size", &d->image_size);
+  r.Read("decode_threads", &d->decode_threads);
 }
 
 void ReadOptimizer(YamlMapReader& r, OptimizerSpec* o) {
@@ -152,19 +154,40 @@ void CheckDevices(const std::vector<std::string>& devices, bool check_devices, C
   }
 }
 
+// Zoo models that take RGB images (3 channels, any size): the imagenet dataset's.
+bool IsRgbModel(const std::string& model) { return model == "resnet8-rgb" || model == "resnet50"; }
+
+void CheckDataset(const JobSpec& j, Checker* c) {
+  const DatasetSpec& d = j.dataset;
+  c->OneOf(d.name, {"fashion-mnist", "npy", "imagenet"}, "dataset.name");
+  c->Require((d.name != "npy" && d.name != "imagenet") || !d.dir.empty() || !d.source.empty(), "dataset.source",
+             "dataset '" + d.name + "' needs an uploaded dataset (source: datasets/NAME) or a dir");
+  c->NonNegative(static_cast<double>(d.train_limit), "dataset.train_limit");
+  c->NonNegative(static_cast<double>(d.test_limit), "dataset.test_limit");
+  c->Require(d.image_size >= 8 && d.image_size <= 1024, "dataset.image_size",
+             "must be in [8, 1024], got " + std::to_string(d.image_size));
+  c->NonNegative(static_cast<double>(d.decode_threads), "dataset.decode_threads");
+  const bool images = d.name == "imagenet";
+  if (j.model == "graph") {
+    c->Require(!images, "model", "model 'graph' cannot train on dataset imagenet yet (use resnet8-rgb or resnet50)");
+  } else if (images) {
+    c->Require(IsRgbModel(j.model), "model",
+               "dataset imagenet needs a model for RGB images (resnet8-rgb, resnet50), got '" + j.model + "'");
+  } else {
+    c->Require(!IsRgbModel(j.model), "model",
+               "model '" + j.model + "' takes RGB images: use it with dataset.name imagenet");
+  }
+}
+
 std::optional<SpecError> Check(const JobSpec& j, bool check_devices) {
   Checker c;
-  c.OneOf(j.model, {"mlp", "cnn", "resnet8", "graph"}, "model");
+  c.OneOf(j.model, {"mlp", "cnn", "resnet8", "resnet8-rgb", "resnet50", "graph"}, "model");
   const bool graph = j.model == "graph";
   c.Require(!graph || !j.graph.empty(), "graph", "model 'graph' needs the graph file (graph: FILE)");
   c.Require(graph || j.graph.empty(), "graph", "is only read with model: graph (model is '" + j.model + "')");
   c.Require(!graph || j.label_smoothing == 0, "label_smoothing",
             "must be 0 with model: graph (the loss is the graph's; export it with label smoothing instead)");
-  c.OneOf(j.dataset.name, {"fashion-mnist", "npy"}, "dataset.name");
-  c.Require(j.dataset.name != "npy" || !j.dataset.dir.empty() || !j.dataset.source.empty(), "dataset.source",
-            "dataset 'npy' needs an uploaded dataset (source: datasets/NAME) or a dir");
-  c.NonNegative(static_cast<double>(j.dataset.train_limit), "dataset.train_limit");
-  c.NonNegative(static_cast<double>(j.dataset.test_limit), "dataset.test_limit");
+  CheckDataset(j, &c);
   c.AtLeastOne(j.epochs, "epochs");
   c.AtLeastOne(j.global_batch_size, "global_batch_size");
   CheckOptimizer(j.optimizer, &c);

@@ -25,10 +25,13 @@
 namespace petabox::worker {
 
 struct DatasetSpec {
-  // Which kind of dataset: "fashion-mnist" (the MNIST family's IDX files), or "npy": the
+  // Which kind of dataset: "fashion-mnist" (the MNIST family's IDX files), "npy": the
   // arrays train_x/train_y/test_x/test_y.npy (engine/data/npy.h; `petabox upload` of .npy
-  // files or of an image folder), which needs `source` or `dir`. uint8 features are scaled
-  // to [0, 1]; float32 ones are used as they are.
+  // files or of an image folder), or "imagenet": a JPEG tree train/<class>/*.JPEG and
+  // val/<class>/*.JPEG (engine/data/image_folder.h) with MLPerf ResNet-50's preprocessing
+  // (engine/data/image_transform.h) and a model for RGB images (resnet8-rgb, resnet50);
+  // npy and imagenet need `source` or `dir`. npy: uint8 features are scaled to [0, 1];
+  // float32 ones are used as they are. imagenet: uint8 images, normalised in the model.
   std::string name = "fashion-mnist";
   // Directory with its files; empty means `source`, or else the Debian package's location
   // (/usr/share/datasets/fashion-mnist).
@@ -38,8 +41,14 @@ struct DatasetSpec {
   std::string source;
   // Train / evaluate on only the first N examples of the split; 0 means all. For quick
   // runs and tests.
+  // (imagenet: that many files evenly spaced over the folder, so every class stays.)
   int64_t train_limit = 0;
   int64_t test_limit = 0;
+  // imagenet only: side in pixels of the training crop and of the evaluation centre crop
+  // (taken after resizing the short side to image_size * 256 / 224); in [8, 1024].
+  int64_t image_size = 224;
+  // imagenet only: threads decoding and augmenting JPEGs; 0: one per core.
+  int64_t decode_threads = 0;
 };
 
 struct OptimizerSpec {
@@ -94,7 +103,8 @@ struct EvalSpec {
 struct JobSpec {
   // A label for logs and events; free text.
   std::string name;
-  // Model from the zoo (nn::MakeModel): "mlp" (784-512-10), "cnn" or "resnet8"; or
+  // Model from the zoo (nn::MakeModel): "mlp" (784-512-10), "cnn" or "resnet8" for 1x28x28
+  // images; "resnet8-rgb" or "resnet50" for RGB images (dataset imagenet, any size); or
   // "graph": the training graph in `graph`.
   std::string model = "mlp";
   // With model "graph" (and only then): a training graph file (proto/petabox/v1/graph.proto;

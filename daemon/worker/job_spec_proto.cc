@@ -13,6 +13,8 @@ void DatasetToProto(const DatasetSpec& d, v1::JobSpec::Dataset* p) {
   p->set_source(d.source);
   p->set_train_limit(d.train_limit);
   p->set_test_limit(d.test_limit);
+  p->set_image_size(d.image_size);
+  p->set_decode_threads(d.decode_threads);
 }
 
 void OptimizerToProto(const OptimizerSpec& o, v1::JobSpec::Optimizer* p) {
@@ -41,6 +43,8 @@ void DatasetFromProto(const v1::JobSpec::Dataset& p, DatasetSpec* d) {
   if (p.has_source()) d->source = p.source();
   if (p.has_train_limit()) d->train_limit = p.train_limit();
   if (p.has_test_limit()) d->test_limit = p.test_limit();
+  if (p.has_image_size()) d->image_size = p.image_size();
+  if (p.has_decode_threads()) d->decode_threads = p.decode_threads();
 }
 
 void OptimizerFromProto(const v1::JobSpec::Optimizer& p, OptimizerSpec* o) {

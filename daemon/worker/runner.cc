@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <thread>
 
 #include "daemon/worker/checkpoint.h"
 #include "daemon/worker/training_setup.h"
@@ -13,6 +14,7 @@
 #include "engine/exec_stats.h"
 #include "daemon/graph/graph_proto.h"
 #include "engine/nn/graph_model.h"
+#include "engine/nn/image_input.h"
 #include "engine/nn/models.h"
 
 namespace petabox::worker {
@@ -45,23 +47,56 @@ data::LoaderOptions TrainLoaderOptions(const JobSpec& spec, int prefetch, float 
 }
 
 // The batch as (features, labels) tensors on `device`.
-std::vector<Tensor> ToTensors(const data::Batch& batch, const std::string& device) {
-  return {Tensor::FromData(batch.features.data(), batch.shape, DType::kFloat32, device),
+std::vector<Tensor> ToTensors(const HostBatch& batch, const std::string& device) {
+  return {Tensor::FromData(batch.data(), batch.shape, batch.dtype, device),
           Tensor::FromData(batch.labels.data(), {batch.size()}, DType::kInt32, device)};
+}
+
+// The JPEG loader's options for the imagenet dataset: MLPerf's training or evaluation
+// preprocessing at dataset.image_size.
+data::JpegLoaderOptions ImageLoaderOptions(const JobSpec& spec, bool train, int prefetch, std::FILE* log) {
+  data::JpegLoaderOptions o;
+  o.batch_size = spec.global_batch_size;
+  o.transform.size = static_cast<int>(spec.dataset.image_size);
+  o.transform.resize_size = data::DefaultResizeSize(o.transform.size);
+  o.transform.train = train;
+  o.shuffle = train;
+  o.seed = spec.seed;
+  o.drop_last = train;  // one batch shape, so the JIT replays every step
+  const int64_t cores = std::max<int64_t>(1, std::thread::hardware_concurrency());
+  o.threads = static_cast<int>(spec.dataset.decode_threads > 0 ? spec.dataset.decode_threads : cores);
+  o.prefetch = std::max(1, prefetch);
+  o.log = log ? log : stderr;
+  return o;
+}
+
+// `limit` files of `folder` evenly spaced over it (every class keeps some), or all of them.
+std::shared_ptr<const data::ImageFolder> EvenSubset(data::ImageFolder folder, int64_t limit) {
+  if (limit <= 0 || limit >= folder.size()) return std::make_shared<const data::ImageFolder>(std::move(folder));
+  data::ImageFolder out;
+  out.dir = folder.dir;
+  out.classes = folder.classes;
+  for (int64_t j = 0; j < limit; ++j) {
+    const int64_t i = j * folder.size() / limit;
+    out.files.push_back(folder.files[i]);
+    out.labels.push_back(folder.labels[i]);
+  }
+  return std::make_shared<const data::ImageFolder>(std::move(out));
 }
 
 // The batch split into one part per device (nn::SplitBatch's sizes), each uploaded from
 // the host straight to its device: {images per device}, {labels per device}.
-std::pair<std::vector<Tensor>, std::vector<Tensor>> SplitToDevices(const data::Batch& batch,
+std::pair<std::vector<Tensor>, std::vector<Tensor>> SplitToDevices(const HostBatch& batch,
                                                                     const std::vector<std::string>& devices) {
-  const int64_t per_example = batch.size() > 0 ? static_cast<int64_t>(batch.features.size()) / batch.size() : 0;
+  const int64_t per_example = batch.example_bytes();
+  const uint8_t* data = static_cast<const uint8_t*>(batch.data());
   std::vector<Tensor> images, labels;
   int64_t first = 0;
   for (size_t i = 0; i < devices.size(); ++i) {
     const int64_t n = nn::SplitBatch(batch.size(), static_cast<int>(devices.size()))[i];
     Shape shape = batch.shape;
     shape[0] = n;
-    images.push_back(Tensor::FromData(batch.features.data() + first * per_example, shape, DType::kFloat32, devices[i]));
+    images.push_back(Tensor::FromData(data + first * per_example, shape, batch.dtype, devices[i]));
     labels.push_back(Tensor::FromData(batch.labels.data() + first, {n}, DType::kInt32, devices[i]));
     first += n;
   }
@@ -132,6 +167,7 @@ Status Runner::LoadData() {
     return FailedPrecondition("dataset.source '" + spec_.dataset.source +
                               "' is an uploaded dataset: run the job through petaboxd, or give dataset.dir");
   }
+  if (spec_.dataset.name == "imagenet") return LoadImageNet();
   const std::string dir = spec_.dataset.dir.empty() ? data::kFashionMnistDir : spec_.dataset.dir;
   const bool npy = spec_.dataset.name == "npy";
   const auto load = npy ? data::LoadNpyDataset : data::LoadMnistFamily;
@@ -145,16 +181,59 @@ Status Runner::LoadData() {
   if (npy && dynamic_cast<const data::FloatDataset*>(train_.get()) != nullptr) feature_scale_ = 1.0f;
   if (spec_.dataset.train_limit > 0) train_ = data::Subset(train_, spec_.dataset.train_limit);
   if (spec_.dataset.test_limit > 0) test_ = data::Subset(test_, spec_.dataset.test_limit);
-  PB_ASSIGN_OR_RETURN(loader_,
+  PB_ASSIGN_OR_RETURN(std::unique_ptr<data::DataLoader> loader,
                       data::DataLoader::Create(train_, TrainLoaderOptions(spec_, options_.prefetch, feature_scale_)));
+  loader_ = FromDataLoader(std::move(loader));
   total_steps_ = spec_.epochs * loader_->batches_per_epoch();
   if (spec_.max_steps > 0) total_steps_ = std::min(total_steps_, spec_.max_steps);
   return Status::Ok();
 }
 
+// An ImageNet-layout JPEG tree: its train/ and val/ folders, the model's class count
+// checked against the folder's.
+Status Runner::LoadImageNet() {
+  const std::string& dir = spec_.dataset.dir;
+  PB_ASSIGN_OR_RETURN(data::ImageFolder train, data::ScanImageNet(dir, data::Split::kTrain));
+  PB_ASSIGN_OR_RETURN(data::ImageFolder val, data::ScanImageNet(dir, data::Split::kTest));
+  PB_ASSIGN_OR_RETURN(int64_t model_classes, nn::ModelClasses(spec_.model));
+  if (static_cast<int64_t>(train.classes.size()) > model_classes) {
+    return InvalidArgument(dir + ": " + std::to_string(train.classes.size()) + " classes, more than model '" +
+                           spec_.model + "' has outputs (" + std::to_string(model_classes) + ")");
+  }
+  train_images_ = EvenSubset(std::move(train), spec_.dataset.train_limit);
+  test_images_ = EvenSubset(std::move(val), spec_.dataset.test_limit);
+  PB_ASSIGN_OR_RETURN(std::unique_ptr<data::JpegLoader> loader,
+                      data::JpegLoader::Create(train_images_, ImageLoaderOptions(spec_, /*train=*/true,
+                                                                                 options_.prefetch, options_.log)));
+  loader_ = FromJpegLoader(std::move(loader));
+  total_steps_ = spec_.epochs * loader_->batches_per_epoch();
+  if (spec_.max_steps > 0) total_steps_ = std::min(total_steps_, spec_.max_steps);
+  return Status::Ok();
+}
+
+StatusOr<std::unique_ptr<BatchSource>> Runner::EvalSource() {
+  if (test_images_) {
+    data::JpegLoaderOptions o = ImageLoaderOptions(spec_, /*train=*/false, options_.prefetch, options_.log);
+    o.batch_size = std::max<int64_t>(1, std::min(options_.eval_batch_size, test_images_->size()));
+    PB_ASSIGN_OR_RETURN(std::unique_ptr<data::JpegLoader> loader, data::JpegLoader::Create(test_images_, o));
+    return FromJpegLoader(std::move(loader));
+  }
+  data::LoaderOptions o = TrainLoaderOptions(spec_, options_.prefetch, feature_scale_);
+  o.batch_size = std::max<int64_t>(1, std::min(options_.eval_batch_size, test_->size()));
+  o.shuffle = false;
+  o.drop_last = false;
+  PB_ASSIGN_OR_RETURN(std::unique_ptr<data::DataLoader> loader, data::DataLoader::Create(test_, o));
+  return FromDataLoader(std::move(loader));
+}
+
 // The spec's model: from the zoo, or its training graph (read once, shared by the replicas),
 // whose input must take the dataset's examples.
 StatusOr<std::unique_ptr<nn::Module>> Runner::MakeSpecModel(Rng& rng) {
+  if (spec_.model != "graph" && test_images_) {
+    // JPEG batches arrive as uint8 NHWC; the model normalises them on its device.
+    PB_ASSIGN_OR_RETURN(std::unique_ptr<nn::Module> model, nn::MakeModel(spec_.model, rng));
+    return std::unique_ptr<nn::Module>(std::make_unique<nn::ImageInput>(std::move(model)));
+  }
   if (spec_.model != "graph") return nn::MakeModel(spec_.model, rng);
   if (graph_ == nullptr) {
     PB_ASSIGN_OR_RETURN(graph::GraphIr g, graph::ReadGraphFile(spec_.graph));
@@ -242,7 +321,7 @@ Status Runner::Resume(const std::string& path) {
 Status Runner::TrainOne() {
   const double start = Now();
   const int64_t flops_before = GetExecTotals().flops;
-  PB_ASSIGN_OR_RETURN(data::Batch batch, loader_->Next());
+  PB_ASSIGN_OR_RETURN(HostBatch batch, loader_->Next());
   // One step (forward, loss, backward, gradient all-reduce, update) on every device; it
   // prepares the optimizers' per-step scalars itself.
   auto [images, labels] = SplitToDevices(batch, devices_);
@@ -304,7 +383,7 @@ void Runner::ReportProgress() {
 // The number of correct predictions and the summed loss of one test batch. The graph is
 // built without gradients; the values are read after the NoGradGuard ends, because reading
 // a tensor inside one fails in the engine (see the report on Tensor::ToDoubles).
-StatusOr<std::pair<double, double>> Runner::EvalBatch(const data::Batch& batch) {
+StatusOr<std::pair<double, double>> Runner::EvalBatch(const HostBatch& batch) {
   std::vector<Tensor> in = ToTensors(batch, devices_[0]);
   Tensor hits, loss;
   {
@@ -320,24 +399,20 @@ StatusOr<std::pair<double, double>> Runner::EvalBatch(const data::Batch& batch) 
 }
 
 StatusOr<EvalResult> Runner::Evaluate() {
-  data::LoaderOptions o = TrainLoaderOptions(spec_, options_.prefetch, feature_scale_);
-  o.batch_size = std::max<int64_t>(1, std::min(options_.eval_batch_size, test_->size()));
-  o.shuffle = false;
-  o.drop_last = false;
-  PB_ASSIGN_OR_RETURN(std::unique_ptr<data::DataLoader> loader, data::DataLoader::Create(test_, o));
+  PB_ASSIGN_OR_RETURN(std::unique_ptr<BatchSource> loader, EvalSource());
   model_->Eval();
   double correct = 0, loss_sum = 0;
   Status status;
   for (int64_t b = 0; b < loader->batches_per_epoch() && status.ok(); ++b) {
-    StatusOr<data::Batch> batch = loader->Next();
+    StatusOr<HostBatch> batch = loader->Next();
     StatusOr<std::pair<double, double>> sums = batch.ok() ? EvalBatch(*batch) : batch.status();
     if (!sums.ok()) status = sums.status();
     else correct += sums->first, loss_sum += sums->second;
   }
   model_->Train();
   PB_RETURN_IF_ERROR(status);
-  const double n = static_cast<double>(test_->size());
-  return EvalResult{correct / n, loss_sum / n, test_->size()};
+  const double n = static_cast<double>(loader->examples());
+  return EvalResult{correct / n, loss_sum / n, loader->examples()};
 }
 
 Status Runner::RunEval() {

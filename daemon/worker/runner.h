@@ -30,8 +30,10 @@
 #include <utility>
 #include <vector>
 
+#include "daemon/worker/batch_source.h"
 #include "daemon/worker/events.h"
 #include "daemon/worker/job_spec.h"
+#include "engine/data/image_folder.h"
 #include "engine/data/loader.h"
 #include "engine/graph_ir/graph_ir.h"
 #include "engine/jit.h"
@@ -53,7 +55,8 @@ struct RunnerOptions {
   std::FILE* log = nullptr;
   // Polled at every step boundary; true stops the run with a checkpoint. Null: never.
   const std::atomic<bool>* stop_requested = nullptr;
-  // Training batches prepared ahead on the loader's thread; 0: none.
+  // Training batches prepared ahead on the loader's thread; 0: none. (imagenet: at least
+  // 1, decoded by dataset.decode_threads threads.)
   int prefetch = 2;
   // Examples per evaluation batch (capped at the test split's size).
   int64_t eval_batch_size = 1000;
@@ -121,6 +124,9 @@ class Runner {
  private:
   Runner(const JobSpec& spec, RunnerOptions options, EventWriter* events);
   Status LoadData();
+  Status LoadImageNet();
+  // A loader over the test split, in order, without augmentation.
+  StatusOr<std::unique_ptr<BatchSource>> EvalSource();
   Status BuildModel();
   StatusOr<std::unique_ptr<nn::Module>> MakeSpecModel(Rng& rng);
   Status BuildReplicas();
@@ -128,7 +134,7 @@ class Runner {
   Status TrainOne();
   Status AfterStep(bool epoch_ended);
   void ReportProgress();
-  StatusOr<std::pair<double, double>> EvalBatch(const data::Batch& batch);
+  StatusOr<std::pair<double, double>> EvalBatch(const HostBatch& batch);
   Status RunEval();
   StatusOr<RunResult> Finish(bool preempted);
   void ResetInterval();
@@ -138,9 +144,10 @@ class Runner {
   EventWriter* const events_;
   std::vector<std::string> devices_;  // canonical; devices_[0] holds model_
   Rng rng_;
-  std::shared_ptr<const data::Dataset> train_, test_;
+  std::shared_ptr<const data::Dataset> train_, test_;                  // fashion-mnist, npy
+  std::shared_ptr<const data::ImageFolder> train_images_, test_images_;  // imagenet
   float feature_scale_ = 1.0f / 255.0f;  // raw features -> the loader's input (npy float32: 1)
-  std::unique_ptr<data::DataLoader> loader_;
+  std::unique_ptr<BatchSource> loader_;  // the training batches
   std::unique_ptr<nn::Module> model_;
   std::shared_ptr<const graph::GraphIr> graph_;  // model "graph": the spec's graph
   std::unique_ptr<nn::Optimizer> optimizer_;

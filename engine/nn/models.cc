@@ -66,9 +66,9 @@ class GlobalAvgPool : public Module {
   Tensor Forward(const Tensor& x) override { return x.Mean({2, 3}); }
 };
 
-std::unique_ptr<Module> ResNet8(Rng& rng) {
+std::unique_ptr<Module> ResNet8Of(int64_t in_channels, Rng& rng) {
   auto m = std::make_unique<Sequential>();
-  m->Emplace<Conv2d>(1, 16, 3, rng, Conv2dOptions{.padding = 1, .bias = false, .init = Init::kKaimingNormalFanOut});
+  m->Emplace<Conv2d>(in_channels, 16, 3, rng, Conv2dOptions{.padding = 1, .bias = false, .init = Init::kKaimingNormalFanOut});
   m->Emplace<BatchNorm2d>(16);
   m->Emplace<ReLU>();
   m->Emplace<BasicBlock>(16, 16, 1, rng);
@@ -78,6 +78,9 @@ std::unique_ptr<Module> ResNet8(Rng& rng) {
   m->Emplace<Linear>(64, 10, rng);
   return m;
 }
+
+std::unique_ptr<Module> ResNet8(Rng& rng) { return ResNet8Of(1, rng); }
+std::unique_ptr<Module> ResNet8Rgb(Rng& rng) { return ResNet8Of(3, rng); }
 
 // ResNet-50 v1.5's bottleneck block (torchvision): 1x1 reduce, 3x3 (carrying the stride),
 // 1x1 expand to 4x, each conv-BN, plus the input (through a strided 1x1 conv-BN when the
@@ -135,12 +138,17 @@ struct ModelEntry {
   const char* name;
   std::unique_ptr<Module> (*make)(Rng&);
   std::vector<int64_t> (*sample_shape)();
+  int64_t classes;
 };
 std::vector<int64_t> Grey28() { return {1, 28, 28}; }
+std::vector<int64_t> Rgb32() { return {3, 32, 32}; }
 std::vector<int64_t> Rgb224() { return {3, 224, 224}; }
 // Sorted by name.
-const ModelEntry kModels[] = {{"cnn", Cnn, Grey28}, {"mlp", Mlp, Grey28}, {"resnet50", ResNet50, Rgb224},
-                              {"resnet8", ResNet8, Grey28}};
+const ModelEntry kModels[] = {{"cnn", Cnn, Grey28, 10},
+                              {"mlp", Mlp, Grey28, 10},
+                              {"resnet50", ResNet50, Rgb224, 1000},
+                              {"resnet8", ResNet8, Grey28, 10},
+                              {"resnet8-rgb", ResNet8Rgb, Rgb32, 10}};
 
 Status UnknownModel(const std::string& name) {
   std::string known;
@@ -159,6 +167,12 @@ std::vector<std::string> ModelNames() {
 StatusOr<std::vector<int64_t>> ModelSampleShape(const std::string& name) {
   for (const ModelEntry& e : kModels)
     if (name == e.name) return e.sample_shape();
+  return UnknownModel(name);
+}
+
+StatusOr<int64_t> ModelClasses(const std::string& name) {
+  for (const ModelEntry& e : kModels)
+    if (name == e.name) return e.classes;
   return UnknownModel(name);
 }
 

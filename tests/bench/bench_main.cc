@@ -9,6 +9,8 @@
 //                            [--devices D1,D2,...]
 //   petabox-bench allreduce [--devices CPU:0,CPU:1] [--sizes 1M,16M,256M] [--algo twoshot,ring,direct] [--iters 20]
 //                           [--piece-bytes 32M] [--peer 1]
+//   petabox-bench make-imagenet --dir DIR [--per-class 20] [--val-per-class 5] [--min-size 64] [--max-size 256]
+//   petabox-bench jpeg-loader [--dir DIR] [--size 224] [--threads 1] [--per-class 32] [--repeat 2]
 //
 // train-step (tests/bench/train_step_cmd.h) times whole training steps against PyTorch (or,
 // with --devices, data-parallel steps on several devices); allreduce
@@ -33,6 +35,8 @@
 #include "tests/bench/bench_ops.h"
 #include "tests/bench/bench_util.h"
 #include "tests/bench/conv_suite_cmd.h"
+#include "tests/bench/jpeg_loader_cmd.h"
+#include "tests/bench/make_imagenet_cmd.h"
 #include "tests/bench/peer_runner.h"
 #include "tests/bench/train_step_cmd.h"
 
@@ -54,7 +58,10 @@ constexpr char kUsage[] =
     "       petabox-bench train-step --model mlp|cnn [--batch 128] [--steps 20] [--warmup 3] [--threads T] [--jit 1]\n"
     "                                [--devices D1,D2,...]\n"
     "       petabox-bench allreduce [--devices CPU:0,CPU:1] [--sizes 1M,16M,256M] [--algo twoshot,ring,direct] [--iters 20]\n"
-    "                               [--piece-bytes 32M] [--peer 1]\n";
+    "                               [--piece-bytes 32M] [--peer 1]\n"
+    "       petabox-bench make-imagenet --dir DIR [--per-class 20] [--val-per-class 5] [--min-size 64] [--max-size 256]\n"
+    "                                   [--quality 90] [--seed 0] [--source /usr/share/datasets/fashion-mnist]\n"
+    "       petabox-bench jpeg-loader [--dir DIR] [--size 224] [--threads 1] [--per-class 32] [--repeat 2]\n";
 
 int Usage(const std::string& error) {
   std::fprintf(stderr, "petabox-bench: %s\n%s", error.c_str(), kUsage);
@@ -130,6 +137,16 @@ int Main(int argc, char** argv) {
   if (args.op == "allreduce") {
     std::string usage_error;
     int rc = AllReduceCommand(args.flags, &usage_error);
+    return usage_error.empty() ? rc : Usage(usage_error);
+  }
+  if (args.op == "jpeg-loader") {
+    std::string usage_error;
+    int rc = JpegLoaderCommand(args.flags, &usage_error);
+    return usage_error.empty() ? rc : Usage(usage_error);
+  }
+  if (args.op == "make-imagenet") {
+    std::string usage_error;
+    int rc = MakeImageNetCommand(args.flags, &usage_error);
     return usage_error.empty() ? rc : Usage(usage_error);
   }
   if (args.op == "train-step") {

@@ -15,7 +15,7 @@ JobSpec EveryFieldChanged() {
   StatusOr<JobSpec> spec = ParseJobSpec(R"(
 name: all
 model: cnn
-dataset: {name: npy, dir: /d, source: datasets/x, train_limit: 10, test_limit: 5}
+dataset: {name: npy, dir: /d, source: datasets/x, train_limit: 10, test_limit: 5, image_size: 64, decode_threads: 3}
 epochs: 3
 global_batch_size: 64
 optimizer: {name: sgd, lr: 0.5, momentum: 0.9, nesterov: true, weight_decay: 0.01, betas: [0.8, 0.99], eps: 1.0e-6,
@@ -43,6 +43,8 @@ void ExpectSame(const JobSpec& a, const JobSpec& b) {
   EXPECT_EQ(a.dataset.source, b.dataset.source);
   EXPECT_EQ(a.dataset.train_limit, b.dataset.train_limit);
   EXPECT_EQ(a.dataset.test_limit, b.dataset.test_limit);
+  EXPECT_EQ(a.dataset.image_size, b.dataset.image_size);
+  EXPECT_EQ(a.dataset.decode_threads, b.dataset.decode_threads);
   EXPECT_EQ(a.epochs, b.epochs);
   EXPECT_EQ(a.global_batch_size, b.global_batch_size);
   EXPECT_EQ(a.optimizer.name, b.optimizer.name);

@@ -71,6 +71,21 @@ max_steps: 7
   EXPECT_EQ(spec->max_steps, 7);
 }
 
+TEST(JobSpec, ImageNetKeysParse) {
+  StatusOr<JobSpec> spec = ParseJobSpec(R"(
+model: resnet8-rgb
+dataset: {name: imagenet, dir: /data/imagenet, image_size: 64, decode_threads: 6}
+)");
+  ASSERT_TRUE(spec.ok()) << spec.status().ToString();
+  EXPECT_EQ(spec->dataset.name, "imagenet");
+  EXPECT_EQ(spec->dataset.image_size, 64);
+  EXPECT_EQ(spec->dataset.decode_threads, 6);
+  StatusOr<JobSpec> defaults = ParseJobSpec("model: resnet50\ndataset: {name: imagenet, source: datasets/imagenet}\n");
+  ASSERT_TRUE(defaults.ok()) << defaults.status().ToString();
+  EXPECT_EQ(defaults->dataset.image_size, 224);
+  EXPECT_EQ(defaults->dataset.decode_threads, 0);
+}
+
 struct BadCase {
   const char* yaml;
   const char* message;  // must appear in the error
@@ -84,7 +99,7 @@ TEST(JobSpec, InvalidSpecsNameTheKeyAndTheReason) {
       {"optimizer: {lr: .nan}", "optimizer.lr: must be a finite number"},
       {"optimizer: {momentun: 0.9}", "optimizer.momentun: unknown key"},
       {"modle: mlp", "modle: unknown key (known keys: name, model,"},
-      {"model: resnet", "model: must be one of mlp, cnn, resnet8, graph, got 'resnet'"},
+      {"model: resnet", "model: must be one of mlp, cnn, resnet8, resnet8-rgb, resnet50, graph, got 'resnet'"},
       {"model: graph", "graph: model 'graph' needs the graph file (graph: FILE)"},
       {"graph: x.pbgraph", "graph: is only read with model: graph (model is 'mlp')"},
       {"epochs: 0", "epochs: must be >= 1, got 0"},
@@ -112,7 +127,17 @@ TEST(JobSpec, InvalidSpecsNameTheKeyAndTheReason) {
       {"eval: {interval_steps: -2}", "eval.interval_steps: must be >= 0, got -2"},
       {"label_smoothing: 1", "label_smoothing: must be in [0, 1), got 1"},
       {"seed: -1", "seed: must be a non-negative integer, got '-1'"},
-      {"dataset: {name: mnist}", "dataset.name: must be one of fashion-mnist, npy, got 'mnist'"},
+      {"dataset: {name: mnist}", "dataset.name: must be one of fashion-mnist, npy, imagenet, got 'mnist'"},
+      {"model: resnet8-rgb\ndataset: {name: imagenet}",
+       "dataset.source: dataset 'imagenet' needs an uploaded dataset (source: datasets/NAME) or a dir"},
+      {"model: cnn\ndataset: {name: imagenet, dir: /d}",
+       "model: dataset imagenet needs a model for RGB images (resnet8-rgb, resnet50), got 'cnn'"},
+      {"model: resnet50", "model: model 'resnet50' takes RGB images: use it with dataset.name imagenet"},
+      {"model: graph\ngraph: g.pb\ndataset: {name: imagenet, dir: /d}", "model: model 'graph' cannot train on dataset imagenet"},
+      {"model: resnet8-rgb\ndataset: {name: imagenet, dir: /d, image_size: 4}",
+       "dataset.image_size: must be in [8, 1024], got 4"},
+      {"model: resnet8-rgb\ndataset: {name: imagenet, dir: /d, decode_threads: -1}",
+       "dataset.decode_threads: must be >= 0, got -1"},
       {"dataset: {name: npy}", "dataset.source: dataset 'npy' needs an uploaded dataset (source: datasets/NAME) or a dir"},
       {"dataset: {extra: 1}", "dataset.extra: unknown key"},
       {"max_steps: -1", "max_steps: must be >= 0, got -1"},

@@ -31,8 +31,22 @@ TEST(ModelZooTest, UnknownNameListsKnownModels) {
   ASSERT_FALSE(m.ok());
   EXPECT_EQ(m.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(m.status().message().find("resnet9000"), std::string::npos);
-  EXPECT_NE(m.status().message().find("known models: cnn, mlp, resnet50, resnet8"), std::string::npos) << m.status().message();
-  EXPECT_EQ(ModelNames(), (std::vector<std::string>{"cnn", "mlp", "resnet50", "resnet8"}));
+  EXPECT_NE(m.status().message().find("known models: cnn, mlp, resnet50, resnet8, resnet8-rgb"), std::string::npos) << m.status().message();
+  EXPECT_EQ(ModelNames(), (std::vector<std::string>{"cnn", "mlp", "resnet50", "resnet8", "resnet8-rgb"}));
+}
+
+TEST(ModelZooTest, Resnet8RgbTakesColourImagesOfAnySize) {
+  std::unique_ptr<Module> m = Make("resnet8-rgb", 3);
+  ASSERT_NE(m, nullptr);
+  EXPECT_EQ(m->NamedParameters()[0].second->shape(), (Shape{16, 3, 3, 3}));
+  for (int64_t size : {32, 48}) {
+    Tensor logits = m->Forward(Tensor::Randn({2, 3, size, size}, 4));
+    EXPECT_EQ(logits.shape(), (Shape{2, 10}));
+  }
+  EXPECT_EQ(*ModelClasses("resnet8-rgb"), 10);
+  EXPECT_EQ(*ModelClasses("resnet50"), 1000);
+  EXPECT_FALSE(ModelClasses("nope").ok());
+  EXPECT_EQ(*ModelSampleShape("resnet8-rgb"), (std::vector<int64_t>{3, 32, 32}));
 }
 
 TEST(ModelZooTest, ParameterShapesAndOutputShape) {
