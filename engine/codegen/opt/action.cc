@@ -162,8 +162,13 @@ Status ApplyAction(Kernel& kernel, const Action& a) {
     case ActionKind::kUnroll: kernel.Split(a.axis, a.amount, AxisKind::kUnroll); break;
     case ActionKind::kGroup: kernel.Split(a.axis, a.amount, AxisKind::kGroup); break;
     case ActionKind::kVectorize: {
-      bool global = kernel.kinds()[a.axis] == AxisKind::kGlobal;
-      kernel.SetVectorAxis(kernel.Split(a.axis, a.amount, global ? AxisKind::kUpcast : AxisKind::kUnroll));
+      const AxisKind kind = kernel.kinds()[a.axis] == AxisKind::kGlobal ? AxisKind::kUpcast : AxisKind::kUnroll;
+      int lanes = kernel.Split(a.axis, a.amount, kind);
+      // The vector is the innermost axis of its kind (kernel.h), after earlier tiles.
+      int last = lanes;
+      while (last + 1 < static_cast<int>(kernel.shape().size()) && kernel.kinds()[last + 1] == kind) ++last;
+      kernel.MoveAxis(lanes, last);
+      kernel.SetVectorAxis(last);
       break;
     }
     case ActionKind::kLoopOrder: kernel.MoveAxis(a.axis, static_cast<int>(a.amount)); break;
