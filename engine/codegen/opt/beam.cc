@@ -236,7 +236,7 @@ StatusOr<BeamResult> Search::Run(const Kernel& kernel) {
   result_.default_seconds = heuristic->seconds;
   const Candidate* best = heuristic;
   for (Candidate* c : beam) if (c->seconds < best->seconds) best = c;
-  for (int round = 1; round <= options_.max_rounds && !beam.empty(); ++round) {
+  for (int round = 1; round <= options_.max_rounds && !beam.empty() && Since(start) < options_.max_seconds; ++round) {
     std::vector<std::unique_ptr<Candidate>> next = Expand(beam);
     std::vector<Candidate*> ran = Evaluate(next);
     result_.rounds = round;

@@ -22,6 +22,7 @@ struct BeamOptions {
   double early_stop_ratio = 3.0;        // skip a candidate whose first launch takes this many times the best
   double candidate_time_limit_s = 0.5;  // skip a candidate whose first launch takes longer
   int compile_threads = 0;              // host threads compiling candidates; 0 = one per core
+  double max_seconds = 120;             // no new round starts once the search took this long
   double progress_after_s = 5;          // a stderr line per round once the search takes longer
 };
 

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <random>
 
@@ -16,6 +18,8 @@
 #include "engine/codegen/render/cstyle.h"
 #include "engine/codegen/render/dialect.h"
 #include "engine/exec_stats.h"
+#include "engine/jit.h"
+#include "engine/realize.h"
 #include "engine/schedule/schedule.h"
 #include "engine/tensor.h"
 #include "tests/engine/codegen/opt/beam_test_device.h"
@@ -213,6 +217,95 @@ TEST_F(BeamTest, CorruptCacheEntriesAreIgnoredWithAWarning) {
     EXPECT_NE(err.find(c.warning), std::string::npos) << err;
     EXPECT_EQ(GetExecTotals().searches - searches, 1) << c.contents;
     EXPECT_TRUE(cache.Find(key).has_value()) << "the search's result replaces the bad entry";
+  }
+}
+
+// The JIT replays what realization lowered: with BEAM on, the searched kernel. The
+// heuristics' layout is made slow here, so the search must pick another one.
+TEST_F(BeamTest, JitReplaysTheSearchedKernel) {
+  FaultyDevice& device = devices_.Add("BEAMT:9");
+  auto ast = MatmulAst(device);
+  Kernel heuristic(ast, device.properties());
+  ApplyHeuristics(heuristic);
+  const std::string heuristic_name = heuristic.Name();
+  device.slow = [heuristic_name](const std::string& source) { return source.find(heuristic_name) != std::string::npos; };
+  OptimizeOptions options;
+  options.beam = 2;
+  options.search = SmallSearch();
+  SetOptimizeOptions(options);
+  Tensor b = Tensor::FromVector(RandomFloats(40 * 32, 2), {40, 32}, DType::kFloat32, "BEAMT:9");
+  Jit jit([&](const std::vector<Tensor>& in) -> StatusOr<std::vector<Tensor>> {
+    return std::vector<Tensor>{in[0].Matmul(b)};
+  });
+  std::vector<std::string> replayed;
+  for (int call = 0; call < 3; ++call) {
+    Tensor a = Tensor::FromVector(RandomFloats(24 * 40, 20 + call), {24, 40}, DType::kFloat32, "BEAMT:9");
+    if (call == 2) SetKernelObserver([&](const KernelRecord& r) { replayed.push_back(r.name); });
+    auto out = jit.Run({a});
+    ASSERT_TRUE(out.ok()) << out.status().ToString();
+  }
+  SetKernelObserver(nullptr);
+  device.slow = nullptr;
+  ASSERT_TRUE(jit.captured());
+  Kernel searched(ast, device.properties());
+  OptimizeKernel(searched, device);  // the cached search result
+  ASSERT_NE(searched.Name(), heuristic_name);
+  EXPECT_NE(std::find(replayed.begin(), replayed.end(), searched.Name()), replayed.end()) << searched.Name();
+  EXPECT_EQ(std::find(replayed.begin(), replayed.end(), heuristic_name), replayed.end());
+}
+
+// Runs `kernel` (a layout of `item`'s AST) on `device` and returns its output.
+std::vector<float> RunLayout(const Kernel& kernel, const ScheduleItem& item, Device& device) {
+  LinearKernel linear = Linearize(kernel);
+  auto binary = device.compiler().Compile(Render(linear, *FindDialect(kernel.props().dialect)));
+  EXPECT_TRUE(binary.ok()) << binary.status().ToString();
+  if (!binary.ok()) return {};
+  auto program = device.LoadProgram(*binary, linear.name);
+  EXPECT_TRUE(program.ok()) << program.status().ToString();
+  auto out = Buffer::Allocate(&device, DType::kFloat32, item.output->numel());
+  EXPECT_TRUE(out.ok());
+  std::vector<void*> args{(*out)->data()};
+  for (const NodeRef& in : item.inputs) args.push_back(in->buffer()->data());
+  EXPECT_TRUE((*program)->Launch(args, linear.dims).ok());
+  std::vector<float> host(item.output->numel());
+  EXPECT_TRUE((*out)->CopyOut(host.data(), host.size() * sizeof(float)).ok());
+  return host;
+}
+
+// Whatever the search may pick is correct: random walks through the action space (the
+// heuristics' layout and the plain one as starts) compute what the plain kernel computes,
+// for a matmul, a 3x3 convolution and a sum over the outer axis.
+TEST_F(BeamTest, RandomActionSequencesComputeThePlainKernelsResult) {
+  FaultyDevice& device = devices_.Add("BEAMT:10");
+  const std::string d = "BEAMT:10";
+  Tensor a = Tensor::FromVector(RandomFloats(24 * 40, 31), {24, 40}, DType::kFloat32, d);
+  Tensor b = Tensor::FromVector(RandomFloats(40 * 32, 32), {40, 32}, DType::kFloat32, d);
+  Tensor img = Tensor::FromVector(RandomFloats(2 * 3 * 10 * 10, 33), {2, 3, 10, 10}, DType::kFloat32, d);
+  Tensor w = Tensor::FromVector(RandomFloats(8 * 3 * 3 * 3, 34), {8, 3, 3, 3}, DType::kFloat32, d);
+  std::mt19937 rng(35);
+  for (const Tensor& t : {a.Matmul(b), img.Conv2d(w), a.Sum({0})}) {
+    auto items = CreateSchedule({t.Contiguous().node()});
+    ASSERT_TRUE(items.ok()) << items.status().ToString();
+    const ScheduleItem& item = items->back();
+    ASSERT_TRUE(Realize(item.inputs).ok());
+    Kernel plain(item.ast, device.properties());
+    plain.Normalize();
+    const std::vector<float> expected = RunLayout(plain, item, device);
+    for (int walk = 0; walk < 8; ++walk) {
+      Kernel k(item.ast, device.properties());
+      std::vector<Action> taken = walk % 2 ? HeuristicActions(k) : std::vector<Action>{};
+      ASSERT_TRUE(ApplyActions(k, taken).ok());
+      for (int step = 0; step < 3; ++step) {
+        std::vector<Action> menu = CandidateActions(k);
+        if (menu.empty()) break;
+        taken.push_back(menu[rng() % menu.size()]);
+        ASSERT_TRUE(ApplyAction(k, taken.back()).ok()) << ToString(taken);
+      }
+      const std::vector<float> got = RunLayout(k, item, device);
+      ASSERT_EQ(got.size(), expected.size());
+      for (size_t i = 0; i < got.size(); ++i)
+        ASSERT_NEAR(got[i], expected[i], 1e-4 * (1 + std::abs(expected[i]))) << ToString(taken) << " at " << i;
+    }
   }
 }
 
