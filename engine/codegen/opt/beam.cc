@@ -130,20 +130,21 @@ void CompileAll(std::vector<Candidate*>& batch, Device& device, int threads) {
   }
 }
 
-// Times one candidate: the median of `runs` launches, or fewer when the first is too slow
-// (unless `finish`: the heuristics' layout is always timed to the end).
+// Times one candidate: a first launch (it warms caches and pages in the code; a candidate
+// over the time limit or far slower than the best stops there, unless `finish`: the
+// heuristics' layout is always timed), then the median of `runs` launches.
 void Time(Candidate& c, const TimingBuffers& buffers, const BeamOptions& options, double best, bool finish,
           BeamResult& result) {
   ++result.timed;
   std::vector<double> times;
-  for (int run = 0; run < std::max(1, options.runs); ++run) {
+  for (int run = 0; run <= std::max(1, options.runs); ++run) {
     StatusOr<double> t = c.program->Launch(buffers.args(), c.linear.dims);
     if (!t.ok()) {
       c.status = t.status();
       ++result.launch_failures;
       return;
     }
-    times.push_back(*t);
+    if (run > 0) times.push_back(*t);
     if (run == 0 && !finish && (*t > options.candidate_time_limit_s || *t > options.early_stop_ratio * best)) {
       ++result.too_slow;
       return;  // never a winner: seconds stays kNotTimed
@@ -212,6 +213,7 @@ std::vector<std::unique_ptr<Candidate>> Search::Expand(const std::vector<Candida
     for (const Action& a : CandidateActions(parent->kernel)) {
       auto c = std::make_unique<Candidate>(Candidate{parent->actions, parent->kernel, {}, "", "", nullptr, {}, kNotTimed});
       if (!ApplyAction(c->kernel, a).ok()) continue;
+      if (c->kernel.UpcastSize() > std::max(options_.max_expanded, parent->kernel.UpcastSize())) continue;
       c->actions.push_back(a);
       next.push_back(std::move(c));
     }

@@ -18,11 +18,14 @@ namespace petabox {
 struct BeamOptions {
   int width = 4;                        // action lists kept per round (PETABOX_BEAM=N)
   int max_rounds = 6;                   // actions added to the starting lists at most
-  int runs = 3;                         // timed launches per candidate; the median counts
+  int runs = 3;                         // timed launches per candidate after a first one; the median counts
   double early_stop_ratio = 3.0;        // skip a candidate whose first launch takes this many times the best
   double candidate_time_limit_s = 0.5;  // skip a candidate whose first launch takes longer
   int compile_threads = 0;              // host threads compiling candidates; 0 = one per core
   double max_seconds = 120;             // no new round starts once the search took this long
+  // Candidates expand at most this many elements in code (upcast * unroll), unless their
+  // parent already did (the heuristics' tiles): large expansions compile slowly.
+  int64_t max_expanded = 256;
   double progress_after_s = 5;          // a stderr line per round once the search takes longer
 };
 
