@@ -40,7 +40,8 @@ void RecordSearch(double seconds, bool cache_hit);
 // one thread per device: engine/multi_exec.h); an empty function removes it.
 void SetKernelObserver(std::function<void(const KernelRecord&)> observer);
 
-// The PETABOX_DEBUG level, read once: 0 quiet, 2 one line per kernel, 4 also the source.
+// The PETABOX_DEBUG level, read once: 0 quiet, 1 one line per BEAM search, 2 one line per
+// kernel, 4 also the source.
 int DebugLevel();
 
 }  // namespace petabox

@@ -174,7 +174,7 @@ class Search {
   BeamResult result_;
   std::set<std::string> seen_;  // sources already timed: equal code needs no second timing
   double best_ = kNotTimed;
-  std::vector<std::unique_ptr<Candidate>> all_;  // owns every candidate (programs stay loaded)
+  std::vector<std::unique_ptr<Candidate>> all_;  // owns every candidate: beams point into it
 };
 
 int Search::Threads() const {
