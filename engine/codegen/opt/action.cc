@@ -68,8 +68,9 @@ Status CheckExpanded(const Kernel& kernel, const Action& a) {
 }
 
 Status CheckVectorize(const Kernel& kernel, const Action& a) {
+  // An unknown dialect is left to the renderer (the heuristics' decisions follow capabilities).
   const Dialect* dialect = FindDialect(kernel.props().dialect);
-  if (!dialect || dialect->vector_type.empty())
+  if (dialect && dialect->vector_type.empty())
     return InvalidArgument(ToString(a) + ": dialect '" + kernel.props().dialect + "' has no vector types");
   if (kernel.vector_axis() >= 0) return InvalidArgument(ToString(a) + ": the kernel is already vectorized");
   if (HasKind(kernel, AxisKind::kGroup)) return InvalidArgument(ToString(a) + ": grouped reduce");
@@ -87,7 +88,7 @@ Status CheckVectorize(const Kernel& kernel, const Action& a) {
 
 Status CheckGroup(const Kernel& kernel, const Action& a) {
   const Dialect* dialect = FindDialect(kernel.props().dialect);
-  if (!dialect || dialect->shared.empty() || kernel.props().capabilities.loops_over_chunks)
+  if ((dialect && dialect->shared.empty()) || kernel.props().capabilities.loops_over_chunks)
     return InvalidArgument(ToString(a) + ": device has no block-shared memory");
   // The linearizer combines one accumulator per thread through shared memory.
   if (HasKind(kernel, AxisKind::kGroup) || HasKind(kernel, AxisKind::kUpcast) || kernel.vector_axis() >= 0)
