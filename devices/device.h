@@ -83,6 +83,12 @@ class Compiler {
   // How many compiler invocations (cache misses) and cache hits happened so far.
   virtual int64_t compiles() const = 0;
   virtual int64_t cache_hits() const = 0;
+  // What turns source into code (compiler and version, target, flags): part of the key of
+  // caches that depend on the generated code, such as BEAM search results. "" if unknown.
+  virtual std::string version() const { return ""; }
+  // The directory of this compiler's on-disk kernel cache, where the engine keeps its
+  // per-kernel caches too (BEAM results under <cache_dir>/beam); "" for none.
+  virtual std::string cache_dir() const { return ""; }
 };
 
 // A loaded kernel. Launch may be called from one thread at a time per device.

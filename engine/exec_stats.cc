@@ -61,6 +61,17 @@ void RecordKernel(const KernelRecord& r) {
   }
 }
 
+void RecordSearch(double seconds, bool cache_hit) {
+  StatsState& state = State();
+  MutexLock lock(state.mu);
+  if (cache_hit) {
+    ++state.totals.search_cache_hits;
+    return;
+  }
+  ++state.totals.searches;
+  state.totals.search_seconds += seconds;
+}
+
 void SetKernelObserver(std::function<void(const KernelRecord&)> observer) {
   StatsState& state = State();
   MutexLock lock(state.mu);

@@ -5,9 +5,10 @@
 #include <map>
 
 #include "engine/device_source.h"
+#include "engine/codegen/ast_key.h"
 #include "engine/codegen/kernel.h"
 #include "engine/codegen/linearize.h"
-#include "engine/codegen/opt/heuristic.h"
+#include "engine/codegen/opt/optimize.h"
 #include "engine/codegen/render/cstyle.h"
 #include "engine/codegen/tc/gemm_source.h"
 #include "engine/exec_stats.h"
@@ -59,25 +60,6 @@ ProgramCache& Programs() {
   return *cache;
 }
 
-// A structural key for a kernel AST: equal keys lower to the same code.
-void AppendKey(const KRef& k, std::string& key) {
-  char value[32];
-  std::snprintf(value, sizeof(value), "%a", k->value);
-  key += "(" + std::to_string(static_cast<int>(k->kind)) + " " + Name(k->op) + " " + Name(k->dtype) + " " +
-         std::to_string(k->buf) + " " + value;
-  if (k->kind == KKind::kLoad || k->kind == KKind::kConst) key += " " + k->st.ToString();
-  for (const KRef& s : k->srcs) AppendKey(s, key);
-  key += ")";
-}
-
-std::string AstKey(const KernelAst& ast) {
-  std::string key = ast.device + ShapeToString(ast.full_shape) + ast.out_st.ToString();
-  for (bool r : ast.reduce_axes) key += r ? "r" : "g";
-  for (DType d : ast.buf_dtypes) key += Name(d);
-  AppendKey(ast.root, key);
-  return key;
-}
-
 thread_local std::vector<CapturedOp>* capture_log = nullptr;
 
 void Capture(CapturedOp op) {
@@ -105,12 +87,15 @@ StatusOr<Lowered> Lower(const KernelAst& ast, Device* device, bool tensor_cores 
   const Dialect* dialect = FindDialect(device->properties().dialect);
   if (!dialect) return Unimplemented("no renderer dialect '" + device->properties().dialect + "'");
   Kernel kernel(std::make_shared<KernelAst>(ast), device->properties());
-  kernel.Normalize();
-  if (std::optional<Lowered> tc = tensor_cores ? LowerToTensorCores(kernel, *dialect) : std::nullopt) {
-    if (DebugLevel() >= 4) std::fprintf(stderr, "%s\n", tc->source.c_str());
-    return std::move(*tc);
+  if (tensor_cores) {
+    Kernel normalized = kernel;
+    normalized.Normalize();
+    if (std::optional<Lowered> tc = LowerToTensorCores(normalized, *dialect)) {
+      if (DebugLevel() >= 4) std::fprintf(stderr, "%s\n", tc->source.c_str());
+      return std::move(*tc);
+    }
   }
-  ApplyHeuristics(kernel);
+  OptimizeKernel(kernel, *device);
   Lowered out{Linearize(kernel), ""};
   out.source = Render(out.linear, *dialect);
   if (DebugLevel() >= 4) std::fprintf(stderr, "%s\n", out.source.c_str());

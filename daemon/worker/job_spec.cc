@@ -70,6 +70,7 @@ void ReadJob(YamlMapReader& r, JobSpec* j) {
   r.Read("max_restarts", &j->max_restarts);
   r.Read("label_smoothing", &j->label_smoothing);
   r.Read("max_steps", &j->max_steps);
+  r.Read("beam", &j->beam);
 }
 
 // ---- validation: the first violated rule, as (key path, reason).
@@ -207,6 +208,7 @@ std::optional<SpecError> Check(const JobSpec& j, bool check_devices) {
             "must be 'datasets/NAME', got '" + j.dataset.source + "'");
   c.Fraction(j.label_smoothing, "label_smoothing");
   c.NonNegative(static_cast<double>(j.max_steps), "max_steps");
+  c.Require(j.beam >= 0 && j.beam <= 64, "beam", "must be in [0, 64], got " + std::to_string(j.beam));
   return c.error;
 }
 

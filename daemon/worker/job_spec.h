@@ -152,6 +152,11 @@ struct JobSpec {
   double label_smoothing = 0.0;
   // Stop after this many steps in total even if epochs remain; 0: no limit.
   int64_t max_steps = 0;
+  // BEAM kernel search width for this job's kernels (engine/codegen/opt/optimize.h), in
+  // [0, 64]: the worker searches each new kernel's layout, timing candidates on the job's
+  // devices, and caches the result beside the compiled kernels; 0 leaves the engine's
+  // default (the heuristics, or the worker's PETABOX_BEAM).
+  int64_t beam = 0;
 };
 
 // The number of devices `spec` asks for (device_count, else devices.size(), else 1).

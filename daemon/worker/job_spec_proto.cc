@@ -91,6 +91,7 @@ v1::JobSpec JobSpecToProto(const JobSpec& j) {
   p.set_max_restarts(j.max_restarts);
   p.set_label_smoothing(j.label_smoothing);
   p.set_max_steps(j.max_steps);
+  p.set_beam(j.beam);
   return p;
 }
 
@@ -116,6 +117,7 @@ JobSpec JobSpecFromProto(const v1::JobSpec& p) {
   if (p.has_max_restarts()) j.max_restarts = p.max_restarts();
   if (p.has_label_smoothing()) j.label_smoothing = p.label_smoothing();
   if (p.has_max_steps()) j.max_steps = p.max_steps();
+  if (p.has_beam()) j.beam = p.beam();
   return j;
 }
 

@@ -8,6 +8,7 @@
 #include "daemon/worker/checkpoint.h"
 #include "daemon/worker/training_setup.h"
 #include "devices/registry.h"
+#include "engine/codegen/opt/optimize.h"
 #include "engine/autograd.h"
 #include "engine/data/idx.h"
 #include "engine/data/npy.h"
@@ -154,6 +155,11 @@ Runner::~Runner() = default;
 
 StatusOr<std::unique_ptr<Runner>> Runner::Create(const JobSpec& spec, RunnerOptions options, EventWriter* events) {
   if (options.progress_interval_steps < 1) options.progress_interval_steps = 1;
+  if (spec.beam > 0) {  // the job's BEAM width for every kernel this worker compiles
+    OptimizeOptions optimize = GetOptimizeOptions();
+    optimize.beam = static_cast<int>(spec.beam);
+    SetOptimizeOptions(optimize);
+  }
   std::unique_ptr<Runner> runner(new Runner(spec, std::move(options), events));
   PB_ASSIGN_OR_RETURN(runner->devices_, ResolveDevices(spec.devices));
   PB_RETURN_IF_ERROR(runner->LoadData());

@@ -208,6 +208,18 @@ std::string CpuCompiler::CacheKey(const std::string& source) const {
   return hash.HexDigest();
 }
 
+std::string CpuCompiler::version() const {
+  std::call_once(version_once_, [this] {
+    StatusOr<ProcessResult> run = RunProcess({options_.cc, "--version"});
+    std::string id = run.ok() ? run->output.substr(0, run->output.find('\n')) : "unknown " + options_.cc;
+    for (const std::string& flag : options_.flags) id += " " + flag;
+    Sha256 cpu;
+    cpu.Update(HostCpuId());
+    version_ = id + " cpu:" + cpu.HexDigest().substr(0, 16);
+  });
+  return version_;
+}
+
 StatusOr<std::string> CpuCompiler::Compile(const std::string& source) {
   const std::string key = CacheKey(source);
   std::string so_path = kernel_dir_ + "/" + key + ".so";

@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,10 @@ class CpuCompiler : public Compiler {
   StatusOr<std::string> Compile(const std::string& source) override;
   int64_t compiles() const override { return compiles_.load(); }
   int64_t cache_hits() const override { return cache_hits_.load(); }
+  // The first line of `cc --version` (run once, on first call), the flags and the host
+  // CPU's model and features.
+  std::string version() const override;
+  std::string cache_dir() const override { return kernel_dir_; }
 
   // The options in use, with cache_dir resolved.
   const CpuCompilerOptions& options() const { return options_; }
@@ -59,6 +64,8 @@ class CpuCompiler : public Compiler {
   const std::string kernel_dir_;
   std::atomic<int64_t> compiles_{0};
   std::atomic<int64_t> cache_hits_{0};
+  mutable std::once_flag version_once_;
+  mutable std::string version_;  // set once under version_once_
 };
 
 }  // namespace petabox

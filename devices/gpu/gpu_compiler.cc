@@ -69,6 +69,13 @@ std::string GpuCompiler::CachePath(const std::string& source) const {
   return kernel_dir_ + "/" + hash.HexDigest() + api_->cache_suffix;
 }
 
+std::string GpuCompiler::version() const {
+  std::string id = api_->rtc_name + " " + std::to_string(api_->rtc_major) + "." + std::to_string(api_->rtc_minor) +
+                   " " + api_->rtc_library;
+  for (const std::string& flag : target_.options) id += " " + flag;
+  return id;
+}
+
 StatusOr<std::string> GpuCompiler::Compile(const std::string& source) {
   if (!api_->has_rtc()) {
     return Unavailable("cannot compile " + api_->kind + " kernels: " + api_->rtc_name +

@@ -31,6 +31,9 @@ class GpuCompiler : public Compiler {
   StatusOr<std::string> Compile(const std::string& source) override;
   int64_t compiles() const override { return compiles_.load(); }
   int64_t cache_hits() const override { return cache_hits_.load(); }
+  // The RTC library and version and the target options.
+  std::string version() const override;
+  std::string cache_dir() const override { return kernel_dir_; }
 
   // What the RTC is asked for: target arch, machine code or PTX, the options.
   const RtcTarget& target() const { return target_; }

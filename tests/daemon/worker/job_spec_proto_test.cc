@@ -29,6 +29,7 @@ sync_batchnorm: true
 max_restarts: 2
 label_smoothing: 0.1
 max_steps: 99
+beam: 3
 )");
   EXPECT_TRUE(spec.ok()) << spec.status().ToString();
   return spec.ok() ? *spec : JobSpec();
@@ -72,6 +73,7 @@ void ExpectSame(const JobSpec& a, const JobSpec& b) {
   EXPECT_EQ(a.max_restarts, b.max_restarts);
   EXPECT_EQ(a.label_smoothing, b.label_smoothing);
   EXPECT_EQ(a.max_steps, b.max_steps);
+  EXPECT_EQ(a.beam, b.beam);
 }
 
 TEST(JobSpecProto, EveryFieldRoundTrips) {

@@ -56,6 +56,7 @@ devices: [CPU:0, CPU:1]
 sync_batchnorm: true
 label_smoothing: 0.1
 max_steps: 7
+beam: 4
 )");
   ASSERT_TRUE(spec.ok()) << spec.status().ToString();
   EXPECT_EQ(spec->dataset.train_limit, 100);
@@ -69,6 +70,7 @@ max_steps: 7
   EXPECT_TRUE(spec->sync_batchnorm);
   EXPECT_DOUBLE_EQ(spec->label_smoothing, 0.1);
   EXPECT_EQ(spec->max_steps, 7);
+  EXPECT_EQ(spec->beam, 4);
 }
 
 TEST(JobSpec, ImageNetKeysParse) {
@@ -141,6 +143,8 @@ TEST(JobSpec, InvalidSpecsNameTheKeyAndTheReason) {
       {"dataset: {name: npy}", "dataset.source: dataset 'npy' needs an uploaded dataset (source: datasets/NAME) or a dir"},
       {"dataset: {extra: 1}", "dataset.extra: unknown key"},
       {"max_steps: -1", "max_steps: must be >= 0, got -1"},
+      {"beam: -1", "beam: must be in [0, 64], got -1"},
+      {"beam: 65", "beam: must be in [0, 64], got 65"},
       {"devices: [CPU:0, CPU:1, CPU:2]\nglobal_batch_size: 2",
        "global_batch_size: must be at least the number of devices (3: every device trains on a part of each batch), got 2"},
       {"device_count: 4\nglobal_batch_size: 3", "global_batch_size: must be at least the number of devices (4"},

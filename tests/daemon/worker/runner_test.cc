@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "daemon/worker/checkpoint.h"
+#include "engine/codegen/opt/optimize.h"
 #include "engine/nn/state_dict.h"
 #include "tests/daemon/worker/test_util.h"
 
@@ -211,6 +212,24 @@ TEST_F(RunnerTest, ResumesFromACheckpointWithoutAChecksum) {
   StatusOr<RunResult> rest = Train(spec, resume);
   ASSERT_TRUE(rest.ok()) << rest.status().ToString();
   EXPECT_EQ(rest->steps, 7);
+}
+
+// A spec's `beam` becomes the engine's BEAM width in the worker (the search itself is
+// tested in tests/engine/codegen/opt/).
+TEST_F(RunnerTest, SpecBeamSetsTheEnginesSearchWidth) {
+  const OptimizeOptions saved = GetOptimizeOptions();
+  OptimizeOptions off = saved;
+  off.beam = 0;
+  SetOptimizeOptions(off);
+  JobSpec spec = Spec();
+  StatusOr<std::unique_ptr<Runner>> plain = Runner::Create(spec, {}, events_.writer());
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  EXPECT_EQ(GetOptimizeOptions().beam, 0);
+  spec.beam = 3;
+  StatusOr<std::unique_ptr<Runner>> searching = Runner::Create(spec, {}, events_.writer());
+  ASSERT_TRUE(searching.ok()) << searching.status().ToString();
+  EXPECT_EQ(GetOptimizeOptions().beam, 3);
+  SetOptimizeOptions(saved);
 }
 
 TEST_F(RunnerTest, JitAndEagerStepsAgree) {
