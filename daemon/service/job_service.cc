@@ -180,6 +180,7 @@ grpc::Status JobServiceImpl::DownloadCheckpoint(grpc::ServerContext* context,
     hash.Update(std::string_view(buffer.data(), static_cast<size_t>(n)));
     total += n;
     if (!writer->Write(chunk)) return grpc::Status(grpc::StatusCode::CANCELLED, "the client went away");
+    if (Status valid = auth_->StillValid(*who); !valid.ok()) return ToGrpcStatus(valid);  // revoked meanwhile
   }
   v1::CheckpointChunk last;
   last.set_sha256(hash.HexDigest());

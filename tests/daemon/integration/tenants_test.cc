@@ -132,7 +132,7 @@ bool IsCrossTenant(const Row& row, Who who) {
   return !row.reaches.empty() && row.reaches != (who == kTenantA ? "A" : "B");
 }
 
-class TenantTableTest : public ::testing::Test {
+class DaemonTenantTableTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     box_ = new Box("devices: [CPU:0, CPU:1]\n");
@@ -163,9 +163,9 @@ class TenantTableTest : public ::testing::Test {
   static Job owner_job_, alice_job_, bob_job_;
 };
 
-Box* TenantTableTest::box_ = nullptr;
-std::array<std::string, kWhoCount> TenantTableTest::tokens_;
-Job TenantTableTest::owner_job_, TenantTableTest::alice_job_, TenantTableTest::bob_job_;
+Box* DaemonTenantTableTest::box_ = nullptr;
+std::array<std::string, kWhoCount> DaemonTenantTableTest::tokens_;
+Job DaemonTenantTableTest::owner_job_, DaemonTenantTableTest::alice_job_, DaemonTenantTableTest::bob_job_;
 
 // A unique name per call, for rows that make or remove something.
 std::string Fresh(const std::string& prefix) {
@@ -190,7 +190,7 @@ int Listed(const grpc::Status& s, const std::vector<std::string>& shown, Who who
   return kOk;
 }
 
-std::vector<Row> TenantTableTest::Rows() {
+std::vector<Row> DaemonTenantTableTest::Rows() {
   Box& b = *box_;
   const std::string a_job = alice_job_.name(), o_job = owner_job_.name(), b_job = bob_job_.name();
   const auto get = [&b](const std::string& job) {
@@ -368,7 +368,7 @@ std::vector<Row> TenantTableTest::Rows() {
 
 // The HTTP endpoints have no authentication: every caller gets 200, and no answer may name
 // a tenant's job (its id or its display name).
-std::vector<Row> TenantTableTest::HttpRows() {
+std::vector<Row> DaemonTenantTableTest::HttpRows() {
   std::vector<Row> rows;
   for (const char* target : {"/", "/api/box", "/api/history", "/metrics", "/healthz", "/static/status.js"}) {
     rows.push_back({std::string("HTTP GET ") + target, [target](const std::string&, Who) {
@@ -385,7 +385,7 @@ std::vector<Row> TenantTableTest::HttpRows() {
   return rows;
 }
 
-TEST_F(TenantTableTest, EveryCallAnswersEachPrincipalAsExpected) {
+TEST_F(DaemonTenantTableTest, EveryCallAnswersEachPrincipalAsExpected) {
   // The owner's own job must show on the HTTP endpoints (the redaction is not blanket).
   const HttpResult page = HttpGet(box_->daemon.http_port(), "/api/box");
   EXPECT_NE(page.body.find(owner_job_.name()), std::string::npos) << page.body;
@@ -411,7 +411,7 @@ TEST_F(TenantTableTest, EveryCallAnswersEachPrincipalAsExpected) {
   EXPECT_GE(cross, 20);
 }
 
-TEST_F(TenantTableTest, TenantsHaveTheirOwnDatasetNamespaceAndRequestIds) {
+TEST_F(DaemonTenantTableTest, TenantsHaveTheirOwnDatasetNamespaceAndRequestIds) {
   // bob may use a name alice uses: no ALREADY_EXISTS that would tell him hers exists.
   EXPECT_TRUE(box_->Upload(tokens_[kTenantB], "alice-data", "bob's bytes").ok());
   // A request id alice used does not give bob her job.
@@ -435,7 +435,7 @@ TEST_F(TenantTableTest, TenantsHaveTheirOwnDatasetNamespaceAndRequestIds) {
   }
 }
 
-TEST_F(TenantTableTest, RevokedTokenEndsItsOpenWatchAndAuditRecordsEveryMutation) {
+TEST_F(DaemonTenantTableTest, RevokedTokenEndsItsOpenWatchAndAuditRecordsEveryMutation) {
   const std::string token = box_->CreateTenant("carol");
   Job job;
   ASSERT_TRUE(box_->Submit(token, box_->Spec("carol-job"), &job).ok());
@@ -488,7 +488,7 @@ TEST_F(TenantTableTest, RevokedTokenEndsItsOpenWatchAndAuditRecordsEveryMutation
 }
 
 // Quotas, on a daemon of their own (they depend on which devices are free).
-class TenantQuotaTest : public ::testing::Test {
+class DaemonTenantQuotaTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { box_ = new Box("devices: [CPU:0, CPU:1]\n"); }
   static void TearDownTestSuite() {
@@ -507,9 +507,9 @@ class TenantQuotaTest : public ::testing::Test {
   static Box* box_;
 };
 
-Box* TenantQuotaTest::box_ = nullptr;
+Box* DaemonTenantQuotaTest::box_ = nullptr;
 
-TEST_F(TenantQuotaTest, DevicesAtOnce) {
+TEST_F(DaemonTenantQuotaTest, DevicesAtOnce) {
   v1::TenantQuota quota;
   quota.set_max_devices(1);
   const std::string token = box_->CreateTenant("dora", quota);
@@ -530,7 +530,7 @@ TEST_F(TenantQuotaTest, DevicesAtOnce) {
   box_->WaitForState(second.name(), Job::CANCELLED);
 }
 
-TEST_F(TenantQuotaTest, QueuedJobs) {
+TEST_F(DaemonTenantQuotaTest, QueuedJobs) {
   v1::TenantQuota quota;
   quota.set_max_queued_jobs(2);
   quota.set_max_devices(1);  // so that her jobs beyond the first one queue
@@ -550,7 +550,7 @@ TEST_F(TenantQuotaTest, QueuedJobs) {
   for (const std::string& name : made) Cancel(name);
 }
 
-TEST_F(TenantQuotaTest, StorageBytesCountDatasetsAndCheckpoints) {
+TEST_F(DaemonTenantQuotaTest, StorageBytesCountDatasetsAndCheckpoints) {
   v1::TenantQuota quota;
   quota.set_max_storage_bytes(1000);
   const std::string token = box_->CreateTenant("sam", quota);
@@ -570,7 +570,7 @@ TEST_F(TenantQuotaTest, StorageBytesCountDatasetsAndCheckpoints) {
   Cancel(job.name());
 }
 
-TEST_F(TenantQuotaTest, LongestJobIsStoppedWithTheReason) {
+TEST_F(DaemonTenantQuotaTest, LongestJobIsStoppedWithTheReason) {
   v1::TenantQuota quota;
   quota.set_max_job_seconds(1);
   const std::string token = box_->CreateTenant("tess", quota);

@@ -15,7 +15,7 @@ namespace {
 using testutil::MakeDataset;
 using testutil::MakeJob;
 
-class TenantQuotaTest : public ::testing::Test {
+class TenantQuotaChecksTest : public ::testing::Test {
  protected:
   void SetUp() override {
     store_ = JobStore::Open(dir_.path() + "/petabox.db").value();
@@ -35,7 +35,7 @@ class TenantQuotaTest : public ::testing::Test {
   std::unique_ptr<JobStore> store_;
 };
 
-TEST_F(TenantQuotaTest, QueuedJobsAtTheLimit) {
+TEST_F(TenantQuotaChecksTest, QueuedJobsAtTheLimit) {
   const v1::TenantQuota quota = QuotaOf(*store_, "alice").value();
   AddJob(1, "alice", v1::Job::QUEUED);
   AddJob(2, "alice", v1::Job::RUNNING);  // not queued: does not count
@@ -47,7 +47,7 @@ TEST_F(TenantQuotaTest, QueuedJobsAtTheLimit) {
   EXPECT_EQ(s.message(), "tenant 'alice': queued jobs quota 2 reached");
 }
 
-TEST_F(TenantQuotaTest, StorageCountsDatasetsAndCheckpointsOfTheTenantOnly) {
+TEST_F(TenantQuotaChecksTest, StorageCountsDatasetsAndCheckpointsOfTheTenantOnly) {
   v1::Dataset mine = MakeDataset("x", 300);
   mine.set_name("tenants/alice/datasets/x");
   mine.set_tenant("alice");
@@ -69,7 +69,7 @@ TEST_F(TenantQuotaTest, StorageCountsDatasetsAndCheckpointsOfTheTenantOnly) {
   EXPECT_EQ(s.message(), "tenant 'alice': storage bytes quota 1000 reached (1000 bytes used)");
 }
 
-TEST_F(TenantQuotaTest, TheOwnerHasNoQuotaAndUnknownTenantsAreNotFound) {
+TEST_F(TenantQuotaChecksTest, TheOwnerHasNoQuotaAndUnknownTenantsAreNotFound) {
   const v1::TenantQuota owner = QuotaOf(*store_, "owner").value();
   EXPECT_EQ(owner.max_queued_jobs(), 0);
   EXPECT_TRUE(CheckStorage(*store_, dir_.path(), "owner", int64_t{1} << 50).ok());
