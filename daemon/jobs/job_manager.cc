@@ -34,6 +34,9 @@ struct JobManager::Running {
   // Set when the tenant's max_job_seconds quota is set: stops the worker when it fires.
   std::unique_ptr<boost::asio::steady_timer> time_limit;
   std::string time_limit_reason;  // set when it fired: the job fails with it
+  bool preempting = false;  // asked to stop for the owner's job: it returns to QUEUED
+  int64_t last_step = 0;             // from progress events
+  int64_t last_checkpoint_step = 0;  // from checkpoint and resumed events
   bool done = false;       // saw `done`
   bool preempted = false;  // saw `preempted`
   std::string error;       // the `error` event's message
@@ -336,18 +339,74 @@ void JobManager::Schedule() {
   if (draining_) return;
   auto queued = store_->JobsInStates({v1::Job::QUEUED});
   if (!queued.ok() || queued->empty()) return;
+  // Tenants' jobs run only while no job of the owner waits (so devices freed by a
+  // preemption go to the owner's job, and a tenant's job never takes them back).
+  const bool owner_waits = std::any_of(queued->begin(), queued->end(), [](const v1::Job& j) { return !IsTenantJob(j); });
   std::vector<QueuedJob> queue;
   for (size_t i = 0; i < queued->size(); ++i) {
     const v1::Job& j = (*queued)[i];
+    if (owner_waits && IsTenantJob(j)) continue;
     queue.push_back({j.name(), j.priority(), static_cast<int64_t>(i), std::max(1, j.device_count())});
   }
   std::vector<std::string> free;
   for (const std::string& d : options_.devices) {
     if (!holder_.count(d)) free.push_back(d);
   }
-  for (const Placement& p : PlaceWithinQuotas(*queued, std::move(queue), std::move(free))) {
+  const size_t free_before = free.size();
+  int placed_devices = 0;
+  for (const Placement& p : PlaceWithinQuotas(*queued, queue, std::move(free))) {
     auto job = std::find_if(queued->begin(), queued->end(), [&](const v1::Job& j) { return j.name() == p.name; });
+    placed_devices += static_cast<int>(p.devices.size());
+    std::erase_if(queue, [&](const QueuedJob& q) { return q.name == p.name; });
     StartWorker(*job, p.devices);
+  }
+  if (owner_waits) PreemptFor(std::move(queue), static_cast<int>(free_before) - placed_devices);
+}
+
+// The owner's first waiting job in scheduling order (highest priority, then oldest) gets
+// the devices of tenants' jobs: the lowest-priority, newest of them are asked to stop
+// (they checkpoint within the grace period and return to QUEUED as PREEMPTED, Finish).
+// Jobs asked already count as freeing their devices, so calls in a row ask no more.
+void JobManager::PreemptFor(std::vector<QueuedJob> queue, int free_devices) {
+  std::sort(queue.begin(), queue.end(), [](const QueuedJob& a, const QueuedJob& b) {
+    return a.priority != b.priority ? a.priority > b.priority : a.order < b.order;
+  });
+  if (queue.empty()) return;
+  const int need = queue.front().device_count;
+  int coming = free_devices;
+  std::vector<std::pair<std::string, Running*>> tenants;
+  for (auto& [name, run] : running_) {
+    if (run->tenant == kOwnerTenant) continue;
+    if (run->preempting) coming += static_cast<int>(run->devices.size());
+    else tenants.emplace_back(name, run.get());
+  }
+  if (coming >= need) return;
+  struct Candidate {
+    int priority;
+    int64_t created;  // Unix seconds
+    std::string name;
+  };
+  std::vector<Candidate> order;
+  for (const auto& [name, run] : tenants) {
+    auto job = store_->GetJob(name);
+    order.push_back({job.ok() ? job->priority() : 0, job.ok() ? job->create_time().seconds() : 0, name});
+  }
+  std::sort(order.begin(), order.end(), [](const Candidate& a, const Candidate& b) {
+    return a.priority != b.priority ? a.priority < b.priority : a.created > b.created;
+  });
+  int reachable = coming;
+  for (const auto& [name, run] : tenants) reachable += static_cast<int>(run->devices.size());
+  if (reachable < need) return;  // even all of them would not make room: preempt none
+  for (const Candidate& c : order) {
+    if (coming >= need) break;
+    const std::string& name = c.name;
+    Running& run = *running_[name];
+    run.preempting = true;
+    run.process->RequestStop(options_.stop_grace);
+    coming += static_cast<int>(run.devices.size());
+    v1::JobEvent event;
+    event.mutable_log()->set_text("preempting: the box owner's work needs the devices; checkpointing");
+    Append(name, std::move(event));
   }
 }
 
@@ -469,6 +528,15 @@ void JobManager::OnWorkerEvent(const std::string& name, const v1::WorkerEvent& e
   if (it == running_.end()) return;
   Running& run = *it->second;
   switch (event.event_case()) {
+    case v1::WorkerEvent::kProgress:
+      run.last_step = event.progress().step();
+      break;
+    case v1::WorkerEvent::kCheckpoint:
+      run.last_checkpoint_step = event.checkpoint().step();
+      break;
+    case v1::WorkerEvent::kResumed:
+      run.last_checkpoint_step = run.last_step = event.resumed().step();
+      break;
     case v1::WorkerEvent::kDone:
       run.done = true;
       run.result = ToResult(event.done());
@@ -563,6 +631,7 @@ void JobManager::Finish(v1::Job job, const Running& run, const ExitInfo& exit) {
     return SetState(&job, v1::Job::SUCCEEDED, "finished");
   }
   if (!run.time_limit_reason.empty()) return SetState(&job, v1::Job::FAILED, run.time_limit_reason);
+  if (run.preempting && !draining_) return Requeue(&job, run);
   if (draining_) return SetState(&job, v1::Job::QUEUED, "petaboxd stopped; the job resumes from its last checkpoint");
   if (clean && run.preempted) return SetState(&job, v1::Job::QUEUED, "the worker was stopped from outside; requeued");
   const std::string said = !run.error.empty() ? run.error : run.last_log;
@@ -574,6 +643,17 @@ void JobManager::Finish(v1::Job job, const Running& run, const ExitInfo& exit) {
                                                std::to_string(job.max_restarts()) + " from the last checkpoint");
   }
   SetState(&job, v1::Job::FAILED, why);
+}
+
+// A preempted job: back to QUEUED, not counted as a restart; the work since its last
+// checkpoint is lost (none when it checkpointed on the way out, as workers do on SIGTERM).
+void JobManager::Requeue(v1::Job* job, const Running& run) {
+  const int64_t lost = std::max<int64_t>(0, run.last_step - run.last_checkpoint_step);
+  job->set_preemptions(job->preemptions() + 1);
+  job->set_preempted_steps_lost(job->preempted_steps_lost() + lost);
+  SetState(job, v1::Job::QUEUED,
+           "PREEMPTED: the box owner's job needed the devices; resumes from its checkpoint at step " +
+               std::to_string(run.last_checkpoint_step) + " (" + std::to_string(lost) + " steps lost)");
 }
 
 // ---- loop thread: cancel, drain, recover

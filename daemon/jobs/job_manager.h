@@ -7,7 +7,9 @@
 // spec's max_restarts, cancels, drains on shutdown, and requeues jobs a previous daemon
 // left running. Tenants' jobs are held to their quotas (daemon/jobs/tenant_quota.h):
 // devices at once, queued jobs and storage at create and scheduling, the longest run by a
-// timer that stops the worker.
+// timer that stops the worker. Tenants' jobs run only while no owner job waits; an owner
+// job that needs devices tenants' jobs hold preempts them (they checkpoint, return to
+// QUEUED as PREEMPTED and resume later); a tenant's job never preempts.
 //
 // Threading: all job state changes run on the io_context's thread (the daemon's event
 // loop). The public methods may be called from any other thread (gRPC handlers): they post
@@ -124,6 +126,8 @@ class JobManager {
   std::vector<Placement> PlaceWithinQuotas(const std::vector<v1::Job>& jobs, std::vector<QueuedJob> queue,
                                            const std::vector<std::string>& free);
   void StartTimeLimit(const std::string& name, Running* run);
+  void PreemptFor(std::vector<QueuedJob> queue, int free_devices);
+  void Requeue(v1::Job* job, const Running& run);
   StatusOr<v1::Job> CancelOnLoop(const std::string& name);
   void Schedule();
   void StartWorker(v1::Job job, const std::vector<std::string>& devices);

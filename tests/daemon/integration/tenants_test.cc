@@ -580,5 +580,58 @@ TEST_F(DaemonTenantQuotaTest, LongestJobIsStoppedWithTheReason) {
   EXPECT_EQ(failed.failure_reason(), "tenant 'tess': job seconds quota 1 reached (the job ran that long and was stopped)");
 }
 
+// Preemption with the stand-in worker (it dies at SIGTERM, as a worker does once it has
+// checkpointed): the owner's job takes the tenant's device, the tenant's job waits and
+// resumes after; a tenant's job, whatever its priority, never preempts the owner's.
+TEST(DaemonTenantPreemptionTest, OwnersJobPreemptsTenantsJobWhichResumesAfterIt) {
+  Box box("devices: [CPU:0]\n");
+  const std::string owner = box.daemon.token();
+  const std::string token = box.CreateTenant("rita");
+  Job rented, mine, urgent;
+  ASSERT_TRUE(box.Submit(token, box.Spec("rented"), &rented).ok());
+  box.WaitForState(rented.name(), Job::STARTING);
+  ASSERT_TRUE(box.Submit(owner, box.Spec("owners"), &mine).ok());
+  const Job preempted = box.daemon.WaitFor(rented.name(), [](const Job& j) { return j.preemptions() == 1; },
+                                           std::chrono::seconds(30));
+  EXPECT_EQ(preempted.state(), Job::QUEUED);
+  EXPECT_EQ(preempted.restarts(), 0);  // a preemption is not a crash
+  box.WaitForState(mine.name(), Job::STARTING);
+  grpc::Status watch_status;
+  bool said_preempted = false;
+  v1::WatchJobRequest watch;
+  watch.set_name(rented.name());
+  auto context = Ctx(token);
+  context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
+  auto reader = box.jobs->WatchJob(context.get(), watch);
+  v1::JobEvent event;
+  while (reader->Read(&event)) {
+    if (event.has_state_change() && event.state_change().state() == Job::QUEUED &&
+        event.state_change().reason().rfind("PREEMPTED", 0) == 0) {
+      said_preempted = true;
+    }
+  }
+  reader->Finish();
+  EXPECT_TRUE(said_preempted);
+  // A tenant's job of the highest priority waits while the owner's job runs.
+  v1::CreateJobRequest request;
+  request.mutable_job()->set_spec_yaml(box.Spec("urgent"));
+  request.mutable_job()->set_priority(1000);
+  ASSERT_TRUE(box.jobs->CreateJob(Ctx(token).get(), request, &urgent).ok());
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  EXPECT_EQ(box.daemon.Get(mine.name()).state(), Job::STARTING);
+  EXPECT_EQ(box.daemon.Get(urgent.name()).state(), Job::QUEUED);
+  v1::CancelJobRequest cancel;
+  Job out;
+  cancel.set_name(urgent.name());
+  ASSERT_TRUE(box.jobs->CancelJob(Ctx(token).get(), cancel, &out).ok());
+  cancel.set_name(mine.name());
+  ASSERT_TRUE(box.jobs->CancelJob(Ctx(owner).get(), cancel, &out).ok());
+  // The owner's job is done: the tenant's resumes.
+  const Job resumed = box.WaitForState(rented.name(), Job::STARTING);
+  EXPECT_EQ(resumed.preemptions(), 1);
+  cancel.set_name(rented.name());
+  box.jobs->CancelJob(Ctx(owner).get(), cancel, &out);
+}
+
 }  // namespace
 }  // namespace petabox::daemon::testing
