@@ -633,5 +633,37 @@ TEST(DaemonTenantPreemptionTest, OwnersJobPreemptsTenantsJobWhichResumesAfterIt)
   box.jobs->CancelJob(Ctx(owner).get(), cancel, &out);
 }
 
+// End to end with the real worker: the tenant's job is preempted mid-training (it
+// checkpoints on SIGTERM), the owner's job runs to SUCCEEDED, the tenant's resumes from
+// its checkpoint and ends with the same result as an uninterrupted run of the same spec.
+TEST(DaemonTenantPreemptionTest, PreemptedTrainingResumesToTheUninterruptedResult) {
+  DaemonHarness daemon("devices: [CPU:0]\n");
+  daemon.Start();
+  auto channel = grpc::CreateChannel(daemon.address(), grpc::InsecureChannelCredentials());
+  auto admin = v1::AdminService::NewStub(channel);
+  v1::CreateTenantRequest create;
+  create.set_name("renter");
+  v1::CreateTenantResponse tenant;
+  ASSERT_TRUE(admin->CreateTenant(daemon.Context().get(), create, &tenant).ok());
+  const std::string spec = ShortJobSpec(daemon.dataset_dir(), 300, 50);
+  v1::CreateJobRequest request;
+  request.mutable_job()->set_spec_yaml(spec);
+  Job rented;
+  ASSERT_TRUE(daemon.jobs().CreateJob(daemon.Context(tenant.token()).get(), request, &rented).ok());
+  daemon.WaitFor(rented.name(), [](const Job& j) { return j.progress().step() >= 60; });
+  const Job owners = daemon.Submit(ShortJobSpec(daemon.dataset_dir(), 30));
+  EXPECT_EQ(daemon.WaitForState(owners.name(), Job::SUCCEEDED).state(), Job::SUCCEEDED);
+  const Job done = daemon.WaitForState(rented.name(), Job::SUCCEEDED);
+  EXPECT_EQ(done.preemptions(), 1);
+  EXPECT_EQ(done.preempted_steps_lost(), 0);  // it checkpointed at the step it stopped
+  EXPECT_EQ(done.restarts(), 0);
+  EXPECT_EQ(done.result().steps(), 300);
+  const Job uninterrupted = daemon.WaitForState(daemon.Submit(spec).name(), Job::SUCCEEDED);
+  EXPECT_EQ(uninterrupted.preemptions(), 0);
+  EXPECT_EQ(done.result().test_accuracy(), uninterrupted.result().test_accuracy());
+  EXPECT_EQ(done.result().final_loss(), uninterrupted.result().final_loss());
+  if (HasFailure()) std::cerr << daemon.Log();
+}
+
 }  // namespace
 }  // namespace petabox::daemon::testing
