@@ -23,6 +23,8 @@ void AddDatasetCommands(CLI::App& app, CommandContext& context, Action* action);
 void AddBoxCommands(CLI::App& app, CommandContext& context, Action* action);
 // checkpoint.
 void AddCheckpointCommands(CLI::App& app, CommandContext& context, Action* action);
+// tenants create|list|revoke, audit (owner only).
+void AddTenantCommands(CLI::App& app, CommandContext& context, Action* action);
 // export (training graphs; needs no daemon).
 void AddGraphCommands(CLI::App& app, CommandContext& context, Action* action);
 

@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   AddDatasetCommands(app, context, &action);
   AddBoxCommands(app, context, &action);
   AddCheckpointCommands(app, context, &action);
+  AddTenantCommands(app, context, &action);
   AddGraphCommands(app, context, &action);
   try {
     app.parse(argc, argv);

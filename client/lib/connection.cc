@@ -36,7 +36,8 @@ Connection::Connection(ConnectionOptions options, std::shared_ptr<grpc::Channel>
       channel_(std::move(channel)),
       jobs_(v1::JobService::NewStub(channel_)),
       datasets_(v1::DatasetService::NewStub(channel_)),
-      box_(v1::BoxService::NewStub(channel_)) {}
+      box_(v1::BoxService::NewStub(channel_)),
+      admin_(v1::AdminService::NewStub(channel_)) {}
 
 std::unique_ptr<grpc::ClientContext> Connection::NewContext(CallKind kind) const {
   auto context = std::make_unique<grpc::ClientContext>();

@@ -1,5 +1,5 @@
 // Connection: one gRPC channel to a petaboxd (HOST:PORT), insecure or TLS, and the stubs of
-// its three services. Every call made through it should take its ClientContext from
+// its services. Every call made through it should take its ClientContext from
 // NewContext, which adds "authorization: Bearer TOKEN" metadata and, for unary calls, the
 // deadline.
 //
@@ -14,6 +14,7 @@
 #include <string>
 
 #include "engine/util/status.h"
+#include "petabox/v1/admin.grpc.pb.h"
 #include "petabox/v1/box.grpc.pb.h"
 #include "petabox/v1/dataset.grpc.pb.h"
 #include "petabox/v1/job.grpc.pb.h"
@@ -48,6 +49,7 @@ class Connection {
   v1::JobService::Stub& jobs() const { return *jobs_; }
   v1::DatasetService::Stub& datasets() const { return *datasets_; }
   v1::BoxService::Stub& box() const { return *box_; }
+  v1::AdminService::Stub& admin() const { return *admin_; }
 
  private:
   Connection(ConnectionOptions options, std::shared_ptr<grpc::Channel> channel);
@@ -57,6 +59,7 @@ class Connection {
   std::unique_ptr<v1::JobService::Stub> jobs_;
   std::unique_ptr<v1::DatasetService::Stub> datasets_;
   std::unique_ptr<v1::BoxService::Stub> box_;
+  std::unique_ptr<v1::AdminService::Stub> admin_;
 };
 
 }  // namespace petabox::client

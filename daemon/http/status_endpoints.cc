@@ -24,7 +24,8 @@ Json NonEmpty(const std::string& s) { return s.empty() ? Json(nullptr) : Json(s)
 Json DeviceJson(const DeviceInfo& info, const DeviceSample* s, const DeviceLedger& ledger) {
   Json j = {{"name", info.name}, {"kind", info.kind}, {"description", info.description}};
   j["state"] = ledger.job.empty() ? "idle" : "busy";
-  j["job"] = NonEmpty(ledger.job);
+  // Unauthenticated: a tenant's job is not named (its tenant is).
+  j["job"] = ledger.tenant == kOwnerTenant ? NonEmpty(ledger.job) : Json(nullptr);
   j["tenant"] = NonEmpty(ledger.tenant);
   j["telemetry_source"] = s ? s->telemetry_source : "none";
   if (s && !s->power_group.empty()) j["power_group"] = s->power_group;
@@ -61,8 +62,12 @@ Json ProgressJson(const v1::Job& job) {
           {"eta_seconds", p.eta_seconds()}};
 }
 
+// Unauthenticated: a tenant's job shows its state, devices and progress, never its name,
+// display name or failure reason (which may quote its spec).
 Json JobJson(const v1::Job& job) {
-  Json j = {{"name", job.name()}, {"display_name", job.display_name()}};
+  const bool hidden = IsTenantJob(job);
+  Json j = {{"name", hidden ? Json(nullptr) : Json(job.name())},
+            {"display_name", hidden ? Json(nullptr) : Json(job.display_name())}};
   j["state"] = v1::Job::State_Name(job.state());
   j["tenant"] = TenantOfJob(job);
   j["devices"] = Json::array();
@@ -71,7 +76,7 @@ Json JobJson(const v1::Job& job) {
   j["create_time"] = UnixTime(job.has_create_time(), job.create_time());
   j["start_time"] = UnixTime(job.has_start_time(), job.start_time());
   j["end_time"] = UnixTime(job.has_end_time(), job.end_time());
-  j["failure_reason"] = job.failure_reason();
+  j["failure_reason"] = hidden ? "" : job.failure_reason();
   j["progress"] = ProgressJson(job);
   return j;
 }

@@ -45,7 +45,8 @@ std::map<std::string, HttpHandler> StatusRoutes(StatusSources sources);
 //   queue_length, running_jobs  jobs QUEUED; jobs STARTING, RUNNING or CANCELLING
 //   devices[]                 per device, in the box's order:
 //     name, kind ("cuda", "hip", "cpu"), description
-//     state ("idle", "busy"), job ("jobs/{id}" or null), tenant (or null)
+//     state ("idle", "busy"), job ("jobs/{id}"; null when idle or held by a tenant's
+//     job), tenant (or null)
 //     telemetry_source        "nvml", "rocm_smi", "rapl" or "none"
 //     power_group             devices sharing this device's power reading (only when
 //                             shared: the virtual CPU devices share the host's RAPL)
@@ -59,6 +60,8 @@ std::map<std::string, HttpHandler> StatusRoutes(StatusSources sources);
 //     vendor_utilization_ratio (the driver's own busy figure)
 //     A reading the device cannot give is null, never estimated.
 //   jobs[]                    the most recent jobs, newest first: name, display_name,
+//                             (both null, and failure_reason "", for tenants' jobs:
+//                             these endpoints have no authentication)
 //                             state ("QUEUED", "RUNNING", ...), tenant, devices[],
 //                             priority, create_time, start_time, end_time (Unix seconds or
 //                             null), failure_reason, progress {step, total_steps, epoch,

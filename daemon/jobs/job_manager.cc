@@ -7,11 +7,15 @@
 #include <random>
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <google/protobuf/util/time_util.h>
 
 #include "daemon/graph/graph_proto.h"
+#include "daemon/jobs/tenant_quota.h"
 #include "daemon/jobs/worker_events.h"
 #include "daemon/scheduler/scheduler.h"
+#include "daemon/store/dataset_names.h"
+#include "daemon/telemetry/tenant.h"
 #include "daemon/telemetry/usage_ledger.h"
 #include "daemon/telemetry/worker_usage.h"
 #include "daemon/worker/checkpoint.h"
@@ -26,6 +30,13 @@ using google::protobuf::util::TimeUtil;
 struct JobManager::Running {
   std::shared_ptr<WorkerProcess> process;
   std::vector<std::string> devices;
+  std::string tenant;      // TenantOfJob
+  // Set when the tenant's max_job_seconds quota is set: stops the worker when it fires.
+  std::unique_ptr<boost::asio::steady_timer> time_limit;
+  std::string time_limit_reason;  // set when it fired: the job fails with it
+  bool preempting = false;  // asked to stop for the owner's job: it returns to QUEUED
+  int64_t last_step = 0;             // from progress events
+  int64_t last_checkpoint_step = 0;  // from checkpoint and resumed events
   bool done = false;       // saw `done`
   bool preempted = false;  // saw `preempted`
   std::string error;       // the `error` event's message
@@ -146,8 +157,23 @@ StatusOr<worker::JobSpec> JobManager::CheckSpec(const v1::Job& job) {
     auto graph = graph::ParseGraph(job.graph());
     if (!graph.ok()) return Status(graph.status().code(), "job.graph: " + graph.status().message());
   }
+  const std::string tenant = TenantOfJob(job);
+  PB_ASSIGN_OR_RETURN(v1::TenantQuota quota, QuotaOf(*store_, tenant));
+  if (quota.max_devices() > 0 && want > quota.max_devices()) {
+    return QuotaReached(tenant, "devices", quota.max_devices(), "the job asks for " + std::to_string(want));
+  }
+  // dataset_dirs may include the data directory, which holds every tenant's uploads and
+  // checkpoints: a tenant reads only its own uploads there, through dataset.source.
+  if (tenant != kOwnerTenant && !spec.dataset.dir.empty() && InsideAny(spec.dataset.dir, {options_.data_dir})) {
+    return InvalidArgument("spec: dataset.dir: '" + spec.dataset.dir +
+                           "' is inside the daemon's data directory, which tenants' jobs cannot read; use "
+                           "dataset.source: datasets/NAME for an upload");
+  }
+  // A tenant's datasets/NAME is its own (daemon/store/dataset_names.h).
+  const Principal owner_of = tenant == kOwnerTenant ? Principal::Owner() : Principal::Tenant(tenant);
+  if (!spec.dataset.source.empty()) spec.dataset.source = DatasetKey(owner_of, spec.dataset.source);
   if (!spec.dataset.source.empty() && !store_->GetDataset(spec.dataset.source).ok()) {
-    return FailedPrecondition("spec: dataset.source: " + spec.dataset.source +
+    return FailedPrecondition("spec: dataset.source: " + DatasetNameFor(owner_of, spec.dataset.source) +
                               " does not exist on this box (petabox upload PATH --name NAME)");
   }
   return spec;
@@ -160,7 +186,10 @@ StatusOr<v1::Job> JobManager::CreateJob(v1::Job job, const std::string& request_
   job.set_display_name(spec.name);
   job.set_device_count(static_cast<int32_t>(worker::DeviceCount(spec)));
   job.set_max_restarts(static_cast<int32_t>(spec.max_restarts));
-  return OnLoop<StatusOr<v1::Job>>([&]() { return Queue(std::move(job), request_id); });
+  job.set_tenant(TenantOfJob(job));
+  // Each tenant's request ids are its own: another tenant's id never returns its job.
+  const std::string key = request_id.empty() || job.tenant() == kOwnerTenant ? request_id : job.tenant() + "\n" + request_id;
+  return OnLoop<StatusOr<v1::Job>>([&]() { return Queue(std::move(job), key); });
 }
 
 StatusOr<v1::Job> JobManager::CancelJob(const std::string& name) {
@@ -185,6 +214,10 @@ int JobManager::QueueLength() {
 
 int JobManager::RunningJobs() {
   return OnLoop<int>([this]() { return static_cast<int>(running_.size()); });
+}
+
+Status JobManager::CheckStorageQuota(const std::string& tenant, int64_t adding) const {
+  return CheckStorage(*store_, options_.data_dir, tenant, adding);
 }
 
 bool JobManager::DatasetInUse(const std::string& dataset_name) {
@@ -276,12 +309,25 @@ void JobManager::TellLedger(const v1::Job& job) {
 
 // ---- loop thread: queue, schedule, start
 
+// Queued jobs and storage of the job's tenant, checked on the loop so that two creates
+// cannot both take the last queue place. A retried create (a request id seen before)
+// passes: it makes nothing new.
+Status JobManager::CheckTenantQuotas(const v1::Job& job, const std::string& request_id) {
+  const std::string tenant = TenantOfJob(job);
+  if (tenant == kOwnerTenant) return Status::Ok();
+  if (!request_id.empty() && store_->JobByRequestId(request_id).ok()) return Status::Ok();
+  PB_ASSIGN_OR_RETURN(v1::TenantQuota quota, QuotaOf(*store_, tenant));
+  PB_RETURN_IF_ERROR(CheckQueued(*store_, tenant, quota));
+  return CheckStorage(*store_, options_.data_dir, tenant, 0);
+}
+
 StatusOr<v1::Job> JobManager::Queue(v1::Job job, const std::string& request_id) {
   if (draining_) return Unavailable("petaboxd is shutting down; submit again when it is back");
   PB_ASSIGN_OR_RETURN(std::vector<v1::Job> queued, store_->JobsInStates({v1::Job::QUEUED}));
   if (static_cast<int64_t>(queued.size()) >= options_.max_queued_jobs) {
     return ResourceExhausted(std::to_string(queued.size()) + " jobs are queued (config limits.max_queued_jobs); try later");
   }
+  PB_RETURN_IF_ERROR(CheckTenantQuotas(job, request_id));
   job.set_name(NewJobName());
   job.set_state(v1::Job::QUEUED);
   *job.mutable_create_time() = Now();
@@ -309,18 +355,104 @@ void JobManager::Schedule() {
   if (draining_) return;
   auto queued = store_->JobsInStates({v1::Job::QUEUED});
   if (!queued.ok() || queued->empty()) return;
+  // Tenants' jobs run only while no job of the owner waits (so devices freed by a
+  // preemption go to the owner's job, and a tenant's job never takes them back).
+  const bool owner_waits = std::any_of(queued->begin(), queued->end(), [](const v1::Job& j) { return !IsTenantJob(j); });
   std::vector<QueuedJob> queue;
   for (size_t i = 0; i < queued->size(); ++i) {
     const v1::Job& j = (*queued)[i];
+    if (owner_waits && IsTenantJob(j)) continue;
     queue.push_back({j.name(), j.priority(), static_cast<int64_t>(i), std::max(1, j.device_count())});
   }
   std::vector<std::string> free;
   for (const std::string& d : options_.devices) {
     if (!holder_.count(d)) free.push_back(d);
   }
-  for (const Placement& p : PlaceJobs(std::move(queue), std::move(free))) {
+  const size_t free_before = free.size();
+  int placed_devices = 0;
+  for (const Placement& p : PlaceWithinQuotas(*queued, queue, std::move(free))) {
     auto job = std::find_if(queued->begin(), queued->end(), [&](const v1::Job& j) { return j.name() == p.name; });
+    placed_devices += static_cast<int>(p.devices.size());
+    std::erase_if(queue, [&](const QueuedJob& q) { return q.name == p.name; });
     StartWorker(*job, p.devices);
+  }
+  if (owner_waits) PreemptFor(std::move(queue), static_cast<int>(free_before) - placed_devices);
+}
+
+// The owner's first waiting job in scheduling order (highest priority, then oldest) gets
+// the devices of tenants' jobs: the lowest-priority, newest of them are asked to stop
+// (they checkpoint within the grace period and return to QUEUED as PREEMPTED, Finish).
+// Jobs asked already count as freeing their devices, so calls in a row ask no more.
+void JobManager::PreemptFor(std::vector<QueuedJob> queue, int free_devices) {
+  std::sort(queue.begin(), queue.end(), [](const QueuedJob& a, const QueuedJob& b) {
+    return a.priority != b.priority ? a.priority > b.priority : a.order < b.order;
+  });
+  if (queue.empty()) return;
+  const int need = queue.front().device_count;
+  int coming = free_devices;
+  std::vector<std::pair<std::string, Running*>> tenants;
+  for (auto& [name, run] : running_) {
+    if (run->tenant == kOwnerTenant) continue;
+    if (run->preempting) coming += static_cast<int>(run->devices.size());
+    else tenants.emplace_back(name, run.get());
+  }
+  if (coming >= need) return;
+  struct Candidate {
+    int priority;
+    int64_t created;  // Unix seconds
+    std::string name;
+  };
+  std::vector<Candidate> order;
+  for (const auto& [name, run] : tenants) {
+    auto job = store_->GetJob(name);
+    order.push_back({job.ok() ? job->priority() : 0, job.ok() ? job->create_time().seconds() : 0, name});
+  }
+  std::sort(order.begin(), order.end(), [](const Candidate& a, const Candidate& b) {
+    return a.priority != b.priority ? a.priority < b.priority : a.created > b.created;
+  });
+  int reachable = coming;
+  for (const auto& [name, run] : tenants) reachable += static_cast<int>(run->devices.size());
+  if (reachable < need) return;  // even all of them would not make room: preempt none
+  for (const Candidate& c : order) {
+    if (coming >= need) break;
+    const std::string& name = c.name;
+    Running& run = *running_[name];
+    run.preempting = true;
+    run.process->RequestStop(options_.stop_grace);
+    coming += static_cast<int>(run.devices.size());
+    v1::JobEvent event;
+    event.mutable_log()->set_text("preempting: the box owner's work needs the devices; checkpointing");
+    Append(name, std::move(event));
+  }
+}
+
+// PlaceJobs, less the placements that would take a tenant past its devices quota: such a
+// job is left out of the queue (it waits; nothing else waits behind it) and the rest is
+// placed again.
+std::vector<Placement> JobManager::PlaceWithinQuotas(const std::vector<v1::Job>& jobs, std::vector<QueuedJob> queue,
+                                                     const std::vector<std::string>& free) {
+  std::map<std::string, int64_t> limit;  // tenant -> max_devices (0: none)
+  for (const v1::Job& j : jobs) {
+    const std::string tenant = TenantOfJob(j);
+    if (!limit.count(tenant)) limit[tenant] = QuotaOrNone(*store_, tenant).max_devices();
+  }
+  const auto tenant_of = [&](const std::string& name) {
+    for (const v1::Job& j : jobs) {
+      if (j.name() == name) return TenantOfJob(j);
+    }
+    return std::string(kOwnerTenant);
+  };
+  while (true) {
+    std::vector<Placement> placements = PlaceJobs(queue, free);
+    std::map<std::string, int64_t> held;
+    for (const auto& [name, run] : running_) held[run->tenant] += static_cast<int64_t>(run->devices.size());
+    auto over = std::find_if(placements.begin(), placements.end(), [&](const Placement& p) {
+      const std::string tenant = tenant_of(p.name);
+      held[tenant] += static_cast<int64_t>(p.devices.size());
+      return limit[tenant] > 0 && held[tenant] > limit[tenant];
+    });
+    if (over == placements.end()) return placements;
+    std::erase_if(queue, [&](const QueuedJob& q) { return q.name == over->name; });
   }
 }
 
@@ -378,12 +510,30 @@ void JobManager::StartWorker(v1::Job job, const std::vector<std::string>& device
   auto run = std::make_unique<Running>();
   run->process = std::move(*process);
   run->devices = devices;
+  run->tenant = TenantOfJob(job);
+  StartTimeLimit(name, run.get());
   for (const std::string& d : devices) holder_[d] = name;
   running_[name] = std::move(run);
   job.clear_devices();
   for (const std::string& d : devices) job.add_devices(d);
   if (!job.has_start_time()) *job.mutable_start_time() = Now();
   SetState(&job, v1::Job::STARTING, "worker process started");
+}
+
+// A tenant's max_job_seconds: when it passes, the worker is asked to stop (killed after
+// the grace period) and the job fails with the reason (Finish).
+void JobManager::StartTimeLimit(const std::string& name, Running* run) {
+  const int64_t seconds = QuotaOrNone(*store_, run->tenant).max_job_seconds();
+  if (seconds <= 0) return;
+  run->time_limit = std::make_unique<boost::asio::steady_timer>(io_, std::chrono::seconds(seconds));
+  run->time_limit->async_wait([this, name, seconds](const boost::system::error_code& ec) {
+    if (ec) return;  // cancelled: the worker exited first
+    auto it = running_.find(name);
+    if (it == running_.end()) return;
+    it->second->time_limit_reason =
+        QuotaReached(it->second->tenant, "job seconds", seconds, "the job ran that long and was stopped").message();
+    it->second->process->RequestStop(options_.stop_grace);
+  });
 }
 
 // ---- loop thread: what the worker says
@@ -394,6 +544,15 @@ void JobManager::OnWorkerEvent(const std::string& name, const v1::WorkerEvent& e
   if (it == running_.end()) return;
   Running& run = *it->second;
   switch (event.event_case()) {
+    case v1::WorkerEvent::kProgress:
+      run.last_step = event.progress().step();
+      break;
+    case v1::WorkerEvent::kCheckpoint:
+      run.last_checkpoint_step = event.checkpoint().step();
+      break;
+    case v1::WorkerEvent::kResumed:
+      run.last_checkpoint_step = run.last_step = event.resumed().step();
+      break;
     case v1::WorkerEvent::kDone:
       run.done = true;
       run.result = ToResult(event.done());
@@ -487,6 +646,8 @@ void JobManager::Finish(v1::Job job, const Running& run, const ExitInfo& exit) {
     *job.mutable_result() = run.result;
     return SetState(&job, v1::Job::SUCCEEDED, "finished");
   }
+  if (!run.time_limit_reason.empty()) return SetState(&job, v1::Job::FAILED, run.time_limit_reason);
+  if (run.preempting && !draining_) return Requeue(&job, run);
   if (draining_) return SetState(&job, v1::Job::QUEUED, "petaboxd stopped; the job resumes from its last checkpoint");
   if (clean && run.preempted) return SetState(&job, v1::Job::QUEUED, "the worker was stopped from outside; requeued");
   const std::string said = !run.error.empty() ? run.error : run.last_log;
@@ -498,6 +659,17 @@ void JobManager::Finish(v1::Job job, const Running& run, const ExitInfo& exit) {
                                                std::to_string(job.max_restarts()) + " from the last checkpoint");
   }
   SetState(&job, v1::Job::FAILED, why);
+}
+
+// A preempted job: back to QUEUED, not counted as a restart; the work since its last
+// checkpoint is lost (none when it checkpointed on the way out, as workers do on SIGTERM).
+void JobManager::Requeue(v1::Job* job, const Running& run) {
+  const int64_t lost = std::max<int64_t>(0, run.last_step - run.last_checkpoint_step);
+  job->set_preemptions(job->preemptions() + 1);
+  job->set_preempted_steps_lost(job->preempted_steps_lost() + lost);
+  SetState(job, v1::Job::QUEUED,
+           "PREEMPTED: the box owner's job needed the devices; resumes from its checkpoint at step " +
+               std::to_string(run.last_checkpoint_step) + " (" + std::to_string(lost) + " steps lost)");
 }
 
 // ---- loop thread: cancel, drain, recover

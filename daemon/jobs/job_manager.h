@@ -5,7 +5,11 @@
 // worker protocol, proto/petabox/v1/worker.proto) into job state and events in the store
 // (daemon/store), fails a job whose worker breaks that protocol, restarts crashed workers from their last checkpoint up to the
 // spec's max_restarts, cancels, drains on shutdown, and requeues jobs a previous daemon
-// left running.
+// left running. Tenants' jobs are held to their quotas (daemon/jobs/tenant_quota.h):
+// devices at once, queued jobs and storage at create and scheduling, the longest run by a
+// timer that stops the worker. Tenants' jobs run only while no owner job waits; an owner
+// job that needs devices tenants' jobs hold preempts them (they checkpoint, return to
+// QUEUED as PREEMPTED and resume later); a tenant's job never preempts.
 //
 // Threading: all job state changes run on the io_context's thread (the daemon's event
 // loop). The public methods may be called from any other thread (gRPC handlers): they post
@@ -24,6 +28,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include "daemon/scheduler/scheduler.h"
 #include "daemon/store/job_store.h"
 #include "daemon/supervisor/worker_process.h"
 #include "daemon/worker/job_spec.h"
@@ -71,10 +76,12 @@ class JobManager {
   // one whose spec no longer validates fails with the reason.
   Status Recover();
 
-  // Validates the spec and queues the job; with a request_id seen before, returns that
-  // job. InvalidArgument naming the spec field; ResourceExhausted when the job asks for
-  // more devices than the box has or the queue is full; FailedPrecondition for a missing
-  // uploaded dataset; Unavailable while draining.
+  // Validates the spec and queues the job for its Job.tenant ("owner" when empty); with a
+  // request_id that tenant used before, returns that job. InvalidArgument naming the spec
+  // field; ResourceExhausted when the job asks for more devices than the box has, the
+  // queue is full, or a tenant quota is reached (devices, queued jobs, storage: named in
+  // the message); FailedPrecondition for a missing uploaded dataset; Unavailable while
+  // draining.
   StatusOr<v1::Job> CreateJob(v1::Job job, const std::string& request_id);
   // See JobService.CancelJob. NotFound, FailedPrecondition when the job already ended.
   StatusOr<v1::Job> CancelJob(const std::string& name);
@@ -83,7 +90,11 @@ class JobManager {
   std::vector<DeviceAssignment> Devices();
   int QueueLength();
   int RunningJobs();
-  // True when a job that has not ended uses datasets/{id} (dataset.source).
+  // OK while `tenant`'s stored bytes plus `adding` stay within its storage quota
+  // (daemon/jobs/tenant_quota.h); ResourceExhausted naming the quota otherwise.
+  Status CheckStorageQuota(const std::string& tenant, int64_t adding) const;
+  // True when a job that has not ended uses the dataset stored as `dataset_name`
+  // (dataset.source, resolved to its key: daemon/store/dataset_names.h).
   bool DatasetInUse(const std::string& dataset_name);
 
   // Stops starting jobs and asks every worker to checkpoint and stop (SIGKILL after the
@@ -111,6 +122,12 @@ class JobManager {
   StatusOr<worker::JobSpec> CheckSpec(const v1::Job& job);
   Status MigrateSpecs();
   StatusOr<v1::Job> Queue(v1::Job job, const std::string& request_id);
+  Status CheckTenantQuotas(const v1::Job& job, const std::string& request_id);
+  std::vector<Placement> PlaceWithinQuotas(const std::vector<v1::Job>& jobs, std::vector<QueuedJob> queue,
+                                           const std::vector<std::string>& free);
+  void StartTimeLimit(const std::string& name, Running* run);
+  void PreemptFor(std::vector<QueuedJob> queue, int free_devices);
+  void Requeue(v1::Job* job, const Running& run);
   StatusOr<v1::Job> CancelOnLoop(const std::string& name);
   void Schedule();
   void StartWorker(v1::Job job, const std::vector<std::string>& devices);

@@ -8,6 +8,8 @@
 
 #include <prometheus/text_serializer.h>
 
+#include "daemon/auth/principal.h"
+
 namespace petabox::daemon {
 namespace {
 
@@ -121,7 +123,9 @@ void DeviceFamilies(const std::vector<DeviceInfo>& devices, const BoxSample* sam
     Add(busy, {{"device", name}}, d.busy_seconds);
     Add(flops, {{"device", name}}, d.flops);
     Add(kernels, {{"device", name}}, static_cast<double>(d.kernels));
-    if (!d.job.empty()) Add(holder, {{"device", name}, {"job_id", JobId(d.job)}, {"tenant", d.tenant}}, 1);
+    // /metrics has no authentication: a tenant's job is not named (its tenant is).
+    if (!d.job.empty() && d.tenant == kOwnerTenant) Add(holder, {{"device", name}, {"job_id", JobId(d.job)}, {"tenant", d.tenant}}, 1);
+    if (!d.job.empty() && d.tenant != kOwnerTenant) Add(holder, {{"device", name}, {"tenant", d.tenant}}, 1);
   }
   for (MetricFamily* f : {&busy, &flops, &kernels, &holder}) out->push_back(std::move(*f));
   if (!sample) return;
@@ -149,6 +153,7 @@ void JobFamilies(const LedgerSnapshot& ledger, std::vector<MetricFamily>* out) {
                          MetricType::Gauge);
   auto duration = Family("petabox_job_step_duration_seconds", "Wall time of a running job's training steps.", MetricType::Histogram);
   for (const auto& [name, j] : ledger.jobs) {
+    if (j.tenant != kOwnerTenant) continue;  // tenants' jobs are not named here (their tenant totals are)
     const Labels labels = {{"job_id", JobId(name)}, {"tenant", j.tenant}};
     Add(samples, labels, j.samples);
     Add(steps, labels, j.steps);

@@ -27,6 +27,8 @@
 #include "daemon/metrics/box_metrics.h"
 #include "daemon/server/cleanup.h"
 #include "daemon/server/sd_notify.h"
+#include "daemon/service/admin_service.h"
+#include "daemon/service/audit_log.h"
 #include "daemon/service/box_service.h"
 #include "daemon/service/dataset_service.h"
 #include "daemon/service/job_service.h"
@@ -48,6 +50,7 @@ struct Daemon::Parts {
   boost::asio::io_context io;
   std::unique_ptr<JobStore> store;
   std::unique_ptr<Authenticator> auth;
+  std::unique_ptr<AuditLog> audit;
   std::vector<v1::Device> devices;
   // Telemetry (daemon/telemetry, daemon/metrics, daemon/http): the sampler's timer and the
   // HTTP server run on their own loop and thread, so a slow driver query or a scrape never
@@ -61,6 +64,7 @@ struct Daemon::Parts {
   std::unique_ptr<JobServiceImpl> job_service;
   std::unique_ptr<DatasetServiceImpl> dataset_service;
   std::unique_ptr<BoxServiceImpl> box_service;
+  std::unique_ptr<AdminServiceImpl> admin_service;
   std::unique_ptr<HttpServer> http;
 };
 
@@ -169,7 +173,8 @@ StatusOr<std::unique_ptr<Daemon>> Daemon::Create(const DaemonConfig& config) {
   RemoveStaleUploads(dir + "/datasets");
   PB_ASSIGN_OR_RETURN(p->store, JobStore::Open(dir + "/petabox.db"));
   PB_ASSIGN_OR_RETURN(std::string token, LoadOrCreateOwnerToken(dir));
-  p->auth = std::make_unique<Authenticator>(token);
+  p->auth = std::make_unique<Authenticator>(token, p->store.get());
+  p->audit = std::make_unique<AuditLog>(p->store.get());
   PB_ASSIGN_OR_RETURN(p->devices, ResolveDevices(config.devices));
   PB_ASSIGN_OR_RETURN(p->ledger, MakeLedger(p->devices, *p->store, &p->clock));
   if (config.telemetry.interval_seconds > 0) {
@@ -194,9 +199,10 @@ StatusOr<std::unique_ptr<Daemon>> Daemon::Create(const DaemonConfig& config) {
     options.usage_interval_seconds = std::max(0.05, config.telemetry.interval_seconds / 2);
   }
   p->manager = std::make_unique<JobManager>(p->io, p->store.get(), options);
-  p->job_service = std::make_unique<JobServiceImpl>(p->manager.get(), p->store.get(), p->auth.get());
+  p->job_service = std::make_unique<JobServiceImpl>(p->manager.get(), p->store.get(), p->auth.get(), p->audit.get());
   p->dataset_service = std::make_unique<DatasetServiceImpl>(p->store.get(), p->manager.get(), p->auth.get(),
-                                                            dir + "/datasets", config.limits.max_dataset_bytes);
+                                                            p->audit.get(), dir, config.limits.max_dataset_bytes);
+  p->admin_service = std::make_unique<AdminServiceImpl>(p->store.get(), p->auth.get(), p->audit.get());
   p->box_service = std::make_unique<BoxServiceImpl>(p->manager.get(), p->auth.get(), p->devices,
                                                     BoxTelemetry{p->sampler.get(), p->ledger.get()});
   return std::unique_ptr<Daemon>(new Daemon(std::move(p)));
@@ -283,7 +289,8 @@ Status Daemon::Serve() {
   });
   PB_RETURN_IF_ERROR(p.manager->Recover());
   PB_RETURN_IF_ERROR(StartTelemetry());
-  const std::vector<grpc::Service*> services = {p.job_service.get(), p.dataset_service.get(), p.box_service.get()};
+  const std::vector<grpc::Service*> services = {p.job_service.get(), p.dataset_service.get(), p.box_service.get(),
+                                                p.admin_service.get()};
   PB_ASSIGN_OR_RETURN(GrpcServer rpc, StartGrpc(p.config, services));
   Cleanup stop_rpc([&] { rpc.server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5)); });
   std::thread telemetry([&p] { p.telemetry_io.run(); });

@@ -2,6 +2,8 @@
 
 #include <google/protobuf/util/time_util.h>
 
+#include "daemon/service/status_mapping.h"
+
 namespace petabox::daemon {
 namespace {
 
@@ -32,7 +34,23 @@ void ToProto(const DeviceSample& s, v1::DeviceTelemetry* out) {
   for (const std::string& d : s.power_group) out->add_power_group(d);
 }
 
-v1::Box DescribeBox(JobManager* manager, const std::vector<v1::Device>& devices, const BoxTelemetry& telemetry) {
+// What a tenant may see of the box: every device and its telemetry, but only its own jobs
+// and its own metering; who else holds a device stays unsaid.
+void KeepOnlyTenant(const std::string& tenant, v1::Box* box) {
+  for (v1::Device& d : *box->mutable_devices()) {
+    if (d.tenant() != tenant) {
+      d.clear_job();
+      d.clear_tenant();
+    }
+  }
+  auto* tenants = box->mutable_tenants();
+  for (int i = tenants->size() - 1; i >= 0; --i) {
+    if (tenants->Get(i).tenant() != tenant) tenants->DeleteSubrange(i, 1);
+  }
+}
+
+v1::Box DescribeBox(JobManager* manager, const std::vector<v1::Device>& devices, const BoxTelemetry& telemetry,
+                    const Principal& viewer) {
   v1::Box box;
   box.set_daemon_version(PETABOX_VERSION);
   const std::vector<DeviceAssignment> held = manager->Devices();
@@ -69,21 +87,25 @@ v1::Box DescribeBox(JobManager* manager, const std::vector<v1::Device>& devices,
     u->set_flops(t.flops);
     if (sample.measures_energy()) u->set_energy_joules(t.energy_joules);
   }
+  if (!viewer.is_owner()) KeepOnlyTenant(viewer.tenant, &box);
   return box;
 }
 
 grpc::Status BoxServiceImpl::GetBox(grpc::ServerContext* context, const v1::GetBoxRequest*, v1::Box* response) {
-  if (grpc::Status s = auth_->Check(*context); !s.ok()) return s;
-  *response = DescribeBox(manager_, devices_, telemetry_);
+  const StatusOr<Principal> who = auth_->Authenticate(*context);
+  if (!who.ok()) return ToGrpcStatus(who.status());
+  *response = DescribeBox(manager_, devices_, telemetry_, *who);
   return grpc::Status::OK;
 }
 
 grpc::Status BoxServiceImpl::WatchBox(grpc::ServerContext* context, const v1::WatchBoxRequest*,
                                       grpc::ServerWriter<v1::Box>* writer) {
-  if (grpc::Status s = auth_->Check(*context); !s.ok()) return s;
+  const StatusOr<Principal> who = auth_->Authenticate(*context);
+  if (!who.ok()) return ToGrpcStatus(who.status());
   uint64_t seen = telemetry_.sampler ? telemetry_.sampler->Latest().sequence : 0;
   while (!context->IsCancelled() && !manager_->shut_down()) {
-    if (!writer->Write(DescribeBox(manager_, devices_, telemetry_))) {
+    if (Status valid = auth_->StillValid(*who); !valid.ok()) return ToGrpcStatus(valid);
+    if (!writer->Write(DescribeBox(manager_, devices_, telemetry_, *who))) {
       return grpc::Status(grpc::StatusCode::CANCELLED, "the client went away");
     }
     if (!telemetry_.sampler) {

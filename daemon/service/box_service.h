@@ -1,6 +1,6 @@
 // petabox.v1.BoxService: the box's devices (described once at start), who holds them, the
 // queue, the devices' live telemetry (daemon/telemetry/sampler.h) and the tenants' metered
-// use. A thin adapter.
+// use (a tenant sees only its own jobs and use). A thin adapter.
 //
 // Thread-safe: gRPC calls it from its thread pool.
 #pragma once
@@ -41,9 +41,11 @@ class BoxServiceImpl final : public v1::BoxService::Service {
   const BoxTelemetry telemetry_;
 };
 
-// The box as GetBox returns it: devices and holders from the JobManager, telemetry from
-// the latest sample, tenants from the ledger (when given).
-v1::Box DescribeBox(JobManager* manager, const std::vector<v1::Device>& devices, const BoxTelemetry& telemetry = {});
+// The box as GetBox returns it to `viewer`: devices and holders from the JobManager,
+// telemetry from the latest sample, tenants from the ledger (when given). A tenant sees
+// every device, but holders and metering only where they are its own.
+v1::Box DescribeBox(JobManager* manager, const std::vector<v1::Device>& devices, const BoxTelemetry& telemetry = {},
+                    const Principal& viewer = Principal::Owner());
 
 // Copies one device sample into the API message.
 void ToProto(const DeviceSample& sample, v1::DeviceTelemetry* out);

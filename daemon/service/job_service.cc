@@ -15,16 +15,14 @@ constexpr int kDefaultPageSize = 50;
 constexpr int kMaxPageSize = 1000;
 constexpr size_t kChunkBytes = 1 << 20;
 
-#define PB_AUTHORIZE(context)                                         \
-  do {                                                                \
-    if (grpc::Status s = auth_->Check(*(context)); !s.ok()) return s; \
-  } while (0)
-
-// The job, after checking its name; NotFound when it does not exist.
-StatusOr<v1::Job> FindJob(JobStore* store, const std::string& name) {
+// The job, after checking its name; NotFound when it does not exist, and the same answer
+// when `who` may not see it (another tenant's job must not show that it exists).
+StatusOr<v1::Job> FindJob(JobStore* store, const std::string& name, const Principal& who) {
   PB_RETURN_IF_ERROR(CheckJobName(name));
   auto job = store->GetJob(name);
-  if (!job.ok() && job.status().code() == StatusCode::kNotFound) return NotFound(name + " does not exist");
+  if ((!job.ok() && job.status().code() == StatusCode::kNotFound) || (job.ok() && !who.Sees(job->tenant()))) {
+    return NotFound(name + " does not exist");
+  }
   return job;
 }
 
@@ -49,17 +47,23 @@ Status CheckJobName(const std::string& name) {
 
 grpc::Status JobServiceImpl::CreateJob(grpc::ServerContext* context, const v1::CreateJobRequest* request,
                                        v1::Job* response) {
-  PB_AUTHORIZE(context);
-  auto job = manager_->CreateJob(request->job(), request->request_id());
-  if (!job.ok()) return ToGrpcStatus(job.status());
-  *response = std::move(*job);
-  return grpc::Status::OK;
+  const StatusOr<Principal> who = auth_->Authenticate(*context);
+  grpc::Status result = ToGrpcStatus(who.status());
+  if (who.ok()) {
+    v1::Job job = request->job();
+    job.set_tenant(who->label());  // output only: whatever the client sent is replaced
+    auto created = manager_->CreateJob(std::move(job), request->request_id());
+    result = ToGrpcStatus(created.status());
+    if (created.ok()) *response = std::move(*created);
+  }
+  return audit_->Record(who, "CreateJob", response->name(), result);
 }
 
 grpc::Status JobServiceImpl::GetJob(grpc::ServerContext* context, const v1::GetJobRequest* request,
                                     v1::Job* response) {
-  PB_AUTHORIZE(context);
-  auto job = FindJob(store_, request->name());
+  const StatusOr<Principal> who = auth_->Authenticate(*context);
+  if (!who.ok()) return ToGrpcStatus(who.status());
+  auto job = FindJob(store_, request->name(), *who);
   if (!job.ok()) return ToGrpcStatus(job.status());
   *response = std::move(*job);
   return grpc::Status::OK;
@@ -67,14 +71,15 @@ grpc::Status JobServiceImpl::GetJob(grpc::ServerContext* context, const v1::GetJ
 
 grpc::Status JobServiceImpl::ListJobs(grpc::ServerContext* context, const v1::ListJobsRequest* request,
                                       v1::ListJobsResponse* response) {
-  PB_AUTHORIZE(context);
+  const StatusOr<Principal> who = auth_->Authenticate(*context);
+  if (!who.ok()) return ToGrpcStatus(who.status());
   if (request->page_size() < 0 || request->page_size() > kMaxPageSize) {
     return ToGrpcStatus(InvalidArgument("page_size must be in 0..1000 (0 means 50)"));
   }
   std::vector<v1::Job::State> states;
   for (int s : request->states()) states.push_back(static_cast<v1::Job::State>(s));
   auto page = store_->ListJobs(request->page_size() ? request->page_size() : kDefaultPageSize,
-                               request->page_token(), states);
+                               request->page_token(), states, who->is_owner() ? "" : who->tenant);
   if (!page.ok()) return ToGrpcStatus(page.status());
   for (v1::Job& job : page->jobs) *response->add_jobs() = std::move(job);
   response->set_next_page_token(page->next_page_token);
@@ -83,18 +88,22 @@ grpc::Status JobServiceImpl::ListJobs(grpc::ServerContext* context, const v1::Li
 
 grpc::Status JobServiceImpl::CancelJob(grpc::ServerContext* context, const v1::CancelJobRequest* request,
                                        v1::Job* response) {
-  PB_AUTHORIZE(context);
-  if (Status s = CheckJobName(request->name()); !s.ok()) return ToGrpcStatus(s);
-  auto job = manager_->CancelJob(request->name());
-  if (!job.ok()) return ToGrpcStatus(job.status());
-  *response = std::move(*job);
-  return grpc::Status::OK;
+  const StatusOr<Principal> who = auth_->Authenticate(*context);
+  grpc::Status result = ToGrpcStatus(who.status());
+  if (who.ok()) {
+    auto job = FindJob(store_, request->name(), *who);
+    if (job.ok()) job = manager_->CancelJob(request->name());
+    result = ToGrpcStatus(job.status());
+    if (job.ok()) *response = std::move(*job);
+  }
+  return audit_->Record(who, "CancelJob", request->name(), result);
 }
 
 grpc::Status JobServiceImpl::WatchJob(grpc::ServerContext* context, const v1::WatchJobRequest* request,
                                       grpc::ServerWriter<v1::JobEvent>* writer) {
-  PB_AUTHORIZE(context);
-  auto job = FindJob(store_, request->name());
+  const StatusOr<Principal> who = auth_->Authenticate(*context);
+  if (!who.ok()) return ToGrpcStatus(who.status());
+  auto job = FindJob(store_, request->name(), *who);
   if (!job.ok()) return ToGrpcStatus(job.status());
   auto last = store_->LastSequence(request->name());
   if (!last.ok()) return ToGrpcStatus(last.status());
@@ -104,6 +113,8 @@ grpc::Status JobServiceImpl::WatchJob(grpc::ServerContext* context, const v1::Wa
   }
   int64_t sent = request->after_sequence();
   while (true) {
+    // A revoked tenant's open watch ends at once (within one wait below).
+    if (Status valid = auth_->StillValid(*who); !valid.ok()) return ToGrpcStatus(valid);
     const uint64_t version = manager_->EventVersion();
     auto events = store_->EventsAfter(request->name(), sent, 500);
     if (!events.ok()) return ToGrpcStatus(events.status());
@@ -124,8 +135,9 @@ grpc::Status JobServiceImpl::WatchJob(grpc::ServerContext* context, const v1::Wa
 
 grpc::Status JobServiceImpl::GetJobLogs(grpc::ServerContext* context, const v1::GetJobLogsRequest* request,
                                         v1::GetJobLogsResponse* response) {
-  PB_AUTHORIZE(context);
-  if (auto job = FindJob(store_, request->name()); !job.ok()) return ToGrpcStatus(job.status());
+  const StatusOr<Principal> who = auth_->Authenticate(*context);
+  if (!who.ok()) return ToGrpcStatus(who.status());
+  if (auto job = FindJob(store_, request->name(), *who); !job.ok()) return ToGrpcStatus(job.status());
   if (request->after_line() < 0 || request->max_lines() < 0) {
     return ToGrpcStatus(InvalidArgument("after_line and max_lines must be >= 0"));
   }
@@ -141,8 +153,9 @@ grpc::Status JobServiceImpl::GetJobLogs(grpc::ServerContext* context, const v1::
 grpc::Status JobServiceImpl::DownloadCheckpoint(grpc::ServerContext* context,
                                                 const v1::DownloadCheckpointRequest* request,
                                                 grpc::ServerWriter<v1::CheckpointChunk>* writer) {
-  PB_AUTHORIZE(context);
-  auto job = FindJob(store_, request->name());
+  const StatusOr<Principal> who = auth_->Authenticate(*context);
+  if (!who.ok()) return ToGrpcStatus(who.status());
+  auto job = FindJob(store_, request->name(), *who);
   if (!job.ok()) return ToGrpcStatus(job.status());
   const std::string dir = manager_->CheckpointDir(request->name());
   auto good = worker::LatestGoodCheckpoint(dir);  // skips damaged ones, as resuming does
@@ -167,6 +180,7 @@ grpc::Status JobServiceImpl::DownloadCheckpoint(grpc::ServerContext* context,
     hash.Update(std::string_view(buffer.data(), static_cast<size_t>(n)));
     total += n;
     if (!writer->Write(chunk)) return grpc::Status(grpc::StatusCode::CANCELLED, "the client went away");
+    if (Status valid = auth_->StillValid(*who); !valid.ok()) return ToGrpcStatus(valid);  // revoked meanwhile
   }
   v1::CheckpointChunk last;
   last.set_sha256(hash.HexDigest());

@@ -1,11 +1,14 @@
 // petabox.v1.JobService over the JobManager and the JobStore: a thin adapter that checks
-// the caller, names resources and maps errors; the logic lives in daemon/jobs.
+// the caller, names resources and maps errors; the logic lives in daemon/jobs. The owner
+// sees every job; a tenant only its own (another's answers NOT_FOUND, as a missing job
+// does). CreateJob and CancelJob are written to the audit log.
 //
 // Thread-safe: gRPC calls it from its thread pool.
 #pragma once
 
 #include "daemon/auth/authenticator.h"
 #include "daemon/jobs/job_manager.h"
+#include "daemon/service/audit_log.h"
 #include "daemon/store/job_store.h"
 #include "petabox/v1/job.grpc.pb.h"
 
@@ -13,8 +16,8 @@ namespace petabox::daemon {
 
 class JobServiceImpl final : public v1::JobService::Service {
  public:
-  JobServiceImpl(JobManager* manager, JobStore* store, const Authenticator* auth)
-      : manager_(manager), store_(store), auth_(auth) {}
+  JobServiceImpl(JobManager* manager, JobStore* store, const Authenticator* auth, const AuditLog* audit)
+      : manager_(manager), store_(store), auth_(auth), audit_(audit) {}
 
   grpc::Status CreateJob(grpc::ServerContext* context, const v1::CreateJobRequest* request, v1::Job* response) override;
   grpc::Status GetJob(grpc::ServerContext* context, const v1::GetJobRequest* request, v1::Job* response) override;
@@ -32,6 +35,7 @@ class JobServiceImpl final : public v1::JobService::Service {
   JobManager* const manager_;
   JobStore* const store_;
   const Authenticator* const auth_;
+  const AuditLog* const audit_;
 };
 
 // Checks a "jobs/{job}" name; InvalidArgument otherwise.

@@ -16,8 +16,8 @@ CREATE TABLE IF NOT EXISTS datasets (
 Status DatasetTable::CreateSchema(sqlite::Db& db) { return db.Exec(kSchema); }
 
 Status DatasetTable::AddDataset(const v1::Dataset& dataset) {
-  PB_ASSIGN_OR_RETURN(Statement stmt, Statement::Prepare(*db_, "INSERT INTO datasets (name, dataset) VALUES (?1, ?2)"));
-  stmt.Bind(1, dataset.name()).BindBlob(2, dataset.SerializeAsString());
+  PB_ASSIGN_OR_RETURN(Statement stmt, Statement::Prepare(*db_, "INSERT INTO datasets (name, dataset, tenant) VALUES (?1, ?2, ?3)"));
+  stmt.Bind(1, dataset.name()).BindBlob(2, dataset.SerializeAsString()).Bind(3, dataset.tenant());
   Status inserted = stmt.Run();
   if (!inserted.ok() && sqlite::IsUniqueViolation(stmt.ExtendedErrorCode())) {
     return AlreadyExists("dataset \"" + dataset.name() + "\" already exists");
@@ -33,8 +33,11 @@ StatusOr<v1::Dataset> DatasetTable::GetDataset(const std::string& name) const {
   return sqlite::ParseRow<v1::Dataset>(stmt.Bytes(0), "dataset");
 }
 
-StatusOr<std::vector<v1::Dataset>> DatasetTable::ListDatasets() const {
-  PB_ASSIGN_OR_RETURN(Statement stmt, Statement::Prepare(*db_, "SELECT dataset FROM datasets ORDER BY name"));
+StatusOr<std::vector<v1::Dataset>> DatasetTable::ListDatasets(const std::string& tenant) const {
+  PB_ASSIGN_OR_RETURN(Statement stmt,
+                      Statement::Prepare(*db_, tenant.empty() ? "SELECT dataset FROM datasets ORDER BY name"
+                                                              : "SELECT dataset FROM datasets WHERE tenant = ?1 ORDER BY name"));
+  if (!tenant.empty()) stmt.Bind(1, tenant);
   return sqlite::ReadMessages<v1::Dataset>(stmt, "dataset");
 }
 

@@ -26,8 +26,8 @@ class DatasetTable {
   // AlreadyExists when the name is taken.
   Status AddDataset(const v1::Dataset& dataset);
   StatusOr<v1::Dataset> GetDataset(const std::string& name) const;
-  // By name.
-  StatusOr<std::vector<v1::Dataset>> ListDatasets() const;
+  // By name; `tenant` "" means all, else only those whose Dataset.tenant is `tenant`.
+  StatusOr<std::vector<v1::Dataset>> ListDatasets(const std::string& tenant = "") const;
   Status DeleteDataset(const std::string& name);
 
  private:

@@ -7,7 +7,9 @@
 //
 // The store opens the connection (daemon/store/sqlite_db.h) and serializes access to it;
 // the tables' SQL lives in daemon/store/job_tables.h (jobs, events, logs, idempotency keys)
-// and daemon/store/dataset_table.h (datasets).
+// daemon/store/dataset_table.h (datasets), daemon/store/tenant_table.h (tenants and their
+// token hashes) and daemon/store/audit_table.h (the audit log); daemon/store/schema.h
+// migrates a store written by an older daemon when it opens.
 //
 // Thread-safe: one mutex serializes all calls. Errors: Internal with SQLite's message for
 // I/O or corruption, NotFound for unknown names, AlreadyExists where noted.
@@ -18,11 +20,14 @@
 #include <string>
 #include <vector>
 
+#include "daemon/store/audit_table.h"
 #include "daemon/store/dataset_table.h"
 #include "daemon/store/job_tables.h"
 #include "daemon/store/sqlite_db.h"
+#include "daemon/store/tenant_table.h"
 #include "engine/util/status.h"
 #include "engine/util/thread_annotations.h"
+#include "petabox/v1/admin.pb.h"
 #include "petabox/v1/dataset.pb.h"
 #include "petabox/v1/job.pb.h"
 
@@ -46,10 +51,13 @@ class JobStore {
   // sequence number set.
   StatusOr<v1::JobEvent> UpdateJobWithEvent(const v1::Job& job, v1::JobEvent event);
   StatusOr<v1::Job> GetJob(const std::string& name) const;
+  // The job CreateJob made with `request_id`; NotFound when none.
+  StatusOr<v1::Job> JobByRequestId(const std::string& request_id) const;
   // Newest first (reverse creation order); page_size in 1..1000; page_token "" or one that
-  // this store returned (InvalidArgument otherwise). Empty `states` means all states.
+  // this store returned (InvalidArgument otherwise). Empty `states` means all states;
+  // a non-empty `tenant` lists only that tenant's jobs (Job.tenant).
   StatusOr<JobPage> ListJobs(int page_size, const std::string& page_token,
-                             const std::vector<v1::Job::State>& states) const;
+                             const std::vector<v1::Job::State>& states, const std::string& tenant = "") const;
   // All jobs in any of `states`, oldest first (for recovery at start and for scheduling).
   StatusOr<std::vector<v1::Job>> JobsInStates(const std::vector<v1::Job::State>& states) const;
 
@@ -71,8 +79,21 @@ class JobStore {
   // Datasets by name ("datasets/{id}"). AddDataset: AlreadyExists when the name is taken.
   Status AddDataset(const v1::Dataset& dataset);
   StatusOr<v1::Dataset> GetDataset(const std::string& name) const;
-  StatusOr<std::vector<v1::Dataset>> ListDatasets() const;
+  // All datasets, or (non-empty `tenant`) that tenant's.
+  StatusOr<std::vector<v1::Dataset>> ListDatasets(const std::string& tenant = "") const;
   Status DeleteDataset(const std::string& name);
+
+  // Tenants (daemon/store/tenant_table.h): AlreadyExists for a taken name, NotFound for an
+  // unknown name or token hash.
+  Status AddTenant(const v1::Tenant& tenant, const std::string& token_sha256);
+  StatusOr<v1::Tenant> GetTenant(const std::string& name) const;
+  StatusOr<v1::Tenant> TenantByTokenHash(const std::string& token_sha256) const;
+  StatusOr<std::vector<v1::Tenant>> ListTenants() const;
+  Status UpdateTenant(const v1::Tenant& tenant);
+
+  // The audit log (daemon/store/audit_table.h).
+  StatusOr<v1::AuditRecord> AppendAudit(v1::AuditRecord record);
+  StatusOr<std::vector<v1::AuditRecord>> ListAudit(int limit, int64_t before) const;
 
  private:
   explicit JobStore(sqlite::Db db);
@@ -80,6 +101,8 @@ class JobStore {
   sqlite::Db db_ GUARDED_BY(mu_);
   JobTables jobs_ GUARDED_BY(mu_);          // over db_
   DatasetTable datasets_ GUARDED_BY(mu_);   // over db_
+  TenantTable tenants_ GUARDED_BY(mu_);     // over db_
+  AuditTable audit_ GUARDED_BY(mu_);        // over db_
 };
 
 }  // namespace petabox::daemon

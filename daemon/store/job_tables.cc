@@ -146,8 +146,8 @@ StatusOr<v1::Job> JobTables::CreateJob(const v1::Job& job, const std::string& re
   }
   PB_ASSIGN_OR_RETURN(
       Statement stmt,
-      Statement::Prepare(*db_, "INSERT INTO jobs (name, state, request_id, job) VALUES (?1, ?2, ?3, ?4)"));
-  stmt.Bind(1, job.name()).Bind(2, int64_t{job.state()}).BindBlob(4, job.SerializeAsString());
+      Statement::Prepare(*db_, "INSERT INTO jobs (name, state, request_id, job, tenant) VALUES (?1, ?2, ?3, ?4, ?5)"));
+  stmt.Bind(1, job.name()).Bind(2, int64_t{job.state()}).BindBlob(4, job.SerializeAsString()).Bind(5, job.tenant());
   if (request_id.empty()) {
     stmt.BindNull(3);
   } else {
@@ -178,8 +178,12 @@ StatusOr<v1::JobEvent> JobTables::UpdateJobWithEvent(const v1::Job& job, v1::Job
 
 StatusOr<v1::Job> JobTables::GetJob(const std::string& name) const { return SelectJob(*db_, "name", name); }
 
+StatusOr<v1::Job> JobTables::JobByRequestId(const std::string& request_id) const {
+  return SelectJob(*db_, "request_id", request_id);
+}
+
 StatusOr<JobPage> JobTables::ListJobs(int page_size, const std::string& page_token,
-                                      const std::vector<v1::Job::State>& states) const {
+                                      const std::vector<v1::Job::State>& states, const std::string& tenant) const {
   if (page_size < 1 || page_size > kMaxPageSize) {
     return InvalidArgument("page_size " + std::to_string(page_size) + " is outside 1.." + std::to_string(kMaxPageSize));
   }
@@ -187,11 +191,14 @@ StatusOr<JobPage> JobTables::ListJobs(int page_size, const std::string& page_tok
   if (!page_token.empty()) {
     PB_ASSIGN_OR_RETURN(before, DecodePageToken(page_token));
   }
-  std::string sql = "SELECT seq, job FROM jobs WHERE seq < ?1" + StateFilter(states, 3) + " ORDER BY seq DESC LIMIT ?2";
+  const int first_state = tenant.empty() ? 3 : 4;
+  std::string sql = "SELECT seq, job FROM jobs WHERE seq < ?1" + std::string(tenant.empty() ? "" : " AND tenant = ?3") +
+                    StateFilter(states, first_state) + " ORDER BY seq DESC LIMIT ?2";
   PB_ASSIGN_OR_RETURN(Statement stmt, Statement::Prepare(*db_, sql));
   // One row more than the page tells whether there is a next page.
   stmt.Bind(1, before).Bind(2, int64_t{page_size} + 1);
-  BindStates(stmt, states, 3);
+  if (!tenant.empty()) stmt.Bind(3, tenant);
+  BindStates(stmt, states, first_state);
   return ReadJobPage(stmt, page_size);
 }
 

@@ -24,7 +24,8 @@ struct JobPage {
 
 class JobTables {
  public:
-  // Creates the jobs, events and logs tables when missing.
+  // Creates the jobs, events and logs tables when missing (schema version 0; later
+  // columns come from daemon/store/schema.h's migrations).
   static Status CreateSchema(sqlite::Db& db);
   // Works on `db` (not owned; it outlives this object), whose schema exists.
   explicit JobTables(sqlite::Db* db) : db_(db) {}
@@ -39,10 +40,13 @@ class JobTables {
   // sequence number set. Neither is written when either fails.
   StatusOr<v1::JobEvent> UpdateJobWithEvent(const v1::Job& job, v1::JobEvent event);
   StatusOr<v1::Job> GetJob(const std::string& name) const;
+  // The job CreateJob made with `request_id`; NotFound when none.
+  StatusOr<v1::Job> JobByRequestId(const std::string& request_id) const;
   // Newest first (reverse creation order); page_size in 1..1000; page_token "" or one that
-  // this store returned (InvalidArgument otherwise). Empty `states` means all states.
+  // this store returned (InvalidArgument otherwise). Empty `states` means all states;
+  // `tenant` "" means every owner's jobs, else only jobs whose Job.tenant is `tenant`.
   StatusOr<JobPage> ListJobs(int page_size, const std::string& page_token,
-                             const std::vector<v1::Job::State>& states) const;
+                             const std::vector<v1::Job::State>& states, const std::string& tenant = "") const;
   // All jobs in any of `states`, oldest first.
   StatusOr<std::vector<v1::Job>> JobsInStates(const std::vector<v1::Job::State>& states) const;
 

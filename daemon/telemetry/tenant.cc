@@ -2,6 +2,8 @@
 
 namespace petabox::daemon {
 
-std::string TenantOfJob(const v1::Job&) { return kOwnerTenant; }
+std::string TenantOfJob(const v1::Job& job) { return job.tenant().empty() ? kOwnerTenant : job.tenant(); }
+
+bool IsTenantJob(const v1::Job& job) { return TenantOfJob(job) != kOwnerTenant; }
 
 }  // namespace petabox::daemon

@@ -52,7 +52,9 @@ function renderDevices(box) {
     const name = el("td", {}, d.name);
     name.appendChild(el("div", { class: "muted small" }, d.description));
     row.appendChild(name);
-    cell(row, d.job ? d.job.replace("jobs/", "") : "idle", d.job ? "" : "muted");
+    // A tenant's job is not named on this unauthenticated page: its tenant is shown.
+    const holder = d.job ? d.job.replace("jobs/", "") : d.state === "busy" ? "tenant " + d.tenant : "idle";
+    cell(row, holder, d.state === "busy" ? "" : "muted");
     cell(row, pct(d.busy_ratio), "num busy");
     cell(row, si(d.flops_per_second, "FLOP/s"), "num flops");
     cell(row, si(d.peak_flops_per_second, "FLOP/s"), "num");
@@ -71,9 +73,9 @@ function renderJobs(box) {
   const body = document.querySelector("#jobs tbody");
   body.replaceChildren();
   for (const j of box.jobs) {
-    const row = el("tr", { class: "job", "data-job": j.name });
-    cell(row, j.name.replace("jobs/", ""));
-    cell(row, j.display_name);
+    const row = el("tr", { class: "job", "data-job": j.name ?? "" });
+    cell(row, j.name ? j.name.replace("jobs/", "") : "tenant " + j.tenant, j.name ? "" : "muted");
+    cell(row, j.display_name ?? "—");
     cell(row, j.state, "state-" + j.state);
     cell(row, j.devices.join(", "));
     const p = j.progress;

@@ -1,6 +1,6 @@
 // The petabox CLI against a real petaboxd: submit --watch to the end, status/jobs/logs/box,
 // cancel with the watch's exit code, upload and checkpoint download, and the exit codes for
-// a wrong token and for usage errors.
+// a wrong token and for usage errors; tenants and the audit log.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
@@ -117,6 +117,38 @@ TEST(DaemonCliTest, ExitCodesForServerAndUsageErrors) {
   EXPECT_NE(refused.out.find("devices[0]"), std::string::npos) << refused.out;
   EXPECT_EQ(Cli(daemon, "submit /no/such/spec.yaml").code, 2);
   EXPECT_EQ(Cli(daemon, "frobnicate").code, 2);
+}
+
+TEST(DaemonCliTest, TenantsCreateListRevokeAndAudit) {
+  DaemonHarness daemon("devices: [CPU:0]\n");
+  daemon.Start();
+  Result created = Cli(daemon, "tenants create zed --max-devices 1 --max-queued 3 --max-job-seconds 60");
+  ASSERT_EQ(created.code, 0) << created.out;
+  const size_t at = created.out.find("pbt_");
+  ASSERT_NE(at, std::string::npos) << created.out;
+  const std::string token = created.out.substr(at, 68);
+  Result list = Cli(daemon, "tenants list");
+  EXPECT_EQ(list.code, 0) << list.out;
+  EXPECT_NE(list.out.find("zed"), std::string::npos) << list.out;
+  EXPECT_NE(list.out.find("active"), std::string::npos) << list.out;
+  EXPECT_EQ(list.out.find(token), std::string::npos) << "the token is shown once";
+  // The tenant's token works for its own calls and is refused the owner's.
+  EXPECT_EQ(Cli(daemon, "jobs", token).code, 0);
+  Result denied = Cli(daemon, "tenants list", token);
+  EXPECT_EQ(denied.code, 3) << denied.out;
+  EXPECT_NE(denied.out.find("PERMISSION_DENIED"), std::string::npos) << denied.out;
+  EXPECT_EQ(Cli(daemon, "tenants create Bad-Name").code, 3);
+  EXPECT_EQ(Cli(daemon, "tenants create neg --max-queued -1").code, 2);
+  Result revoked = Cli(daemon, "tenants revoke zed");
+  EXPECT_EQ(revoked.code, 0) << revoked.out;
+  Result after = Cli(daemon, "jobs", token);
+  EXPECT_EQ(after.code, 3) << after.out;
+  EXPECT_NE(after.out.find("revoked"), std::string::npos) << after.out;
+  Result audit = Cli(daemon, "audit");
+  EXPECT_EQ(audit.code, 0) << audit.out;
+  EXPECT_NE(audit.out.find("CreateTenant"), std::string::npos) << audit.out;
+  EXPECT_NE(audit.out.find("INVALID_ARGUMENT"), std::string::npos) << audit.out;
+  EXPECT_NE(audit.out.find("RevokeTenant"), std::string::npos) << audit.out;
 }
 
 }  // namespace

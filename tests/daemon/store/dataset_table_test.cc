@@ -1,4 +1,5 @@
 // DatasetTable: datasets added, read, listed by name and deleted.
+#include "daemon/store/schema.h"
 #include "daemon/store/dataset_table.h"
 
 #include <gtest/gtest.h>
@@ -24,7 +25,7 @@ class DatasetTableTest : public ::testing::Test {
     StatusOr<sqlite::Db> db = sqlite::Db::Open(dir_.path() + "/petabox.db");
     ASSERT_TRUE(db.ok()) << db.status().ToString();
     db_ = std::make_unique<sqlite::Db>(std::move(db).value());
-    ASSERT_TRUE(DatasetTable::CreateSchema(*db_).ok());
+    ASSERT_TRUE(CreateOrMigrateSchema(*db_).ok());
     table_ = std::make_unique<DatasetTable>(db_.get());
     datasets_ = table_.get();
   }

@@ -1,5 +1,6 @@
 // JobTables: jobs, idempotent creates, paging and filters, numbered events and log lines,
 // and atomicity of job+event updates.
+#include "daemon/store/schema.h"
 #include "daemon/store/job_tables.h"
 
 #include <gtest/gtest.h>
@@ -34,7 +35,7 @@ OpenedTables OpenTables(const std::string& path) {
   EXPECT_TRUE(db.ok()) << db.status().ToString();
   if (!db.ok()) return out;
   out.db = std::make_unique<sqlite::Db>(std::move(db).value());
-  Status schema = JobTables::CreateSchema(*out.db);
+  Status schema = CreateOrMigrateSchema(*out.db);
   EXPECT_TRUE(schema.ok()) << schema.ToString();
   if (!schema.ok()) return {};
   out.jobs = std::make_unique<JobTables>(out.db.get());
