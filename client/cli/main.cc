@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   AddBoxCommands(app, context, &action);
   AddCheckpointCommands(app, context, &action);
   AddGraphCommands(app, context, &action);
+  AddOnnxCommands(app, context, &action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

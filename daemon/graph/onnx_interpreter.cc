@@ -37,88 +37,29 @@ std::vector<int64_t> IntsAttr(const onnx::NodeProto& n, const std::string& name,
   return a ? std::vector<int64_t>(a->ints().begin(), a->ints().end()) : def;
 }
 
-// Host copies of an ONNX tensor's values, as doubles, with its shape.
-struct HostTensor {
-  Shape shape;
-  std::vector<double> values;
-  bool is_float = false;
-};
-
-StatusOr<HostTensor> ReadTensor(const onnx::TensorProto& t) {
-  HostTensor h;
-  h.shape.assign(t.dims().begin(), t.dims().end());
-  for (int64_t d : h.shape)
-    if (d < 0 || d > (int64_t{1} << 31)) return InvalidArgument("ONNX tensor '" + t.name() + "': bad dimension");
-  const int64_t n = Product(h.shape);
-  if (n > (int64_t{1} << 30)) return InvalidArgument("ONNX tensor '" + t.name() + "' is too large");
-  if (t.data_location() == onnx::TensorProto::EXTERNAL)
-    return InvalidArgument("ONNX tensor '" + t.name() + "': external data is not supported (save the model in one file)");
-  const std::string& raw = t.raw_data();
-  auto need = [&](size_t item) -> Status {
-    if (!raw.empty() && raw.size() != static_cast<size_t>(n) * item)
-      return InvalidArgument("ONNX tensor '" + t.name() + "': " + std::to_string(raw.size()) + " bytes of data for " +
-                             std::to_string(n) + " values");
-    return Status::Ok();
-  };
-  switch (t.data_type()) {
-    case onnx::TensorProto::FLOAT: {
-      h.is_float = true;
-      PB_RETURN_IF_ERROR(need(4));
-      if (raw.empty() && t.float_data_size() != n) return InvalidArgument("ONNX tensor '" + t.name() + "': wrong value count");
-      for (int64_t i = 0; i < n; ++i) {
-        float v;
-        if (!raw.empty()) std::memcpy(&v, raw.data() + 4 * i, 4);
-        else v = t.float_data(static_cast<int>(i));
-        h.values.push_back(v);
-      }
-      return h;
-    }
-    case onnx::TensorProto::INT64: case onnx::TensorProto::INT32: {
-      const bool wide = t.data_type() == onnx::TensorProto::INT64;
-      PB_RETURN_IF_ERROR(need(wide ? 8 : 4));
-      const int count = wide ? t.int64_data_size() : t.int32_data_size();
-      if (raw.empty() && count != n) return InvalidArgument("ONNX tensor '" + t.name() + "': wrong value count");
-      for (int64_t i = 0; i < n; ++i) {
-        int64_t v = 0;
-        if (!raw.empty() && wide) std::memcpy(&v, raw.data() + 8 * i, 8);
-        else if (!raw.empty()) { int32_t w; std::memcpy(&w, raw.data() + 4 * i, 4); v = w; }
-        else v = wide ? t.int64_data(static_cast<int>(i)) : t.int32_data(static_cast<int>(i));
-        h.values.push_back(static_cast<double>(v));
-      }
-      return h;
-    }
-    default:
-      return InvalidArgument("ONNX tensor '" + t.name() + "': data type " + std::to_string(t.data_type()) +
-                             " is not supported (float32, int32, int64)");
-  }
-}
-
-Value FromHost(const HostTensor& h) {
-  Value v;
-  if (h.is_float) {
-    std::vector<float> f(h.values.begin(), h.values.end());
-    v.tensor = Tensor::FromVector(f, h.shape, DType::kFloat32, kDevice);
-    return v;
-  }
-  v.is_ints = true;
-  v.scalar = h.shape.empty();
-  for (double d : h.values) v.ints.push_back(static_cast<int64_t>(d));
-  return v;
-}
-
 // One interpretation of the ONNX graph on a batch (evaluation or training mode).
 class Interpreter {
  public:
   Interpreter(const Model& model, bool training) : model_(model), training_(training) {}
 
-  StatusOr<Tensor> Run(const Tensor& input) {
+  StatusOr<Values> Run(const Values& inputs, const std::vector<std::string>& outputs) {
     values_ = model_.initializers;
-    values_[model_.input].tensor = input;
-    for (const onnx::NodeProto& n : model_.graph->node()) PB_RETURN_IF_ERROR(RunNode(n));
-    auto it = values_.find(model_.output);
-    if (it == values_.end() || it->second.is_ints) return InvalidArgument("ONNX output '" + model_.output + "' is not computed");
-    return it->second.tensor;
+    for (const auto& [name, v] : inputs) values_[name] = v;
+    for (const onnx::NodeProto& n : model_.graph->node()) {
+      current_ = &n;
+      PB_RETURN_IF_ERROR(RunNode(n));
+    }
+    current_ = nullptr;
+    Values out;
+    for (const std::string& name : outputs) {
+      auto it = values_.find(name);
+      if (it == values_.end()) return InvalidArgument("ONNX output '" + name + "' is not computed");
+      out[name] = it->second;
+    }
+    return out;
   }
+  const onnx::NodeProto* current() const { return current_; }
+  friend std::vector<std::string> onnx_internal::OperatorNames();
 
  private:
   using Handler = Status (Interpreter::*)(const onnx::NodeProto&);
@@ -131,7 +72,7 @@ class Interpreter {
   }
   StatusOr<Tensor> T(const onnx::NodeProto& n, int i) const {
     PB_ASSIGN_OR_RETURN(Value v, In(n, i));
-    if (v.is_ints) return InvalidArgument(Describe(n) + ": input '" + n.input(i) + "' is shape arithmetic, not a tensor");
+    if (v.is_ints) return IntsTensor(v, model_.device);
     if (!v.tensor.ok()) return v.tensor.status();
     return v.tensor;
   }
@@ -153,8 +94,9 @@ class Interpreter {
     return Status::Ok();
   }
 
-  Status RunNode(const onnx::NodeProto& n) {
-    static const std::map<std::string, Handler> kHandlers = {
+  // The operators, by ONNX name.
+  static const std::map<std::string, Handler>& Handlers() {
+    static const auto* handlers = new std::map<std::string, Handler>{
         {"Conv", &Interpreter::Conv}, {"Gemm", &Interpreter::Gemm}, {"MatMul", &Interpreter::MatMul},
         {"Add", &Interpreter::Binary}, {"Sub", &Interpreter::Binary}, {"Mul", &Interpreter::Binary},
         {"Div", &Interpreter::Binary}, {"Relu", &Interpreter::Unary}, {"Sigmoid", &Interpreter::Unary},
@@ -167,14 +109,17 @@ class Interpreter {
         {"Identity", &Interpreter::Identity}, {"Constant", &Interpreter::Constant}, {"Shape", &Interpreter::ShapeOf},
         {"Gather", &Interpreter::Gather}, {"Unsqueeze", &Interpreter::Unsqueeze}, {"Pad", &Interpreter::PadOp},
     };
+    return *handlers;
+  }
+
+  Status RunNode(const onnx::NodeProto& n) {
     if (!n.domain().empty() && n.domain() != "ai.onnx")
       return InvalidArgument(Describe(n) + ": operator domain '" + n.domain() + "' is not supported");
-    auto it = kHandlers.find(n.op_type());
-    if (it == kHandlers.end()) {
-      return InvalidArgument(Describe(n) + ": operator " + n.op_type() + " is not supported (supported: Conv, Gemm, "
-                             "MatMul, Add, Sub, Mul, Div, Relu, Sigmoid, Tanh, Gelu, Erf, BatchNormalization, MaxPool, "
-                             "AveragePool, GlobalAveragePool, Flatten, Reshape, Transpose, Concat, Softmax, Dropout, "
-                             "Identity, Pad, Constant, Shape, Gather, Unsqueeze)");
+    auto it = Handlers().find(n.op_type());
+    if (it == Handlers().end()) {
+      std::string names;
+      for (const auto& [name, handler] : Handlers()) names += (names.empty() ? "" : ", ") + name;
+      return InvalidArgument(Describe(n) + ": operator " + n.op_type() + " is not supported (supported: " + names + ")");
     }
     if (n.output_size() < 1) return InvalidArgument(Describe(n) + ": no output");
     return (this->*(it->second))(n);
@@ -415,7 +360,7 @@ class Interpreter {
     const onnx::AttributeProto* value = FindAttr(n, "value");
     if (value == nullptr || !value->has_t()) return InvalidArgument(Describe(n) + ": only tensor constants ('value') are supported");
     PB_ASSIGN_OR_RETURN(HostTensor h, ReadTensor(value->t()));
-    values_[n.output(0)] = FromHost(h);
+    values_[n.output(0)] = FromHost(h, model_.device);
     return Status::Ok();
   }
 
@@ -458,20 +403,84 @@ class Interpreter {
 
   const Model& model_;
   const bool training_;
-  std::map<std::string, Value> values_;
+  Values values_;
+  const onnx::NodeProto* current_ = nullptr;
 };
 
 }  // namespace
 
-StatusOr<Value> TensorValue(const onnx::TensorProto& t) {
+std::vector<std::string> OperatorNames() {
+  std::vector<std::string> names;
+  for (const auto& [name, handler] : Interpreter::Handlers()) names.push_back(name);
+  return names;
+}
+
+Tensor IntsTensor(const Value& v, const std::string& device) {
+  HostTensor h;
+  h.dtype = v.int_dtype;
+  h.ints = v.ints;
+  h.shape = !v.shape.empty() || v.scalar ? v.shape : Shape{static_cast<int64_t>(v.ints.size())};
+  return ToTensor(h, device);
+}
+
+Value FromHost(const HostTensor& h, const std::string& device) {
+  Value v;
+  if (!h.IsInts()) {
+    v.tensor = ToTensor(h, device);
+    return v;
+  }
+  v.is_ints = true;
+  v.scalar = h.shape.empty();
+  v.shape = h.shape;
+  v.ints = h.ints;
+  v.int_dtype = h.dtype;
+  return v;
+}
+
+StatusOr<Value> TensorValue(const onnx::TensorProto& t, const std::string& device) {
   PB_ASSIGN_OR_RETURN(HostTensor h, ReadTensor(t));
-  Value v = FromHost(h);
+  Value v = FromHost(h, device);
   if (!v.is_ints && !v.tensor.ok()) return v.tensor.status();
   return v;
 }
 
+Status ParseModel(std::string_view bytes, onnx::ModelProto* proto) {
+  if (bytes.size() > INT32_MAX || !proto->ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
+    return InvalidArgument("not an ONNX model (onnx.ModelProto)");
+  return Status::Ok();
+}
+
+Status PrepareTensors(const onnx::ModelProto& proto, Model* m) {
+  m->graph = &proto.graph();
+  for (const onnx::OperatorSetIdProto& op : proto.opset_import())
+    if (op.domain().empty() || op.domain() == "ai.onnx") m->opset = op.version();
+  std::set<std::string> stats;
+  for (const onnx::NodeProto& n : m->graph->node())
+    if (n.op_type() == "BatchNormalization" && n.input_size() >= 5) stats.insert({n.input(3), n.input(4)});
+  for (const onnx::TensorProto& t : m->graph->initializer()) {
+    PB_ASSIGN_OR_RETURN(Value v, TensorValue(t, m->device));
+    if (!v.is_ints && v.tensor.dtype() == DType::kFloat32)
+      (stats.count(t.name()) ? m->state : m->parameters).push_back({t.name(), v.tensor});
+    m->initializers[t.name()] = v;
+  }
+  return Status::Ok();
+}
+
+StatusOr<Values> InterpretAll(const Model& model, const Values& inputs, const std::vector<std::string>& outputs,
+                              bool training, const onnx::NodeProto** failed_node) {
+  Interpreter interpreter(model, training);
+  StatusOr<Values> out = interpreter.Run(inputs, outputs);
+  if (failed_node != nullptr) *failed_node = out.ok() ? nullptr : interpreter.current();
+  return out;
+}
+
 StatusOr<Tensor> Interpret(const Model& model, const Tensor& input, bool training) {
-  return Interpreter(model, training).Run(input);
+  Value in;
+  in.tensor = input;
+  PB_ASSIGN_OR_RETURN(Values out, InterpretAll(model, {{model.input, in}}, {model.output}, training));
+  const Value& logits = out.begin()->second;
+  if (logits.is_ints) return InvalidArgument("ONNX output '" + model.output + "' is not computed");
+  return logits.tensor;
 }
 
 }  // namespace petabox::graph::onnx_internal
