@@ -25,7 +25,7 @@ StatusOr<OnnxValueInfo> Declared(const onnx::ValueInfoProto& v, const std::strin
 // them, so that a Reshape's shape or a Gather's indices may be graph inputs.
 StatusOr<Value> InputValue(const Tensor& t) {
   Value v;
-  if (!IsInt(t.dtype())) {
+  if (t.dtype() != DType::kInt32 && t.dtype() != DType::kInt64) {
     v.tensor = t;
     return v;
   }

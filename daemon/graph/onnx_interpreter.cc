@@ -331,6 +331,12 @@ class Interpreter {
   Status Identity(const onnx::NodeProto& n) {
     if (n.op_type() == "Dropout" && n.output_size() > 1 && !n.output(1).empty())
       return InvalidArgument(Describe(n) + ": Dropout's mask output is not supported");
+    if (n.op_type() == "Dropout" && Has(n, 2)) {
+      // training_mode: only a constant false is the identity (graphs have no random source).
+      PB_ASSIGN_OR_RETURN(Tensor mode, T(n, 2));
+      StatusOr<double> on = mode.Item();
+      if (!on.ok() || *on != 0) return InvalidArgument(Describe(n) + ": training_mode=true is not supported (no random source)");
+    }
     PB_ASSIGN_OR_RETURN(Value v, In(n, 0));
     values_[n.output(0)] = v;
     return Status::Ok();

@@ -93,6 +93,8 @@ StatusOr<HostTensor> ReadTensor(const onnx::TensorProto& t) {
 }
 
 Tensor ToTensor(const HostTensor& h, const std::string& device) {
+  if ((h.IsInts() ? h.ints.size() : h.values.size()) != static_cast<size_t>(Product(h.shape)))
+    return Tensor::Error(InvalidArgument("ONNX tensor: value count does not match shape " + ShapeToString(h.shape)));
   std::vector<char> bytes(static_cast<size_t>(Product(h.shape)) * ItemSize(h.dtype));
   for (int64_t i = 0; i < Product(h.shape); ++i) {
     const double v = h.IsInts() ? static_cast<double>(h.ints[i]) : h.values[i];
