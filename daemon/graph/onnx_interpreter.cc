@@ -7,9 +7,6 @@
 #include <set>
 
 namespace petabox::graph::onnx_internal {
-namespace {
-
-using Pair = std::pair<int64_t, int64_t>;
 
 std::string Describe(const onnx::NodeProto& n) {
   return "ONNX node '" + n.name() + "' (" + n.op_type() + ")";
@@ -32,13 +29,17 @@ std::string StringAttr(const onnx::NodeProto& n, const std::string& name, const 
   const onnx::AttributeProto* a = FindAttr(n, name);
   return a ? a->s() : def;
 }
-std::vector<int64_t> IntsAttr(const onnx::NodeProto& n, const std::string& name, std::vector<int64_t> def = {}) {
+std::vector<int64_t> IntsAttr(const onnx::NodeProto& n, const std::string& name, std::vector<int64_t> def) {
   const onnx::AttributeProto* a = FindAttr(n, name);
   return a ? std::vector<int64_t>(a->ints().begin(), a->ints().end()) : def;
 }
 
+namespace {
+
+using Pair = std::pair<int64_t, int64_t>;
+
 // One interpretation of the ONNX graph on a batch (evaluation or training mode).
-class Interpreter {
+class Interpreter : public NodeInputs {
  public:
   Interpreter(const Model& model, bool training) : model_(model), training_(training) {}
 
@@ -70,18 +71,19 @@ class Interpreter {
     if (it == values_.end()) return InvalidArgument(Describe(n) + ": input '" + n.input(i) + "' is not defined before it");
     return it->second;
   }
-  StatusOr<Tensor> T(const onnx::NodeProto& n, int i) const {
+  int64_t opset() const override { return model_.opset; }
+  StatusOr<Tensor> T(const onnx::NodeProto& n, int i) const override {
     PB_ASSIGN_OR_RETURN(Value v, In(n, i));
     if (v.is_ints) return IntsTensor(v, model_.device);
     if (!v.tensor.ok()) return v.tensor.status();
     return v.tensor;
   }
-  StatusOr<std::vector<int64_t>> Ints(const onnx::NodeProto& n, int i) const {
+  StatusOr<std::vector<int64_t>> Ints(const onnx::NodeProto& n, int i) const override {
     PB_ASSIGN_OR_RETURN(Value v, In(n, i));
     if (!v.is_ints) return InvalidArgument(Describe(n) + ": input '" + n.input(i) + "' must be constant integers");
     return v.ints;
   }
-  bool Has(const onnx::NodeProto& n, int i) const { return i < n.input_size() && !n.input(i).empty(); }
+  bool Has(const onnx::NodeProto& n, int i) const override { return i < n.input_size() && !n.input(i).empty(); }
   Status Out(const onnx::NodeProto& n, Tensor t) {
     if (!t.ok()) return InvalidArgument(Describe(n) + ": " + t.status().message());
     values_[n.output(0)].tensor = std::move(t);
@@ -115,14 +117,22 @@ class Interpreter {
   Status RunNode(const onnx::NodeProto& n) {
     if (!n.domain().empty() && n.domain() != "ai.onnx")
       return InvalidArgument(Describe(n) + ": operator domain '" + n.domain() + "' is not supported");
-    auto it = Handlers().find(n.op_type());
-    if (it == Handlers().end()) {
+    if (n.output_size() < 1) return InvalidArgument(Describe(n) + ": no output");
+    if (auto it = Handlers().find(n.op_type()); it != Handlers().end()) return (this->*(it->second))(n);
+    auto composed = ComposedOperators().find(n.op_type());
+    if (composed == ComposedOperators().end()) {
       std::string names;
-      for (const auto& [name, handler] : Handlers()) names += (names.empty() ? "" : ", ") + name;
+      for (const std::string& name : OperatorNames()) names += (names.empty() ? "" : ", ") + name;
       return InvalidArgument(Describe(n) + ": operator " + n.op_type() + " is not supported (supported: " + names + ")");
     }
-    if (n.output_size() < 1) return InvalidArgument(Describe(n) + ": no output");
-    return (this->*(it->second))(n);
+    PB_ASSIGN_OR_RETURN(std::vector<Tensor> outs, composed->second(n, *this));
+    for (size_t i = 0; i < outs.size() && static_cast<int>(i) < n.output_size(); ++i) {
+      if (n.output(i).empty()) continue;
+      if (!outs[i].ok()) return InvalidArgument(Describe(n) + ": " + outs[i].status().message());
+      values_[n.output(i)] = Value{};
+      values_[n.output(i)].tensor = outs[i];
+    }
+    return Status::Ok();
   }
 
   // pads [top, left, bottom, right] -> symmetric padding, or an explicit pad of x first.
@@ -321,11 +331,7 @@ class Interpreter {
 
   Status Softmax(const onnx::NodeProto& n) {
     PB_ASSIGN_OR_RETURN(Tensor x, T(n, 0));
-    int64_t axis = IntAttr(n, "axis", model_.opset >= 13 ? -1 : 1);
-    if (axis < 0) axis += x.ndim();
-    if (model_.opset < 13 && axis != x.ndim() - 1)
-      return InvalidArgument(Describe(n) + ": Softmax before opset 13 is supported on the last axis only");
-    return Out(n, x.Softmax(static_cast<int>(axis)));
+    return Out(n, SoftmaxOf(n, x, model_.opset, false));
   }
 
   Status Identity(const onnx::NodeProto& n) {
@@ -396,14 +402,14 @@ class Interpreter {
       PB_ASSIGN_OR_RETURN(axes, Ints(n, 1));
     }
     PB_ASSIGN_OR_RETURN(Value v, In(n, 0));
-    if (v.is_ints) {
-      if (!v.scalar || axes != std::vector<int64_t>{0}) return InvalidArgument(Describe(n) + ": unsupported shape arithmetic");
-      return OutInts(n, v.ints);
-    }
-    Tensor t = v.tensor;
-    std::vector<int64_t> sorted = axes;
+    if (v.is_ints && v.scalar && axes == std::vector<int64_t>{0}) return OutInts(n, v.ints);
+    PB_ASSIGN_OR_RETURN(Tensor t, T(n, 0));
+    // Axes index the output, whose rank is the input's plus one per axis.
+    const int64_t rank = t.ndim() + static_cast<int64_t>(axes.size());
+    std::vector<int64_t> sorted;
+    for (int64_t a : axes) sorted.push_back(a < 0 ? a + rank : a);
     std::sort(sorted.begin(), sorted.end());
-    for (int64_t a : sorted) t = t.Unsqueeze(static_cast<int>(a < 0 ? a + t.ndim() + 1 : a));
+    for (int64_t a : sorted) t = t.Unsqueeze(static_cast<int>(a));
     return Out(n, t);
   }
 
@@ -418,6 +424,8 @@ class Interpreter {
 std::vector<std::string> OperatorNames() {
   std::vector<std::string> names;
   for (const auto& [name, handler] : Interpreter::Handlers()) names.push_back(name);
+  for (const auto& [name, fn] : ComposedOperators()) names.push_back(name);
+  std::sort(names.begin(), names.end());
   return names;
 }
 

@@ -56,6 +56,37 @@ struct Model {
   std::vector<int64_t> sample_shape;
 };
 
+// Node attributes, each with its default when the node has none.
+std::string Describe(const onnx::NodeProto& n);  // "ONNX node 'name' (OpType)"
+const onnx::AttributeProto* FindAttr(const onnx::NodeProto& n, const std::string& name);
+int64_t IntAttr(const onnx::NodeProto& n, const std::string& name, int64_t def);
+double FloatAttr(const onnx::NodeProto& n, const std::string& name, double def);
+std::string StringAttr(const onnx::NodeProto& n, const std::string& name, const std::string& def);
+std::vector<int64_t> IntsAttr(const onnx::NodeProto& n, const std::string& name, std::vector<int64_t> def = {});
+
+// Softmax or LogSoftmax of `x` by the node's axis: from opset 13 over that axis alone,
+// before it over all axes from it on (x seen as 2-D), as ONNX defines.
+Tensor SoftmaxOf(const onnx::NodeProto& n, const Tensor& x, int64_t opset, bool log);
+
+// What an operator of onnx_ops.cc sees of the interpreter.
+class NodeInputs {
+ public:
+  virtual ~NodeInputs() = default;
+  // Input i as a tensor (host integers become one); InvalidArgument naming the node when
+  // it is missing.
+  virtual StatusOr<Tensor> T(const onnx::NodeProto& n, int i) const = 0;
+  // Input i as host integers (a constant or shape arithmetic).
+  virtual StatusOr<std::vector<int64_t>> Ints(const onnx::NodeProto& n, int i) const = 0;
+  virtual bool Has(const onnx::NodeProto& n, int i) const = 0;
+  virtual int64_t opset() const = 0;
+};
+
+// An operator: the node's outputs from its inputs. Errors name the node; a tensor in error
+// is reported by the caller with the node's name.
+using OperatorFn = StatusOr<std::vector<Tensor>> (*)(const onnx::NodeProto& n, const NodeInputs& in);
+// The operators composed in onnx_ops.cc, by ONNX name.
+const std::map<std::string, OperatorFn>& ComposedOperators();
+
 // `bytes` parsed. InvalidArgument when they are not an onnx.ModelProto.
 Status ParseModel(std::string_view bytes, onnx::ModelProto* proto);
 
