@@ -335,8 +335,6 @@ class Interpreter : public NodeInputs {
   }
 
   Status Identity(const onnx::NodeProto& n) {
-    if (n.op_type() == "Dropout" && n.output_size() > 1 && !n.output(1).empty())
-      return InvalidArgument(Describe(n) + ": Dropout's mask output is not supported");
     if (n.op_type() == "Dropout" && Has(n, 2)) {
       // training_mode: only a constant false is the identity (graphs have no random source).
       PB_ASSIGN_OR_RETURN(Tensor mode, T(n, 2));
@@ -345,6 +343,11 @@ class Interpreter : public NodeInputs {
     }
     PB_ASSIGN_OR_RETURN(Value v, In(n, 0));
     values_[n.output(0)] = v;
+    if (n.op_type() == "Dropout" && n.output_size() > 1 && !n.output(1).empty()) {
+      PB_ASSIGN_OR_RETURN(Tensor x, T(n, 0));  // the mask keeps everything
+      values_[n.output(1)] = Value{};
+      values_[n.output(1)].tensor = Tensor::Full(x.shape(), 1, DType::kBool, x.device());
+    }
     return Status::Ok();
   }
 
@@ -369,24 +372,31 @@ class Interpreter : public NodeInputs {
   }
 
   Status Constant(const onnx::NodeProto& n) {
-    const onnx::AttributeProto* value = FindAttr(n, "value");
-    if (value == nullptr || !value->has_t()) return InvalidArgument(Describe(n) + ": only tensor constants ('value') are supported");
-    PB_ASSIGN_OR_RETURN(HostTensor h, ReadTensor(value->t()));
+    PB_ASSIGN_OR_RETURN(HostTensor h, ConstantValue(n));
     values_[n.output(0)] = FromHost(h, model_.device);
     return Status::Ok();
   }
 
   Status ShapeOf(const onnx::NodeProto& n) {
     PB_ASSIGN_OR_RETURN(Tensor x, T(n, 0));
-    if (FindAttr(n, "start") || FindAttr(n, "end")) return InvalidArgument(Describe(n) + ": start/end are not supported");
-    return OutInts(n, x.shape());
+    // start/end (opset 15) clamp like Python slices.
+    const int64_t rank = x.ndim();
+    auto clamp = [&](int64_t v) { return std::clamp<int64_t>(v < 0 ? v + rank : v, 0, rank); };
+    const int64_t start = clamp(IntAttr(n, "start", 0)), end = clamp(IntAttr(n, "end", rank));
+    return OutInts(n, std::vector<int64_t>(x.shape().begin() + start, x.shape().begin() + std::max(start, end)));
   }
 
   Status Gather(const onnx::NodeProto& n) {
-    PB_ASSIGN_OR_RETURN(std::vector<int64_t> data, Ints(n, 0));
+    PB_ASSIGN_OR_RETURN(Value data_value, In(n, 0));
     PB_ASSIGN_OR_RETURN(Value indices, In(n, 1));
-    if (!indices.is_ints || IntAttr(n, "axis", 0) != 0)
-      return InvalidArgument(Describe(n) + ": Gather is supported on shape values only (constant indices, axis 0)");
+    if (!indices.is_ints) return InvalidArgument(Describe(n) + ": Gather needs constant indices");
+    if (!data_value.is_ints || IntAttr(n, "axis", 0) != 0 || data_value.shape.size() > 1) {
+      PB_ASSIGN_OR_RETURN(Tensor data, T(n, 0));
+      const Shape index_shape = indices.scalar ? Shape{} : !indices.shape.empty() ? indices.shape
+                                                        : Shape{static_cast<int64_t>(indices.ints.size())};
+      return Out(n, GatherTensor(data, indices.ints, index_shape, IntAttr(n, "axis", 0)));
+    }
+    const std::vector<int64_t>& data = data_value.ints;
     std::vector<int64_t> out;
     for (int64_t i : indices.ints) {
       if (i < 0) i += static_cast<int64_t>(data.size());
@@ -456,6 +466,25 @@ StatusOr<Value> TensorValue(const onnx::TensorProto& t, const std::string& devic
   Value v = FromHost(h, device);
   if (!v.is_ints && !v.tensor.ok()) return v.tensor.status();
   return v;
+}
+
+StatusOr<HostTensor> ConstantValue(const onnx::NodeProto& n) {
+  HostTensor h;
+  if (const onnx::AttributeProto* a = FindAttr(n, "value"); a && a->has_t()) return ReadTensor(a->t());
+  if (const onnx::AttributeProto* a = FindAttr(n, "value_float")) {
+    h.values = {a->f()};
+  } else if (const onnx::AttributeProto* a = FindAttr(n, "value_floats")) {
+    h.values.assign(a->floats().begin(), a->floats().end());
+    h.shape = {static_cast<int64_t>(h.values.size())};
+  } else if (const onnx::AttributeProto* a = FindAttr(n, "value_int")) {
+    h.dtype = DType::kInt64, h.ints = {a->i()};
+  } else if (const onnx::AttributeProto* a = FindAttr(n, "value_ints")) {
+    h.dtype = DType::kInt64, h.ints.assign(a->ints().begin(), a->ints().end());
+    h.shape = {static_cast<int64_t>(h.ints.size())};
+  } else {
+    return InvalidArgument(Describe(n) + ": only value, value_float(s) and value_int(s) constants are supported");
+  }
+  return h;
 }
 
 Status ParseModel(std::string_view bytes, onnx::ModelProto* proto) {

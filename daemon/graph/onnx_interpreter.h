@@ -68,6 +68,14 @@ std::vector<int64_t> IntsAttr(const onnx::NodeProto& n, const std::string& name,
 // before it over all axes from it on (x seen as 2-D), as ONNX defines.
 Tensor SoftmaxOf(const onnx::NodeProto& n, const Tensor& x, int64_t opset, bool log);
 
+// A Constant node's value (value, value_float(s), value_int(s)); InvalidArgument naming the
+// node for other kinds (sparse, strings).
+StatusOr<HostTensor> ConstantValue(const onnx::NodeProto& n);
+
+// data gathered along `axis` at host `indices` of `index_shape` (ONNX Gather; negative
+// indices count from the end); an error tensor for an index out of range.
+Tensor GatherTensor(const Tensor& data, const std::vector<int64_t>& indices, const Shape& index_shape, int64_t axis);
+
 // What an operator of onnx_ops.cc sees of the interpreter.
 class NodeInputs {
  public:

@@ -175,11 +175,15 @@ Outs Reduce(const onnx::NodeProto& n, const NodeInputs& in) {
 
 Outs ArgExtreme(const onnx::NodeProto& n, const NodeInputs& in) {
   PB_ASSIGN_OR_RETURN(Tensor x, in.T(n, 0));
-  if (IntAttr(n, "select_last_index", 0) != 0) return InvalidArgument(Describe(n) + ": select_last_index=1 is not supported");
   int64_t axis = IntAttr(n, "axis", 0);
   if (axis < 0) axis += x.ndim();
+  if (axis < 0 || axis >= x.ndim()) return InvalidArgument(Describe(n) + ": axis out of range");
+  const bool keep = IntAttr(n, "keepdims", 1) != 0;
   const Tensor score = n.op_type() == "ArgMax" ? x : x.Neg();
-  return One(score.Argmax(static_cast<int>(axis), IntAttr(n, "keepdims", 1) != 0).Cast(DType::kInt64));
+  if (IntAttr(n, "select_last_index", 0) == 0) return One(score.Argmax(static_cast<int>(axis), keep).Cast(DType::kInt64));
+  // The last extreme is the first one of the flipped axis, counted from the end.
+  Tensor first = score.Flip({static_cast<int>(axis)}).Argmax(static_cast<int>(axis), keep).Cast(DType::kInt64);
+  return One(Tensor::Full({}, static_cast<double>(x.shape()[axis] - 1), DType::kInt64, x.device()).Sub(first));
 }
 
 Outs SoftmaxOp(const onnx::NodeProto& n, const NodeInputs& in) {
@@ -268,7 +272,111 @@ Outs LayerNorm(const onnx::NodeProto& n, const NodeInputs& in) {
   return std::vector<Tensor>{y, mean, inv_std};
 }
 
+// ---- indexing and masks
+
+Outs Split(const onnx::NodeProto& n, const NodeInputs& in) {
+  PB_ASSIGN_OR_RETURN(Tensor x, in.T(n, 0));
+  int64_t axis = IntAttr(n, "axis", 0);
+  if (axis < 0) axis += x.ndim();
+  if (axis < 0 || axis >= x.ndim()) return InvalidArgument(Describe(n) + ": axis out of range");
+  std::vector<int64_t> sizes = IntsAttr(n, "split");
+  if (in.Has(n, 1)) {
+    PB_ASSIGN_OR_RETURN(sizes, in.Ints(n, 1));
+  }
+  const int64_t dim = x.shape()[axis], parts = n.output_size();
+  if (sizes.empty()) {
+    if (dim % parts != 0) return InvalidArgument(Describe(n) + ": axis of " + std::to_string(dim) + " does not split evenly");
+    sizes.assign(parts, dim / parts);
+  }
+  std::vector<Tensor> outs;
+  int64_t at = 0;
+  for (int64_t size : sizes) {
+    outs.push_back(x.Slice(static_cast<int>(axis), at, at + size));
+    at += size;
+  }
+  if (at != dim || static_cast<int64_t>(sizes.size()) != parts)
+    return InvalidArgument(Describe(n) + ": split sizes do not match the axis or the outputs");
+  return outs;
+}
+
+Outs Trilu(const onnx::NodeProto& n, const NodeInputs& in) {
+  PB_ASSIGN_OR_RETURN(Tensor x, in.T(n, 0));
+  if (x.ndim() < 2) return InvalidArgument(Describe(n) + ": input must have 2 or more dimensions");
+  int64_t k = 0;
+  if (in.Has(n, 1)) {
+    PB_ASSIGN_OR_RETURN(std::vector<int64_t> ks, in.Ints(n, 1));
+    if (ks.size() != 1) return InvalidArgument(Describe(n) + ": k must be one value");
+    k = ks[0];
+  }
+  const int64_t rows = x.shape()[x.ndim() - 2], cols = x.shape()[x.ndim() - 1];
+  Tensor r = Tensor::Arange(0, static_cast<double>(rows), 1, DType::kInt64, x.device()).Reshape({rows, 1});
+  Tensor c = Tensor::Arange(0, static_cast<double>(cols), 1, DType::kInt64, x.device()).Reshape({1, cols});
+  Tensor diagonal = c.Sub(r);  // j - i
+  Tensor kt = Tensor::Full({}, static_cast<double>(k), DType::kInt64, x.device());
+  Tensor keep = IntAttr(n, "upper", 1) != 0 ? diagonal.Ge(kt) : diagonal.Le(kt);
+  return One(Tensor::Where(keep, x, Like(x, 0)));
+}
+
+Outs Hardmax(const onnx::NodeProto& n, const NodeInputs& in) {
+  PB_ASSIGN_OR_RETURN(Tensor x, in.T(n, 0));
+  if (in.opset() < 13) return InvalidArgument(Describe(n) + ": Hardmax before opset 13 is not supported");
+  int64_t axis = IntAttr(n, "axis", -1);
+  if (axis < 0) axis += x.ndim();
+  if (axis < 0 || axis >= x.ndim()) return InvalidArgument(Describe(n) + ": axis out of range");
+  Shape at(x.ndim(), 1);
+  at[axis] = x.shape()[axis];
+  Tensor index = Tensor::Arange(0, static_cast<double>(at[axis]), 1, DType::kInt32, x.device()).Reshape(at);
+  return One(index.Eq(x.Argmax(static_cast<int>(axis), true).Cast(DType::kInt32)).Cast(x.dtype()));
+}
+
+Outs ConstantOfShape(const onnx::NodeProto& n, const NodeInputs& in) {
+  PB_ASSIGN_OR_RETURN(std::vector<int64_t> shape, in.Ints(n, 0));
+  PB_ASSIGN_OR_RETURN(Tensor where, in.T(n, 0));  // for its device
+  HostTensor fill;
+  fill.values = {0.0};
+  if (const onnx::AttributeProto* a = FindAttr(n, "value")) {
+    PB_ASSIGN_OR_RETURN(fill, ReadTensor(a->t()));
+    if ((fill.IsInts() ? fill.ints.size() : fill.values.size()) != 1)
+      return InvalidArgument(Describe(n) + ": value must hold one element");
+  }
+  for (int64_t d : shape)
+    if (d < 0) return InvalidArgument(Describe(n) + ": negative dimension");
+  const double v = fill.IsInts() ? static_cast<double>(fill.ints[0]) : fill.values[0];
+  return One(Tensor::Full(shape, v, fill.dtype, where.device()));
+}
+
+Outs Classify(const onnx::NodeProto& n, const NodeInputs& in) {
+  PB_ASSIGN_OR_RETURN(Tensor x, in.T(n, 0));
+  if (n.op_type() == "IsNaN") return One(x.Ne(x));
+  Tensor pos = x.Eq(Like(x, INFINITY)), neg = x.Eq(Like(x, -INFINITY));
+  const bool want_pos = IntAttr(n, "detect_positive", 1) != 0, want_neg = IntAttr(n, "detect_negative", 1) != 0;
+  if (want_pos && want_neg) return One(Tensor::Where(pos, pos, neg));
+  return One(want_pos ? pos : want_neg ? neg : Tensor::Full(x.shape(), 0, DType::kBool, x.device()));
+}
+
+Outs Size(const onnx::NodeProto& n, const NodeInputs& in) {
+  PB_ASSIGN_OR_RETURN(Tensor x, in.T(n, 0));
+  return One(Tensor::Full({}, static_cast<double>(x.numel()), DType::kInt64, x.device()));
+}
+
 }  // namespace
+
+Tensor GatherTensor(const Tensor& data, const std::vector<int64_t>& indices, const Shape& index_shape, int64_t axis) {
+  if (!data.ok()) return data;
+  if (axis < 0) axis += data.ndim();
+  if (axis < 0 || axis >= data.ndim()) return Tensor::Error(InvalidArgument("axis out of range"));
+  const int64_t dim = data.shape()[axis];
+  std::vector<Tensor> rows;
+  for (int64_t i : indices) {
+    if (i < -dim || i >= dim) return Tensor::Error(InvalidArgument("index " + std::to_string(i) + " out of range"));
+    rows.push_back(data.Slice(static_cast<int>(axis), i < 0 ? i + dim : i, (i < 0 ? i + dim : i) + 1));
+  }
+  Shape out(data.shape().begin(), data.shape().begin() + axis);
+  out.insert(out.end(), index_shape.begin(), index_shape.end());
+  out.insert(out.end(), data.shape().begin() + axis + 1, data.shape().end());
+  if (rows.empty()) return Tensor::Zeros(out, data.dtype(), data.device());
+  return Tensor::Cat(rows, static_cast<int>(axis)).Reshape(out);
+}
 
 Tensor SoftmaxOf(const onnx::NodeProto& n, const Tensor& x, int64_t opset, bool log) {
   int64_t axis = IntAttr(n, "axis", opset >= 13 ? -1 : 1);
@@ -288,7 +396,8 @@ const std::map<std::string, OperatorFn>& ComposedOperators() {
         {"Max", Variadic}, {"Min", Variadic}, {"Sum", Variadic}, {"Mean", Variadic},
         {"Where", Where}, {"Clip", Clip}, {"Cast", Cast}, {"ArgMax", ArgExtreme}, {"ArgMin", ArgExtreme},
         {"LogSoftmax", SoftmaxOp}, {"Squeeze", Squeeze}, {"Slice", Slice}, {"Expand", Expand},
-        {"LayerNormalization", LayerNorm},
+        {"LayerNormalization", LayerNorm}, {"Split", Split}, {"Trilu", Trilu}, {"Hardmax", Hardmax},
+        {"ConstantOfShape", ConstantOfShape}, {"IsInf", Classify}, {"IsNaN", Classify}, {"Size", Size},
     };
     for (const auto& [name, fn] : Unaries()) (*t)[name] = UnaryOp;
     for (const auto& [name, fn] : Binaries()) (*t)[name] = BinaryOp;
