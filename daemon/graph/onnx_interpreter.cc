@@ -136,10 +136,29 @@ class Interpreter : public NodeInputs {
   }
 
   // pads [top, left, bottom, right] -> symmetric padding, or an explicit pad of x first.
-  StatusOr<Pair> Padding(const onnx::NodeProto& n, Tensor* x, double fill) const {
-    if (StringAttr(n, "auto_pad", "NOTSET") != "NOTSET" && StringAttr(n, "auto_pad", "NOTSET") != "VALID")
-      return InvalidArgument(Describe(n) + ": auto_pad " + StringAttr(n, "auto_pad", "") + " is not supported (give pads)");
-    std::vector<int64_t> p = IntsAttr(n, "pads", {0, 0, 0, 0});
+  // [top, left, bottom, right]: the pads attribute, or what auto_pad SAME_UPPER/SAME_LOWER
+  // implies (the output size is ceil(input / stride); the odd pad goes last / first).
+  StatusOr<std::vector<int64_t>> Pads(const onnx::NodeProto& n, const Tensor& x, Pair kernel) const {
+    const std::string mode = StringAttr(n, "auto_pad", "NOTSET");
+    if (mode == "VALID") return std::vector<int64_t>{0, 0, 0, 0};
+    if (mode == "NOTSET") return IntsAttr(n, "pads", {0, 0, 0, 0});
+    if (mode != "SAME_UPPER" && mode != "SAME_LOWER") return InvalidArgument(Describe(n) + ": auto_pad " + mode + " is not supported");
+    PB_ASSIGN_OR_RETURN(Pair stride, TwoInts(n, "strides", 1));
+    PB_ASSIGN_OR_RETURN(Pair dilation, TwoInts(n, "dilations", 1));
+    std::vector<int64_t> p(4);
+    const int64_t k[2] = {kernel.first, kernel.second}, st[2] = {stride.first, stride.second};
+    const int64_t dl[2] = {dilation.first, dilation.second};
+    for (int a = 0; a < 2; ++a) {
+      const int64_t in = x.shape()[2 + a], out = st[a] > 0 ? (in + st[a] - 1) / st[a] : in;
+      const int64_t total = std::max<int64_t>(0, (out - 1) * st[a] + (k[a] - 1) * dl[a] + 1 - in);
+      p[a] = mode == "SAME_UPPER" ? total / 2 : total - total / 2;
+      p[a + 2] = total - p[a];
+    }
+    return p;
+  }
+
+  StatusOr<Pair> Padding(const onnx::NodeProto& n, Tensor* x, double fill, Pair kernel) const {
+    PB_ASSIGN_OR_RETURN(std::vector<int64_t> p, Pads(n, *x, kernel));
     if (p.size() != 4) return InvalidArgument(Describe(n) + ": only 2-D operators are supported (pads of 4 values)");
     for (int64_t v : p)
       if (v < 0) return InvalidArgument(Describe(n) + ": negative pads");
@@ -163,7 +182,8 @@ class Interpreter : public NodeInputs {
     if (x.ndim() != 4) return InvalidArgument(Describe(n) + ": only 2-D convolutions (4-D inputs) are supported");
     PB_ASSIGN_OR_RETURN(Pair stride, TwoInts(n, "strides", 1));
     PB_ASSIGN_OR_RETURN(Pair dilation, TwoInts(n, "dilations", 1));
-    PB_ASSIGN_OR_RETURN(Pair padding, Padding(n, &x, 0));
+    if (w.ndim() != 4) return InvalidArgument(Describe(n) + ": the weight must be 4-D");
+    PB_ASSIGN_OR_RETURN(Pair padding, Padding(n, &x, 0, Pair{w.shape()[2], w.shape()[3]}));
     return Out(n, x.Conv2d(w, b, stride, padding, dilation, IntAttr(n, "group", 1)));
   }
 
@@ -261,12 +281,18 @@ class Interpreter : public NodeInputs {
     PB_ASSIGN_OR_RETURN(Pair stride, TwoInts(n, "strides", 1));
     PB_ASSIGN_OR_RETURN(Pair dilation, TwoInts(n, "dilations", 1));
     if (dilation != Pair{1, 1}) return InvalidArgument(Describe(n) + ": dilated pooling is not supported");
-    PB_ASSIGN_OR_RETURN(Pair padding, Padding(n, &x, max ? -INFINITY : 0));
-    std::vector<int64_t> pads = IntsAttr(n, "pads", {0, 0, 0, 0});
+    PB_ASSIGN_OR_RETURN(std::vector<int64_t> pads, Pads(n, x, kernel));
+    const Tensor unpadded = x;
+    PB_ASSIGN_OR_RETURN(Pair padding, Padding(n, &x, max ? -INFINITY : 0, kernel));
+    if (max) return Out(n, x.MaxPool2d(kernel, stride, padding));
     const bool padded = pads[0] || pads[1] || pads[2] || pads[3];
-    if (!max && padded && IntAttr(n, "count_include_pad", 0) == 0)
-      return InvalidArgument(Describe(n) + ": count_include_pad=0 with padding is not supported");
-    return Out(n, max ? x.MaxPool2d(kernel, stride, padding) : x.AvgPool2d(kernel, stride, padding));
+    if (!padded || IntAttr(n, "count_include_pad", 0) != 0) return Out(n, x.AvgPool2d(kernel, stride, padding));
+    // Padding left out of the count: the window sums divided by the real values' count in
+    // each window (the average of a padded tensor of ones).
+    Tensor ones = Tensor::Full(unpadded.shape(), 1, unpadded.dtype(), unpadded.device());
+    Tensor padded_ones = ones;
+    PB_ASSIGN_OR_RETURN(Pair ones_padding, Padding(n, &padded_ones, 0, kernel));
+    return Out(n, x.AvgPool2d(kernel, stride, padding).Div(padded_ones.AvgPool2d(kernel, stride, ones_padding)));
   }
 
   Status GlobalAveragePool(const onnx::NodeProto& n) {
