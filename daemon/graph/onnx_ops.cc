@@ -165,6 +165,12 @@ Outs Reduce(const onnx::NodeProto& n, const NodeInputs& in) {
   if (op == "ReduceL1") return One(x.Abs().Sum(axes, keep));
   if (op == "ReduceL2") return One(x.Mul(x).Sum(axes, keep).Sqrt());
   if (op == "ReduceLogSum") return One(x.Sum(axes, keep).Log());
+  if (op == "ReduceProd") {
+    // exp(sum log|x|) (a zero gives exp(-inf) = 0), with the sign of the negatives' count.
+    if (x.dtype() != DType::kFloat32) return InvalidArgument(Describe(n) + ": ReduceProd takes float32 only");
+    Tensor negatives = x.Lt(0.0).Cast(DType::kFloat32).Sum(axes, keep);
+    return One(x.Abs().Log().Sum(axes, keep).Exp().Mul(negatives.Mul(M_PI).Cos()));
+  }
   // ReduceLogSumExp, shifted by the maximum so that exp does not overflow.
   Tensor m = x.Max(axes, true).Detach();
   Tensor y = x.Sub(m).Exp().Sum(axes, true).Log().Add(m);
@@ -402,7 +408,7 @@ const std::map<std::string, OperatorFn>& ComposedOperators() {
     for (const auto& [name, fn] : Unaries()) (*t)[name] = UnaryOp;
     for (const auto& [name, fn] : Binaries()) (*t)[name] = BinaryOp;
     for (const char* r : {"ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceSumSquare", "ReduceL1", "ReduceL2",
-                          "ReduceLogSum", "ReduceLogSumExp"})
+                          "ReduceLogSum", "ReduceLogSumExp", "ReduceProd"})
       (*t)[r] = Reduce;
     return t;
   }();
