@@ -58,7 +58,8 @@ PACKAGES=(
   # tests/fuzz (graph import under libFuzzer): clang-15's fuzzer, ASan and UBSan runtimes.
   libclang-common-15-dev
   # ONNX import (daemon/graph/onnx_import.*) compiles Debian's onnx.proto; its tests export
-  # models with PyTorch (tests/daemon/graph/onnx_export_models.py) and fail, not skip,
+  # models with PyTorch (tests/daemon/graph/onnx_export_models.py) and generate ONNX's own
+  # node tests (tests/daemon/graph/onnx_conformance/generate.py), and fail, not skip,
   # without these (python3-torch is a large download).
   libonnx-dev
   python3-torch

@@ -27,5 +27,7 @@ void AddCheckpointCommands(CLI::App& app, CommandContext& context, Action* actio
 void AddTenantCommands(CLI::App& app, CommandContext& context, Action* action);
 // export (training graphs; needs no daemon).
 void AddGraphCommands(CLI::App& app, CommandContext& context, Action* action);
+// onnx check (ONNX models against test data sets; needs no daemon).
+void AddOnnxCommands(CLI::App& app, CommandContext& context, Action* action);
 
 }  // namespace petabox::cli

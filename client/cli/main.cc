@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   AddCheckpointCommands(app, context, &action);
   AddTenantCommands(app, context, &action);
   AddGraphCommands(app, context, &action);
+  AddOnnxCommands(app, context, &action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

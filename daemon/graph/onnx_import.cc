@@ -1,7 +1,6 @@
 #include "daemon/graph/onnx_import.h"
 
 #include <fstream>
-#include <set>
 #include <sstream>
 
 #include "daemon/graph/onnx_interpreter.h"
@@ -12,22 +11,11 @@ namespace {
 
 using onnx_internal::kDevice;
 using onnx_internal::Model;
-using onnx_internal::TensorValue;
-using onnx_internal::Value;
 
-// Initializers, the input and the output; BatchNormalization statistics become state.
+// The training contract: one examples input (N, *fixed dims) of float32, the first output
+// the logits.
 Status Prepare(const onnx::ModelProto& proto, Model* m) {
-  m->graph = &proto.graph();
-  for (const onnx::OperatorSetIdProto& op : proto.opset_import())
-    if (op.domain().empty() || op.domain() == "ai.onnx") m->opset = op.version();
-  std::set<std::string> stats;
-  for (const onnx::NodeProto& n : m->graph->node())
-    if (n.op_type() == "BatchNormalization" && n.input_size() >= 5) stats.insert({n.input(3), n.input(4)});
-  for (const onnx::TensorProto& t : m->graph->initializer()) {
-    PB_ASSIGN_OR_RETURN(Value v, TensorValue(t));
-    if (!v.is_ints) (stats.count(t.name()) ? m->state : m->parameters).push_back({t.name(), v.tensor});
-    m->initializers[t.name()] = v;
-  }
+  PB_RETURN_IF_ERROR(onnx_internal::PrepareTensors(proto, m));
   for (const onnx::ValueInfoProto& in : m->graph->input()) {
     if (m->initializers.count(in.name())) continue;
     if (!m->input.empty()) {
@@ -57,8 +45,7 @@ Status Prepare(const onnx::ModelProto& proto, Model* m) {
 
 StatusOr<GraphIr> ImportOnnx(std::string_view bytes, const OnnxImportOptions& options) {
   onnx::ModelProto proto;
-  if (bytes.size() > INT32_MAX || !proto.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
-    return InvalidArgument("not an ONNX model (onnx.ModelProto)");
+  PB_RETURN_IF_ERROR(onnx_internal::ParseModel(bytes, &proto));
   Model m;
   PB_RETURN_IF_ERROR(Prepare(proto, &m));
   CaptureSpec spec;

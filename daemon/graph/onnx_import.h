@@ -9,10 +9,9 @@
 //     running statistics), "train_logits" in training mode (batch statistics; the running
 //     statistics are updated with the node's momentum, PyTorch's rule), and "loss" is the
 //     mean cross-entropy of train_logits against "label" ((N,) int32).
-// Operators: Conv, Gemm, MatMul, Add, Sub, Mul, Div, Relu, Sigmoid, Tanh, Gelu, Erf,
-// BatchNormalization, MaxPool, AveragePool, GlobalAveragePool, Flatten, Reshape,
-// Transpose, Concat, Softmax, Dropout, Identity, Pad (constant mode), and for shape
-// arithmetic Constant, Shape, Gather, Unsqueeze. Dropout is the identity in both modes (graphs have no random source).
+// Operators: those OnnxOperators() lists (onnx_evaluate.h; the README lists them and
+// daemon/graph/ONNX_CONFORMANCE.md tallies ONNX's node tests for each). Dropout is the
+// identity in both modes (graphs have no random source).
 // Anything else is InvalidArgument naming the operator and its node.
 //
 // Thread-compatible.

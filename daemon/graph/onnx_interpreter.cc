@@ -7,9 +7,6 @@
 #include <set>
 
 namespace petabox::graph::onnx_internal {
-namespace {
-
-using Pair = std::pair<int64_t, int64_t>;
 
 std::string Describe(const onnx::NodeProto& n) {
   return "ONNX node '" + n.name() + "' (" + n.op_type() + ")";
@@ -32,93 +29,38 @@ std::string StringAttr(const onnx::NodeProto& n, const std::string& name, const 
   const onnx::AttributeProto* a = FindAttr(n, name);
   return a ? a->s() : def;
 }
-std::vector<int64_t> IntsAttr(const onnx::NodeProto& n, const std::string& name, std::vector<int64_t> def = {}) {
+std::vector<int64_t> IntsAttr(const onnx::NodeProto& n, const std::string& name, std::vector<int64_t> def) {
   const onnx::AttributeProto* a = FindAttr(n, name);
   return a ? std::vector<int64_t>(a->ints().begin(), a->ints().end()) : def;
 }
 
-// Host copies of an ONNX tensor's values, as doubles, with its shape.
-struct HostTensor {
-  Shape shape;
-  std::vector<double> values;
-  bool is_float = false;
-};
+namespace {
 
-StatusOr<HostTensor> ReadTensor(const onnx::TensorProto& t) {
-  HostTensor h;
-  h.shape.assign(t.dims().begin(), t.dims().end());
-  for (int64_t d : h.shape)
-    if (d < 0 || d > (int64_t{1} << 31)) return InvalidArgument("ONNX tensor '" + t.name() + "': bad dimension");
-  const int64_t n = Product(h.shape);
-  if (n > (int64_t{1} << 30)) return InvalidArgument("ONNX tensor '" + t.name() + "' is too large");
-  if (t.data_location() == onnx::TensorProto::EXTERNAL)
-    return InvalidArgument("ONNX tensor '" + t.name() + "': external data is not supported (save the model in one file)");
-  const std::string& raw = t.raw_data();
-  auto need = [&](size_t item) -> Status {
-    if (!raw.empty() && raw.size() != static_cast<size_t>(n) * item)
-      return InvalidArgument("ONNX tensor '" + t.name() + "': " + std::to_string(raw.size()) + " bytes of data for " +
-                             std::to_string(n) + " values");
-    return Status::Ok();
-  };
-  switch (t.data_type()) {
-    case onnx::TensorProto::FLOAT: {
-      h.is_float = true;
-      PB_RETURN_IF_ERROR(need(4));
-      if (raw.empty() && t.float_data_size() != n) return InvalidArgument("ONNX tensor '" + t.name() + "': wrong value count");
-      for (int64_t i = 0; i < n; ++i) {
-        float v;
-        if (!raw.empty()) std::memcpy(&v, raw.data() + 4 * i, 4);
-        else v = t.float_data(static_cast<int>(i));
-        h.values.push_back(v);
-      }
-      return h;
-    }
-    case onnx::TensorProto::INT64: case onnx::TensorProto::INT32: {
-      const bool wide = t.data_type() == onnx::TensorProto::INT64;
-      PB_RETURN_IF_ERROR(need(wide ? 8 : 4));
-      const int count = wide ? t.int64_data_size() : t.int32_data_size();
-      if (raw.empty() && count != n) return InvalidArgument("ONNX tensor '" + t.name() + "': wrong value count");
-      for (int64_t i = 0; i < n; ++i) {
-        int64_t v = 0;
-        if (!raw.empty() && wide) std::memcpy(&v, raw.data() + 8 * i, 8);
-        else if (!raw.empty()) { int32_t w; std::memcpy(&w, raw.data() + 4 * i, 4); v = w; }
-        else v = wide ? t.int64_data(static_cast<int>(i)) : t.int32_data(static_cast<int>(i));
-        h.values.push_back(static_cast<double>(v));
-      }
-      return h;
-    }
-    default:
-      return InvalidArgument("ONNX tensor '" + t.name() + "': data type " + std::to_string(t.data_type()) +
-                             " is not supported (float32, int32, int64)");
-  }
-}
-
-Value FromHost(const HostTensor& h) {
-  Value v;
-  if (h.is_float) {
-    std::vector<float> f(h.values.begin(), h.values.end());
-    v.tensor = Tensor::FromVector(f, h.shape, DType::kFloat32, kDevice);
-    return v;
-  }
-  v.is_ints = true;
-  v.scalar = h.shape.empty();
-  for (double d : h.values) v.ints.push_back(static_cast<int64_t>(d));
-  return v;
-}
+using Pair = std::pair<int64_t, int64_t>;
 
 // One interpretation of the ONNX graph on a batch (evaluation or training mode).
-class Interpreter {
+class Interpreter : public NodeInputs {
  public:
   Interpreter(const Model& model, bool training) : model_(model), training_(training) {}
 
-  StatusOr<Tensor> Run(const Tensor& input) {
+  StatusOr<Values> Run(const Values& inputs, const std::vector<std::string>& outputs) {
     values_ = model_.initializers;
-    values_[model_.input].tensor = input;
-    for (const onnx::NodeProto& n : model_.graph->node()) PB_RETURN_IF_ERROR(RunNode(n));
-    auto it = values_.find(model_.output);
-    if (it == values_.end() || it->second.is_ints) return InvalidArgument("ONNX output '" + model_.output + "' is not computed");
-    return it->second.tensor;
+    for (const auto& [name, v] : inputs) values_[name] = v;
+    for (const onnx::NodeProto& n : model_.graph->node()) {
+      current_ = &n;
+      PB_RETURN_IF_ERROR(RunNode(n));
+    }
+    current_ = nullptr;
+    Values out;
+    for (const std::string& name : outputs) {
+      auto it = values_.find(name);
+      if (it == values_.end()) return InvalidArgument("ONNX output '" + name + "' is not computed");
+      out[name] = it->second;
+    }
+    return out;
   }
+  const onnx::NodeProto* current() const { return current_; }
+  friend std::vector<std::string> onnx_internal::OperatorNames();
 
  private:
   using Handler = Status (Interpreter::*)(const onnx::NodeProto&);
@@ -129,18 +71,19 @@ class Interpreter {
     if (it == values_.end()) return InvalidArgument(Describe(n) + ": input '" + n.input(i) + "' is not defined before it");
     return it->second;
   }
-  StatusOr<Tensor> T(const onnx::NodeProto& n, int i) const {
+  int64_t opset() const override { return model_.opset; }
+  StatusOr<Tensor> T(const onnx::NodeProto& n, int i) const override {
     PB_ASSIGN_OR_RETURN(Value v, In(n, i));
-    if (v.is_ints) return InvalidArgument(Describe(n) + ": input '" + n.input(i) + "' is shape arithmetic, not a tensor");
+    if (v.is_ints) return IntsTensor(v, model_.device);
     if (!v.tensor.ok()) return v.tensor.status();
     return v.tensor;
   }
-  StatusOr<std::vector<int64_t>> Ints(const onnx::NodeProto& n, int i) const {
+  StatusOr<std::vector<int64_t>> Ints(const onnx::NodeProto& n, int i) const override {
     PB_ASSIGN_OR_RETURN(Value v, In(n, i));
     if (!v.is_ints) return InvalidArgument(Describe(n) + ": input '" + n.input(i) + "' must be constant integers");
     return v.ints;
   }
-  bool Has(const onnx::NodeProto& n, int i) const { return i < n.input_size() && !n.input(i).empty(); }
+  bool Has(const onnx::NodeProto& n, int i) const override { return i < n.input_size() && !n.input(i).empty(); }
   Status Out(const onnx::NodeProto& n, Tensor t) {
     if (!t.ok()) return InvalidArgument(Describe(n) + ": " + t.status().message());
     values_[n.output(0)].tensor = std::move(t);
@@ -153,8 +96,9 @@ class Interpreter {
     return Status::Ok();
   }
 
-  Status RunNode(const onnx::NodeProto& n) {
-    static const std::map<std::string, Handler> kHandlers = {
+  // The operators, by ONNX name.
+  static const std::map<std::string, Handler>& Handlers() {
+    static const auto* handlers = new std::map<std::string, Handler>{
         {"Conv", &Interpreter::Conv}, {"Gemm", &Interpreter::Gemm}, {"MatMul", &Interpreter::MatMul},
         {"Add", &Interpreter::Binary}, {"Sub", &Interpreter::Binary}, {"Mul", &Interpreter::Binary},
         {"Div", &Interpreter::Binary}, {"Relu", &Interpreter::Unary}, {"Sigmoid", &Interpreter::Unary},
@@ -167,24 +111,54 @@ class Interpreter {
         {"Identity", &Interpreter::Identity}, {"Constant", &Interpreter::Constant}, {"Shape", &Interpreter::ShapeOf},
         {"Gather", &Interpreter::Gather}, {"Unsqueeze", &Interpreter::Unsqueeze}, {"Pad", &Interpreter::PadOp},
     };
+    return *handlers;
+  }
+
+  Status RunNode(const onnx::NodeProto& n) {
     if (!n.domain().empty() && n.domain() != "ai.onnx")
       return InvalidArgument(Describe(n) + ": operator domain '" + n.domain() + "' is not supported");
-    auto it = kHandlers.find(n.op_type());
-    if (it == kHandlers.end()) {
-      return InvalidArgument(Describe(n) + ": operator " + n.op_type() + " is not supported (supported: Conv, Gemm, "
-                             "MatMul, Add, Sub, Mul, Div, Relu, Sigmoid, Tanh, Gelu, Erf, BatchNormalization, MaxPool, "
-                             "AveragePool, GlobalAveragePool, Flatten, Reshape, Transpose, Concat, Softmax, Dropout, "
-                             "Identity, Pad, Constant, Shape, Gather, Unsqueeze)");
-    }
     if (n.output_size() < 1) return InvalidArgument(Describe(n) + ": no output");
-    return (this->*(it->second))(n);
+    if (auto it = Handlers().find(n.op_type()); it != Handlers().end()) return (this->*(it->second))(n);
+    auto composed = ComposedOperators().find(n.op_type());
+    if (composed == ComposedOperators().end()) {
+      std::string names;
+      for (const std::string& name : OperatorNames()) names += (names.empty() ? "" : ", ") + name;
+      return InvalidArgument(Describe(n) + ": operator " + n.op_type() + " is not supported (supported: " + names + ")");
+    }
+    PB_ASSIGN_OR_RETURN(std::vector<Tensor> outs, composed->second(n, *this));
+    for (size_t i = 0; i < outs.size() && static_cast<int>(i) < n.output_size(); ++i) {
+      if (n.output(i).empty()) continue;
+      if (!outs[i].ok()) return InvalidArgument(Describe(n) + ": " + outs[i].status().message());
+      values_[n.output(i)] = Value{};
+      values_[n.output(i)].tensor = outs[i];
+    }
+    return Status::Ok();
   }
 
   // pads [top, left, bottom, right] -> symmetric padding, or an explicit pad of x first.
-  StatusOr<Pair> Padding(const onnx::NodeProto& n, Tensor* x, double fill) const {
-    if (StringAttr(n, "auto_pad", "NOTSET") != "NOTSET" && StringAttr(n, "auto_pad", "NOTSET") != "VALID")
-      return InvalidArgument(Describe(n) + ": auto_pad " + StringAttr(n, "auto_pad", "") + " is not supported (give pads)");
-    std::vector<int64_t> p = IntsAttr(n, "pads", {0, 0, 0, 0});
+  // [top, left, bottom, right]: the pads attribute, or what auto_pad SAME_UPPER/SAME_LOWER
+  // implies (the output size is ceil(input / stride); the odd pad goes last / first).
+  StatusOr<std::vector<int64_t>> Pads(const onnx::NodeProto& n, const Tensor& x, Pair kernel) const {
+    const std::string mode = StringAttr(n, "auto_pad", "NOTSET");
+    if (mode == "VALID") return std::vector<int64_t>{0, 0, 0, 0};
+    if (mode == "NOTSET") return IntsAttr(n, "pads", {0, 0, 0, 0});
+    if (mode != "SAME_UPPER" && mode != "SAME_LOWER") return InvalidArgument(Describe(n) + ": auto_pad " + mode + " is not supported");
+    PB_ASSIGN_OR_RETURN(Pair stride, TwoInts(n, "strides", 1));
+    PB_ASSIGN_OR_RETURN(Pair dilation, TwoInts(n, "dilations", 1));
+    std::vector<int64_t> p(4);
+    const int64_t k[2] = {kernel.first, kernel.second}, st[2] = {stride.first, stride.second};
+    const int64_t dl[2] = {dilation.first, dilation.second};
+    for (int a = 0; a < 2; ++a) {
+      const int64_t in = x.shape()[2 + a], out = st[a] > 0 ? (in + st[a] - 1) / st[a] : in;
+      const int64_t total = std::max<int64_t>(0, (out - 1) * st[a] + (k[a] - 1) * dl[a] + 1 - in);
+      p[a] = mode == "SAME_UPPER" ? total / 2 : total - total / 2;
+      p[a + 2] = total - p[a];
+    }
+    return p;
+  }
+
+  StatusOr<Pair> Padding(const onnx::NodeProto& n, Tensor* x, double fill, Pair kernel) const {
+    PB_ASSIGN_OR_RETURN(std::vector<int64_t> p, Pads(n, *x, kernel));
     if (p.size() != 4) return InvalidArgument(Describe(n) + ": only 2-D operators are supported (pads of 4 values)");
     for (int64_t v : p)
       if (v < 0) return InvalidArgument(Describe(n) + ": negative pads");
@@ -208,7 +182,8 @@ class Interpreter {
     if (x.ndim() != 4) return InvalidArgument(Describe(n) + ": only 2-D convolutions (4-D inputs) are supported");
     PB_ASSIGN_OR_RETURN(Pair stride, TwoInts(n, "strides", 1));
     PB_ASSIGN_OR_RETURN(Pair dilation, TwoInts(n, "dilations", 1));
-    PB_ASSIGN_OR_RETURN(Pair padding, Padding(n, &x, 0));
+    if (w.ndim() != 4) return InvalidArgument(Describe(n) + ": the weight must be 4-D");
+    PB_ASSIGN_OR_RETURN(Pair padding, Padding(n, &x, 0, Pair{w.shape()[2], w.shape()[3]}));
     return Out(n, x.Conv2d(w, b, stride, padding, dilation, IntAttr(n, "group", 1)));
   }
 
@@ -306,12 +281,18 @@ class Interpreter {
     PB_ASSIGN_OR_RETURN(Pair stride, TwoInts(n, "strides", 1));
     PB_ASSIGN_OR_RETURN(Pair dilation, TwoInts(n, "dilations", 1));
     if (dilation != Pair{1, 1}) return InvalidArgument(Describe(n) + ": dilated pooling is not supported");
-    PB_ASSIGN_OR_RETURN(Pair padding, Padding(n, &x, max ? -INFINITY : 0));
-    std::vector<int64_t> pads = IntsAttr(n, "pads", {0, 0, 0, 0});
+    PB_ASSIGN_OR_RETURN(std::vector<int64_t> pads, Pads(n, x, kernel));
+    const Tensor unpadded = x;
+    PB_ASSIGN_OR_RETURN(Pair padding, Padding(n, &x, max ? -INFINITY : 0, kernel));
+    if (max) return Out(n, x.MaxPool2d(kernel, stride, padding));
     const bool padded = pads[0] || pads[1] || pads[2] || pads[3];
-    if (!max && padded && IntAttr(n, "count_include_pad", 0) == 0)
-      return InvalidArgument(Describe(n) + ": count_include_pad=0 with padding is not supported");
-    return Out(n, max ? x.MaxPool2d(kernel, stride, padding) : x.AvgPool2d(kernel, stride, padding));
+    if (!padded || IntAttr(n, "count_include_pad", 0) != 0) return Out(n, x.AvgPool2d(kernel, stride, padding));
+    // Padding left out of the count: the window sums divided by the real values' count in
+    // each window (the average of a padded tensor of ones).
+    Tensor ones = Tensor::Full(unpadded.shape(), 1, unpadded.dtype(), unpadded.device());
+    Tensor padded_ones = ones;
+    PB_ASSIGN_OR_RETURN(Pair ones_padding, Padding(n, &padded_ones, 0, kernel));
+    return Out(n, x.AvgPool2d(kernel, stride, padding).Div(padded_ones.AvgPool2d(kernel, stride, ones_padding)));
   }
 
   Status GlobalAveragePool(const onnx::NodeProto& n) {
@@ -376,18 +357,23 @@ class Interpreter {
 
   Status Softmax(const onnx::NodeProto& n) {
     PB_ASSIGN_OR_RETURN(Tensor x, T(n, 0));
-    int64_t axis = IntAttr(n, "axis", model_.opset >= 13 ? -1 : 1);
-    if (axis < 0) axis += x.ndim();
-    if (model_.opset < 13 && axis != x.ndim() - 1)
-      return InvalidArgument(Describe(n) + ": Softmax before opset 13 is supported on the last axis only");
-    return Out(n, x.Softmax(static_cast<int>(axis)));
+    return Out(n, SoftmaxOf(n, x, model_.opset, false));
   }
 
   Status Identity(const onnx::NodeProto& n) {
-    if (n.op_type() == "Dropout" && n.output_size() > 1 && !n.output(1).empty())
-      return InvalidArgument(Describe(n) + ": Dropout's mask output is not supported");
+    if (n.op_type() == "Dropout" && Has(n, 2)) {
+      // training_mode: only a constant false is the identity (graphs have no random source).
+      PB_ASSIGN_OR_RETURN(Tensor mode, T(n, 2));
+      StatusOr<double> on = mode.Item();
+      if (!on.ok() || *on != 0) return InvalidArgument(Describe(n) + ": training_mode=true is not supported (no random source)");
+    }
     PB_ASSIGN_OR_RETURN(Value v, In(n, 0));
     values_[n.output(0)] = v;
+    if (n.op_type() == "Dropout" && n.output_size() > 1 && !n.output(1).empty()) {
+      PB_ASSIGN_OR_RETURN(Tensor x, T(n, 0));  // the mask keeps everything
+      values_[n.output(1)] = Value{};
+      values_[n.output(1)].tensor = Tensor::Full(x.shape(), 1, DType::kBool, x.device());
+    }
     return Status::Ok();
   }
 
@@ -412,24 +398,31 @@ class Interpreter {
   }
 
   Status Constant(const onnx::NodeProto& n) {
-    const onnx::AttributeProto* value = FindAttr(n, "value");
-    if (value == nullptr || !value->has_t()) return InvalidArgument(Describe(n) + ": only tensor constants ('value') are supported");
-    PB_ASSIGN_OR_RETURN(HostTensor h, ReadTensor(value->t()));
-    values_[n.output(0)] = FromHost(h);
+    PB_ASSIGN_OR_RETURN(HostTensor h, ConstantValue(n));
+    values_[n.output(0)] = FromHost(h, model_.device);
     return Status::Ok();
   }
 
   Status ShapeOf(const onnx::NodeProto& n) {
     PB_ASSIGN_OR_RETURN(Tensor x, T(n, 0));
-    if (FindAttr(n, "start") || FindAttr(n, "end")) return InvalidArgument(Describe(n) + ": start/end are not supported");
-    return OutInts(n, x.shape());
+    // start/end (opset 15) clamp like Python slices.
+    const int64_t rank = x.ndim();
+    auto clamp = [&](int64_t v) { return std::clamp<int64_t>(v < 0 ? v + rank : v, 0, rank); };
+    const int64_t start = clamp(IntAttr(n, "start", 0)), end = clamp(IntAttr(n, "end", rank));
+    return OutInts(n, std::vector<int64_t>(x.shape().begin() + start, x.shape().begin() + std::max(start, end)));
   }
 
   Status Gather(const onnx::NodeProto& n) {
-    PB_ASSIGN_OR_RETURN(std::vector<int64_t> data, Ints(n, 0));
+    PB_ASSIGN_OR_RETURN(Value data_value, In(n, 0));
     PB_ASSIGN_OR_RETURN(Value indices, In(n, 1));
-    if (!indices.is_ints || IntAttr(n, "axis", 0) != 0)
-      return InvalidArgument(Describe(n) + ": Gather is supported on shape values only (constant indices, axis 0)");
+    if (!indices.is_ints) return InvalidArgument(Describe(n) + ": Gather needs constant indices");
+    if (!data_value.is_ints || IntAttr(n, "axis", 0) != 0 || data_value.shape.size() > 1) {
+      PB_ASSIGN_OR_RETURN(Tensor data, T(n, 0));
+      const Shape index_shape = indices.scalar ? Shape{} : !indices.shape.empty() ? indices.shape
+                                                        : Shape{static_cast<int64_t>(indices.ints.size())};
+      return Out(n, GatherTensor(data, indices.ints, index_shape, IntAttr(n, "axis", 0)));
+    }
+    const std::vector<int64_t>& data = data_value.ints;
     std::vector<int64_t> out;
     for (int64_t i : indices.ints) {
       if (i < 0) i += static_cast<int64_t>(data.size());
@@ -445,33 +438,118 @@ class Interpreter {
       PB_ASSIGN_OR_RETURN(axes, Ints(n, 1));
     }
     PB_ASSIGN_OR_RETURN(Value v, In(n, 0));
-    if (v.is_ints) {
-      if (!v.scalar || axes != std::vector<int64_t>{0}) return InvalidArgument(Describe(n) + ": unsupported shape arithmetic");
-      return OutInts(n, v.ints);
-    }
-    Tensor t = v.tensor;
-    std::vector<int64_t> sorted = axes;
+    if (v.is_ints && v.scalar && axes == std::vector<int64_t>{0}) return OutInts(n, v.ints);
+    PB_ASSIGN_OR_RETURN(Tensor t, T(n, 0));
+    // Axes index the output, whose rank is the input's plus one per axis.
+    const int64_t rank = t.ndim() + static_cast<int64_t>(axes.size());
+    std::vector<int64_t> sorted;
+    for (int64_t a : axes) sorted.push_back(a < 0 ? a + rank : a);
     std::sort(sorted.begin(), sorted.end());
-    for (int64_t a : sorted) t = t.Unsqueeze(static_cast<int>(a < 0 ? a + t.ndim() + 1 : a));
+    for (int64_t a : sorted) t = t.Unsqueeze(static_cast<int>(a));
     return Out(n, t);
   }
 
   const Model& model_;
   const bool training_;
-  std::map<std::string, Value> values_;
+  Values values_;
+  const onnx::NodeProto* current_ = nullptr;
 };
 
 }  // namespace
 
-StatusOr<Value> TensorValue(const onnx::TensorProto& t) {
+std::vector<std::string> OperatorNames() {
+  std::vector<std::string> names;
+  for (const auto& [name, handler] : Interpreter::Handlers()) names.push_back(name);
+  for (const auto& [name, fn] : ComposedOperators()) names.push_back(name);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+Tensor IntsTensor(const Value& v, const std::string& device) {
+  HostTensor h;
+  h.dtype = v.int_dtype;
+  h.ints = v.ints;
+  h.shape = !v.shape.empty() || v.scalar ? v.shape : Shape{static_cast<int64_t>(v.ints.size())};
+  return ToTensor(h, device);
+}
+
+Value FromHost(const HostTensor& h, const std::string& device) {
+  Value v;
+  if (!h.IsInts()) {
+    v.tensor = ToTensor(h, device);
+    return v;
+  }
+  v.is_ints = true;
+  v.scalar = h.shape.empty();
+  v.shape = h.shape;
+  v.ints = h.ints;
+  v.int_dtype = h.dtype;
+  return v;
+}
+
+StatusOr<Value> TensorValue(const onnx::TensorProto& t, const std::string& device) {
   PB_ASSIGN_OR_RETURN(HostTensor h, ReadTensor(t));
-  Value v = FromHost(h);
+  Value v = FromHost(h, device);
   if (!v.is_ints && !v.tensor.ok()) return v.tensor.status();
   return v;
 }
 
+StatusOr<HostTensor> ConstantValue(const onnx::NodeProto& n) {
+  HostTensor h;
+  if (const onnx::AttributeProto* a = FindAttr(n, "value"); a && a->has_t()) return ReadTensor(a->t());
+  if (const onnx::AttributeProto* a = FindAttr(n, "value_float")) {
+    h.values = {a->f()};
+  } else if (const onnx::AttributeProto* a = FindAttr(n, "value_floats")) {
+    h.values.assign(a->floats().begin(), a->floats().end());
+    h.shape = {static_cast<int64_t>(h.values.size())};
+  } else if (const onnx::AttributeProto* a = FindAttr(n, "value_int")) {
+    h.dtype = DType::kInt64, h.ints = {a->i()};
+  } else if (const onnx::AttributeProto* a = FindAttr(n, "value_ints")) {
+    h.dtype = DType::kInt64, h.ints.assign(a->ints().begin(), a->ints().end());
+    h.shape = {static_cast<int64_t>(h.ints.size())};
+  } else {
+    return InvalidArgument(Describe(n) + ": only value, value_float(s) and value_int(s) constants are supported");
+  }
+  return h;
+}
+
+Status ParseModel(std::string_view bytes, onnx::ModelProto* proto) {
+  if (bytes.size() > INT32_MAX || !proto->ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
+    return InvalidArgument("not an ONNX model (onnx.ModelProto)");
+  return Status::Ok();
+}
+
+Status PrepareTensors(const onnx::ModelProto& proto, Model* m) {
+  m->graph = &proto.graph();
+  for (const onnx::OperatorSetIdProto& op : proto.opset_import())
+    if (op.domain().empty() || op.domain() == "ai.onnx") m->opset = op.version();
+  std::set<std::string> stats;
+  for (const onnx::NodeProto& n : m->graph->node())
+    if (n.op_type() == "BatchNormalization" && n.input_size() >= 5) stats.insert({n.input(3), n.input(4)});
+  for (const onnx::TensorProto& t : m->graph->initializer()) {
+    PB_ASSIGN_OR_RETURN(Value v, TensorValue(t, m->device));
+    if (!v.is_ints && v.tensor.dtype() == DType::kFloat32)
+      (stats.count(t.name()) ? m->state : m->parameters).push_back({t.name(), v.tensor});
+    m->initializers[t.name()] = v;
+  }
+  return Status::Ok();
+}
+
+StatusOr<Values> InterpretAll(const Model& model, const Values& inputs, const std::vector<std::string>& outputs,
+                              bool training, const onnx::NodeProto** failed_node) {
+  Interpreter interpreter(model, training);
+  StatusOr<Values> out = interpreter.Run(inputs, outputs);
+  if (failed_node != nullptr) *failed_node = out.ok() ? nullptr : interpreter.current();
+  return out;
+}
+
 StatusOr<Tensor> Interpret(const Model& model, const Tensor& input, bool training) {
-  return Interpreter(model, training).Run(input);
+  Value in;
+  in.tensor = input;
+  PB_ASSIGN_OR_RETURN(Values out, InterpretAll(model, {{model.input, in}}, {model.output}, training));
+  const Value& logits = out.begin()->second;
+  if (logits.is_ints) return InvalidArgument("ONNX output '" + model.output + "' is not computed");
+  return logits.tensor;
 }
 
 }  // namespace petabox::graph::onnx_internal

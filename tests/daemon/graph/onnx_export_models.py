@@ -6,9 +6,9 @@ python3-onnx), with a random input and PyTorch's evaluation-mode output for it.
 
 writes OUTDIR/cnn.onnx (Conv, BatchNormalization, Relu, MaxPool, Tanh, AveragePool,
 GlobalAveragePool, shape arithmetic + Reshape, MatMul, Transpose, Softmax, Sigmoid, Concat,
-Flatten, Gemm, Dropout, Gelu as Erf), cnn_input.bin (5x1x28x28 float32), cnn_output.bin
-(5x10 float32, PyTorch's output in evaluation mode) and leaky.onnx (a model with an
-operator the importer does not support: LeakyRelu).
+Flatten, Gemm, Dropout, Gelu as Erf, LeakyRelu, Clip, ReduceMean), cnn_input.bin (5x1x28x28 float32), cnn_output.bin
+(5x10 float32, PyTorch's output in evaluation mode) and cumsum.onnx (a model with an
+operator the importer does not support: CumSum).
 """
 import os
 import sys
@@ -38,16 +38,18 @@ class Cnn(nn.Module):
         att = torch.softmax(torch.matmul(a, a.transpose(1, 2)) / 7.0, dim=-1)
         b = torch.sigmoid(torch.matmul(att, a))
         feats = torch.cat([torch.flatten(torch.cat([a, b], dim=1), 1), gap, pooled], dim=1)
-        return self.fc2(F.gelu(self.fc1(self.drop(feats))))
+        h = F.gelu(self.fc1(self.drop(feats)))
+        h = F.leaky_relu(h, 0.1) + torch.clamp(h, -0.5, 0.5) + h.mean(dim=1, keepdim=True)
+        return self.fc2(h)
 
 
-class Leaky(nn.Module):
+class CumSum(nn.Module):
     def __init__(self):
         super().__init__()
         self.fc = nn.Linear(784, 10)
 
     def forward(self, x):
-        return F.leaky_relu(self.fc(torch.flatten(x, 1)))
+        return torch.cumsum(self.fc(torch.flatten(x, 1)), dim=1)
 
 
 def export(model, path, example):
@@ -72,7 +74,7 @@ def main():
     export(cnn, os.path.join(out, "cnn.onnx"), x)
     x.numpy().astype(np.float32).tofile(os.path.join(out, "cnn_input.bin"))
     y.numpy().astype(np.float32).tofile(os.path.join(out, "cnn_output.bin"))
-    export(Leaky().eval(), os.path.join(out, "leaky.onnx"), x)
+    export(CumSum().eval(), os.path.join(out, "cumsum.onnx"), x)
     print("exported to", out)
 
 

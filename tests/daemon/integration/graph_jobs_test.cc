@@ -192,13 +192,13 @@ TEST(GraphJobsTest, CliSubmitsAnOnnxModel) {
                          dir + "/onnx-spec.yaml");
   EXPECT_EQ(submit.code, 0) << submit.out;
   EXPECT_NE(submit.out.find("SUCCEEDED"), std::string::npos) << submit.out;
-  std::string leaky_spec = Spec(daemon, "graph", 5);
-  leaky_spec.replace(leaky_spec.find("model.pbgraph"), 13, "leaky.onnx");
-  std::ofstream(dir + "/leaky-spec.yaml") << leaky_spec;
-  CliResult leaky = Cli("--server " + daemon.address() + " --token " + daemon.token() + " submit " + dir +
-                        "/leaky-spec.yaml");
-  EXPECT_EQ(leaky.code, 2) << leaky.out;
-  EXPECT_NE(leaky.out.find("operator LeakyRelu is not supported"), std::string::npos) << leaky.out;
+  std::string unsupported_spec = Spec(daemon, "graph", 5);
+  unsupported_spec.replace(unsupported_spec.find("model.pbgraph"), 13, "cumsum.onnx");
+  std::ofstream(dir + "/cumsum-spec.yaml") << unsupported_spec;
+  CliResult unsupported = Cli("--server " + daemon.address() + " --token " + daemon.token() + " submit " + dir +
+                              "/cumsum-spec.yaml");
+  EXPECT_EQ(unsupported.code, 2) << unsupported.out;
+  EXPECT_NE(unsupported.out.find("operator CumSum is not supported"), std::string::npos) << unsupported.out;
 }
 
 }  // namespace
