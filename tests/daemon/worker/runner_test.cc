@@ -437,6 +437,17 @@ TEST_F(RunnerPrecisionTest, Float16StepsThatKeepOverflowingStopTheRun) {
   EXPECT_TRUE(Contains(events_.text(), "\"loss_scale\":16384"));
 }
 
+// Data-parallel float16: one loss scale, every replica skipping the same steps.
+TEST_F(RunnerPrecisionTest, DataParallelFloat16Trains) {
+  JobSpec spec = Spec();
+  spec.precision = "float16";
+  spec.devices = {"CPU:0", "CPU:1"};
+  StatusOr<RunResult> result = Train(spec);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_EQ(result->steps, 9);
+  EXPECT_GE(result->test_accuracy, 0.6);
+}
+
 // Checkpoints hold the float32 master weights whatever the precision, and a run resumes
 // from one in any precision.
 TEST_F(RunnerPrecisionTest, CheckpointsStayFloat32AndResumeInAnyPrecision) {

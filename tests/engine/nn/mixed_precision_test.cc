@@ -35,6 +35,19 @@ std::unique_ptr<Module> SmallMlp(uint64_t seed) {
   return m;
 }
 
+// Conv, BatchNorm (float32 statistics under autocast), pooling and a linear head.
+std::unique_ptr<Module> SmallBnCnn(uint64_t seed) {
+  Rng rng(seed);
+  auto m = std::make_unique<Sequential>();
+  m->Emplace<Conv2d>(1, 4, 3, rng, Conv2dOptions{.padding = 1, .bias = false});
+  m->Emplace<BatchNorm2d>(4);
+  m->Emplace<ReLU>();
+  m->Emplace<MaxPool2d>(2);
+  m->Emplace<Flatten>();
+  m->Emplace<Linear>(16, kClasses, rng);
+  return m;
+}
+
 Tensor Images(uint64_t seed, const std::string& device = "") {
   Tensor x = Tensor::Randn({kBatch, 1, 4, 4}, seed);
   return device.empty() ? x : x.To(device);
@@ -187,10 +200,11 @@ TEST(MixedPrecisionTest, Float16OverflowSkipsTheStepAndLowersTheScale) {
 
 // 16-bit steps (eager and replayed) track float32 steps; the parameters stay float32.
 TEST(MixedPrecisionTest, SixteenBitStepsTrackFloat32WithFloat32MasterWeights) {
+  for (auto make : {SmallMlp, SmallBnCnn})
   for (Precision p : {Precision::kBFloat16, Precision::kFloat16}) {
-    SCOPED_TRACE(PrecisionName(p));
-    Trainer full(SmallMlp(9), {});
-    Trainer mixed(SmallMlp(9), {.precision = p});
+    SCOPED_TRACE(std::string(PrecisionName(p)) + (make == SmallMlp ? " mlp" : " bn-cnn"));
+    Trainer full(make(9), {});
+    Trainer mixed(make(9), {.precision = p});
     for (int64_t s = 0; s < 6; ++s) {
       StatusOr<double> lf = full.step.Run(Images(10 + s), Labels(20 + s), s);
       StatusOr<double> lm = mixed.step.Run(Images(10 + s), Labels(20 + s), s);
@@ -199,7 +213,7 @@ TEST(MixedPrecisionTest, SixteenBitStepsTrackFloat32WithFloat32MasterWeights) {
       EXPECT_FALSE(mixed.step.last_step_skipped());
     }
     EXPECT_EQ(mixed.step.loss_scale(), p == Precision::kFloat16 ? 65536.0 : 1.0);
-    NamedTensorPtrs pf = full.model->NamedParameters(), pm = mixed.model->NamedParameters();
+    NamedTensorPtrs pf = full.model->NamedState(), pm = mixed.model->NamedState();  // with BatchNorm's statistics
     for (size_t i = 0; i < pf.size(); ++i) {
       EXPECT_EQ(pm[i].second->dtype(), DType::kFloat32) << pm[i].first;
       nntest::ExpectNear(Host(*pm[i].second), Host(*pf[i].second), 2e-2, 2e-2, pm[i].first);
