@@ -61,6 +61,26 @@ TEST_P(AutocastTest, MatmulValuesAreThoseOfRoundedOperandsSummedInFloat32) {
   testref::ExpectClose(got.Cast(DType::kFloat32), want, 1e-3, rel);
 }
 
+// Also with the CPU's packed layouts (im2col windows, output channels innermost for 32).
+TEST_P(AutocastTest, ConvValuesAreThoseOfRoundedOperandsSummedInFloat32) {
+  const DType half = GetParam();
+  HostArray hx = testref::RandomHost({2, 3, 9, 9}), hw = testref::RandomHost({32, 3, 5, 5}, -0.5, 0.5);
+  HostArray hb = testref::RandomHost({32});
+  Tensor got;
+  {
+    AutocastGuard guard(half);
+    got = testref::ToTensor(hx).Conv2d(testref::ToTensor(hw), testref::ToTensor(hb), {1, 1}, {2, 2});
+  }
+  ASSERT_EQ(got.dtype(), half);
+  testref::Conv2dParams params;
+  params.pad_h = params.pad_w = 2;
+  HostArray qb = testref::Quantize(hb, half);
+  HostArray want = testref::Quantize(
+      testref::Conv2d(testref::Quantize(hx, half), testref::Quantize(hw, half), &qb, params), half);
+  const double rel = half == DType::kBFloat16 ? 1.0 / 128 : 1.0 / 1024;
+  testref::ExpectClose(got.Cast(DType::kFloat32), want, 2e-2, rel);
+}
+
 // The gradient of x -> cast16(x)^2 is the straight-through 2x at the float32 leaf. Inputs
 // are random values the 16-bit type holds exactly, so the rounding cast is the identity on
 // them and the host's finite differences of x^2 are the reference.
@@ -71,6 +91,18 @@ TEST_P(AutocastTest, CastBackwardMatchesFiniteDifferences) {
   gradtest::ExpectGradient(
       x, [&](const Tensor& t) { Tensor c = t.Cast(half).Contiguous(); return c.Mul(c).Cast(DType::kFloat32); },
       [](const HostArray& a) { return testref::Map(a, [](double v) { return v * v; }); }, {tol, tol});
+}
+
+// Max pooling of a 16-bit activation (conv -> relu -> pool under autocast): the gradient
+// goes to each window's maximum. The inputs are not 16-bit values, so the pooled maximum
+// (stored, rounded) and the input it is compared with in the backward pass must be rounded
+// alike. Values are spaced wider than the 16-bit resolution: no ties after rounding.
+TEST_P(AutocastTest, MaxPoolOfA16BitTensorBackwardMatchesFiniteDifferences) {
+  const DType half = GetParam();
+  HostArray x = gradtest::DistinctHost({1, 2, 4, 4}, -2, 2);
+  gradtest::ExpectGradient(
+      x, [&](const Tensor& t) { return t.Cast(half).MaxPool2d({2, 2}).Cast(DType::kFloat32); },
+      [](const HostArray& a) { return testref::Pool2d(a, true, {2, 2}, {2, 2}, {0, 0}); }, {2e-2, 2e-2});
 }
 
 TEST_P(AutocastTest, MatmulUnderAutocastGradientsMatchFiniteDifferences) {
