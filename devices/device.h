@@ -46,6 +46,13 @@ struct DeviceCapabilities {
   // count that follows the number of outputs. False on the tracing device: a captured
   // graph's shapes must be a + b*N in the batch N (engine/graph_ir), which that count is not.
   bool splits_big_reductions = true;
+  // Kernels load and store float16 / bfloat16 buffers (computing in float32), so the device
+  // can train in that precision (engine/nn/mixed_precision.h). True by default: the C, CUDA
+  // and HIP dialects convert both types in software or with the ISA's conversions; a
+  // backend whose compiler or hardware cannot sets it false, and a job asking for that
+  // precision then fails with an error naming the device.
+  bool stores_float16 = true;
+  bool stores_bfloat16 = true;
 };
 
 struct DeviceProperties {

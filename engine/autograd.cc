@@ -36,9 +36,17 @@ Grads MaxGrad(const Node& n, const Tensor& g) {
 }
 
 Grads ReduceMaxGrad(const Node& n, const Tensor& g, const NodeRef& self) {
-  Tensor x = T(n.srcs[0]);
+  Tensor x = T(n.srcs[0]), m = T(self);
+  // 16-bit floats are computed in float32 inside a kernel and rounded where stored, so an
+  // input recomputed in the backward kernel may not equal the stored (rounded) maximum:
+  // compare both as stored (rounding is monotonic, so the rounded maximum is the maximum of
+  // the rounded inputs).
+  if (IsFloat(x.dtype()) && ItemSize(x.dtype()) == 2) {
+    x = x.Contiguous();
+    m = m.Contiguous();
+  }
   // Ties share the gradient equally.
-  Tensor is_max = x.Eq(T(self).Expand(x.shape())).Cast(x.dtype());
+  Tensor is_max = x.Eq(m.Expand(x.shape())).Cast(x.dtype());
   Tensor count = is_max.Sum(n.Arg<std::vector<int>>(), true).Expand(x.shape());
   return {is_max.Div(count).Mul(g.Expand(x.shape()))};
 }

@@ -2,6 +2,7 @@
 // pooling are sliding-window views (zero-copy) + MUL/SUM or MAX.
 #include <cmath>
 
+#include "engine/autocast.h"
 #include "engine/device_source.h"
 #include "engine/schedule/schedule.h"
 #include "engine/tensor.h"
@@ -47,6 +48,10 @@ Tensor Tensor::Matmul(const Tensor& o) const {
     return Error(InvalidArgument("matmul: scalar operand " + ShapeToString(shape()) + " @ " + ShapeToString(o.shape())));
   if (device() != o.device())
     return Error(InvalidArgument("matmul: operands on different devices " + device() + " and " + o.device()));
+  if (AutocastGuard::Active()) {  // 16-bit operands (float32 accumulation): engine/autocast.h
+    Tensor a16 = AutocastLow(*this), b16 = AutocastLow(o);
+    if (a16.dtype() != dtype() || b16.dtype() != o.dtype()) return a16.Matmul(b16);
+  }
   Tensor a = ndim() == 1 ? Unsqueeze(0) : *this;
   Tensor b = o.ndim() == 1 ? o.Unsqueeze(1) : o;
   int64_t k = a.shape().back(), kb = b.shape()[b.ndim() - 2];
@@ -157,6 +162,11 @@ Tensor Tensor::Conv2d(const Tensor& weight, const Tensor& bias, Pair stride, Pai
   }
   if (padding.first < 0 || padding.second < 0)
     return Error(InvalidArgument("conv2d: negative padding " + PairStr(padding)));
+  if (AutocastGuard::Active()) {  // 16-bit operands (float32 accumulation): engine/autocast.h
+    Tensor x16 = AutocastLow(*this), w16 = AutocastLow(weight);
+    if (x16.dtype() != dtype() || w16.dtype() != weight.dtype())
+      return x16.Conv2d(w16, AutocastLow(bias), stride, padding, dilation, groups);
+  }
   int64_t n = shape()[0], cin = weight.shape()[1], cout = weight.shape()[0];
   int64_t kh = weight.shape()[2], kw = weight.shape()[3], rcout = cout / groups;
   // The padded input is materialized once: the conv's inner loop then reads it without
@@ -203,13 +213,13 @@ Tensor Tensor::AvgPool2d(Pair kernel, Pair stride, Pair padding) const {
 }
 
 Tensor Tensor::Softmax(int axis) const {
-  Tensor x = IsFloat(dtype()) ? *this : Cast(DType::kFloat32);
+  Tensor x = IsFloat(dtype()) ? AutocastWide(*this) : Cast(DType::kFloat32);
   Tensor e = x.Sub(x.Max({axis}, true)).Exp();
   return e.Div(e.Sum({axis}, true));
 }
 
 Tensor Tensor::LogSoftmax(int axis) const {
-  Tensor x = IsFloat(dtype()) ? *this : Cast(DType::kFloat32);
+  Tensor x = IsFloat(dtype()) ? AutocastWide(*this) : Cast(DType::kFloat32);
   Tensor m = x.Sub(x.Max({axis}, true));
   return m.Sub(m.Exp().Sum({axis}, true).Log());
 }

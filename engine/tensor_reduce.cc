@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "engine/autocast.h"
 #include "engine/device_source.h"
 #include "engine/schedule/schedule.h"
 #include "engine/tensor.h"
@@ -97,14 +98,14 @@ Tensor Tensor::Min(const std::vector<int>& axes, bool keepdim) const {
 
 Tensor Tensor::Mean(const std::vector<int>& axes, bool keepdim) const {
   if (!ok()) return *this;
-  Tensor s = (IsFloat(dtype()) ? *this : Cast(DType::kFloat32)).Sum(axes, keepdim);
+  Tensor s = (IsFloat(dtype()) ? AutocastWide(*this) : Cast(DType::kFloat32)).Sum(axes, keepdim);
   if (!s.ok() || numel() == 0) return s;
   return s.Mul(static_cast<double>(s.numel()) / static_cast<double>(numel()));
 }
 
 Tensor Tensor::Var(const std::vector<int>& axes, bool keepdim, double correction) const {
   if (!ok()) return *this;
-  Tensor x = IsFloat(dtype()) ? *this : Cast(DType::kFloat32);
+  Tensor x = IsFloat(dtype()) ? AutocastWide(*this) : Cast(DType::kFloat32);
   Tensor mean = x.Mean(axes, true);
   Tensor d = x.Sub(mean);
   Tensor ss = d.Mul(d).Sum(axes, keepdim);

@@ -41,6 +41,14 @@ std::string Cut(const std::string& text, size_t columns) {
   return text;
 }
 
+// float16 loss scaling, shown only where it says something: " scale 65536 skipped 2".
+std::string LossScaling(const v1::JobProgress& progress, const char* sep) {
+  std::string s;
+  if (progress.loss_scale() > 0 && progress.loss_scale() != 1) s += sep + std::string("scale ") + FormatRate(progress.loss_scale());
+  if (progress.skipped_steps() > 0) s += sep + std::string("skipped ") + std::to_string(progress.skipped_steps());
+  return s;
+}
+
 }  // namespace
 
 std::string RenderBar(double fraction, int width) {
@@ -59,6 +67,7 @@ std::string RenderProgressLine(const v1::JobProgress& progress, int width) {
   if (progress.total_steps() > 0) tail += "  " + std::to_string(static_cast<int>(Fraction(progress) * 100)) + "%";
   tail += "  loss " + FormatLoss(progress.loss());
   tail += "  " + FormatRate(progress.samples_per_second()) + " samples/s";
+  tail += LossScaling(progress, "  ");
   tail += "  ETA " + Eta(progress);
   if (progress.total_steps() > 0) {
     const int room = static_cast<int>(columns) - static_cast<int>(DisplayWidth(head) + DisplayWidth(tail)) - 1;
@@ -73,8 +82,8 @@ std::string RenderProgressRecord(const v1::JobProgress& progress) {
 
 std::string RenderProgressFields(const v1::JobProgress& progress) {
   return "epoch " + std::to_string(progress.epoch()) + " step " + Steps(progress) + " loss " +
-         FormatLoss(progress.loss()) + " samples/s " + FormatRate(progress.samples_per_second()) + " eta " +
-         Eta(progress);
+         FormatLoss(progress.loss()) + " samples/s " + FormatRate(progress.samples_per_second()) +
+         LossScaling(progress, " ") + " eta " + Eta(progress);
 }
 
 std::string RenderStateChange(const v1::StateChange& change) {

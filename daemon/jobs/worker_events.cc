@@ -12,6 +12,8 @@ v1::JobProgress ToProgress(const v1::WorkerProgress& e) {
   p.set_achieved_flops_per_second(e.achieved_flops_per_second());
   p.set_eta_seconds(e.eta_seconds());
   p.set_learning_rate(e.learning_rate());
+  p.set_loss_scale(e.loss_scale());
+  p.set_skipped_steps(e.skipped_steps());
   return p;
 }
 

@@ -10,6 +10,7 @@
 
 #include "daemon/worker/yaml_reader.h"
 #include "devices/registry.h"
+#include "engine/nn/mixed_precision.h"
 
 namespace petabox::worker {
 namespace {
@@ -132,10 +133,25 @@ void CheckSchedule(const ScheduleSpec& s, double lr, Checker* c) {
   c->Require(s.end_lr <= lr, "schedule.end_lr", "must be <= optimizer.lr (" + Num(lr) + "), got " + Num(s.end_lr));
 }
 
-void CheckPrecision(const std::string& precision, Checker* c) {
-  const bool half = precision == "float16" || precision == "bfloat16";
-  c->Require(!half, "precision", precision + " is not supported yet (only float32)", StatusCode::kUnimplemented);
-  c->OneOf(precision, {"float32", "float16", "bfloat16"}, "precision");
+// A known precision; 16-bit ones need a zoo model (a training graph's ops run in the types
+// the graph gives them) and, when the devices are known, devices that can do them.
+void CheckPrecision(const JobSpec& j, bool check_devices, Checker* c) {
+  c->OneOf(j.precision, {"float32", "bfloat16", "float16"}, "precision");
+  StatusOr<nn::Precision> precision = nn::ParsePrecision(j.precision);
+  if (!precision.ok() || *precision == nn::Precision::kFloat32) return;
+  c->Require(j.model != "graph", "precision",
+             j.precision + " needs a zoo model (mlp, cnn, resnet8): a training graph runs in the types it was "
+             "exported with; use float32 with model: graph");
+  if (!check_devices) return;
+  DeviceRegistry& registry = DeviceRegistry::Global();
+  std::vector<std::string> devices = j.devices;
+  if (devices.empty()) devices.push_back(registry.DefaultDevice());
+  for (const std::string& name : devices) {
+    StatusOr<Device*> device = registry.Get(name);
+    if (!device.ok()) return;  // CheckDevices names it
+    Status s = nn::CheckPrecisionSupported(*precision, (*device)->properties());
+    c->Require(s.ok(), "precision", s.message(), s.code());
+  }
 }
 
 // With `check_devices`, every name must be a device here; duplicates are refused either way
@@ -193,10 +209,10 @@ std::optional<SpecError> Check(const JobSpec& j, bool check_devices) {
   c.AtLeastOne(j.global_batch_size, "global_batch_size");
   CheckOptimizer(j.optimizer, &c);
   CheckSchedule(j.schedule, j.optimizer.lr, &c);
-  CheckPrecision(j.precision, &c);
   c.NonNegative(static_cast<double>(j.checkpoint.interval_steps), "checkpoint.interval_steps");
   c.NonNegative(static_cast<double>(j.eval.interval_steps), "eval.interval_steps");
   CheckDevices(j.devices, check_devices, &c);
+  CheckPrecision(j, check_devices, &c);
   c.NonNegative(static_cast<double>(j.device_count), "device_count");
   c.Require(j.device_count == 0 || j.devices.empty() || j.device_count == static_cast<int64_t>(j.devices.size()),
             "device_count", "must match the length of devices when both are given");

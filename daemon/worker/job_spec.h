@@ -120,8 +120,9 @@ struct JobSpec {
   int64_t global_batch_size = 128;
   OptimizerSpec optimizer;
   ScheduleSpec schedule;
-  // Training precision: "float32". "float16" and "bfloat16" are recognised but not
-  // supported yet (Unimplemented).
+  // Training precision: "float32", or "bfloat16" / "float16": mixed precision with float32
+  // master weights, float16 with dynamic loss scaling (engine/nn/mixed_precision.h). 16-bit
+  // needs a zoo model and devices that can do it.
   std::string precision = "float32";
   // Seeds the model's initialisation and the data order.
   uint64_t seed = 0;
@@ -174,7 +175,7 @@ struct SpecParseOptions {
 
 // Parses and validates a spec from YAML text. `source` names it in messages (a path or
 // "<string>"). InvalidArgument for syntax errors, unknown keys, wrong types, bad values
-// and devices that do not exist; Unimplemented for a precision not supported yet.
+// and devices that do not exist; FailedPrecondition for a precision a device cannot do.
 StatusOr<JobSpec> ParseJobSpec(const std::string& yaml, const std::string& source = "<string>",
                                const SpecParseOptions& options = {});
 

@@ -22,6 +22,9 @@ namespace petabox::worker {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+// float16 steps that overflow in a row before the run counts as diverged: the loss scale
+// has then fallen from 2^16 to 2^-24, where no gradient a model learns from overflows.
+constexpr int64_t kMaxConsecutiveSkips = 40;
 // Fashion-MNIST's pixel statistics after scaling to [0, 1] (training split).
 constexpr float kFashionMnistMean = 0.2860f;
 constexpr float kFashionMnistStd = 0.3530f;
@@ -275,6 +278,7 @@ Status Runner::BuildModel() {
   dp.label_smoothing = spec_.label_smoothing;
   dp.use_jit = options_.use_jit;
   dp.sync_batchnorm = spec_.sync_batchnorm;
+  PB_ASSIGN_OR_RETURN(dp.precision, nn::ParsePrecision(spec_.precision));
   PB_ASSIGN_OR_RETURN(step_runner_, nn::DataParallelStep::Create(replicas, optimizers, dp));
   return Status::Ok();
 }
@@ -334,14 +338,22 @@ Status Runner::TrainOne() {
   PB_ASSIGN_OR_RETURN(double loss, step_runner_->Run(images, labels, step_));
   epoch_ = batch.position.epoch;
   batch_ = batch.position.batch;
-  if (!std::isfinite(loss)) {
+  // A float16 step that overflowed was skipped (nothing changed) and the scale lowered:
+  // training goes on, unless it keeps overflowing.
+  const int64_t skips = step_runner_->consecutive_skips();
+  if (skips >= kMaxConsecutiveSkips) {
+    return InvalidArgument("training diverged: " + std::to_string(skips) + " steps in a row overflowed in float16 " +
+                           "up to step " + std::to_string(step_ + 1) + " (loss scale now " +
+                           std::to_string(step_runner_->loss_scale()) + "); lower optimizer.lr or use bfloat16");
+  }
+  if (!std::isfinite(loss) && !step_runner_->last_step_skipped()) {
     return InvalidArgument("training diverged: the loss is " + std::to_string(loss) + " at step " +
                            std::to_string(step_ + 1) + " (epoch " + std::to_string(epoch_) + ", batch " +
                            std::to_string(batch_) + ", learning rate " +
                            std::to_string(optimizer_->learning_rate()) + "); lower optimizer.lr");
   }
   ++step_;
-  last_loss_ = loss;
+  if (std::isfinite(loss)) last_loss_ = loss;
   const double seconds = Now() - start;
   const int64_t flops = GetExecTotals().flops - flops_before;
   train_seconds_ += seconds;
@@ -376,11 +388,18 @@ void Runner::ReportProgress() {
   p->set_samples_per_second(samples_per_second);
   p->set_achieved_flops_per_second(flops_per_second);
   p->set_eta_seconds(eta);
+  p->set_loss_scale(step_runner_->loss_scale());
+  p->set_skipped_steps(step_runner_->skipped_steps());
   events_->Emit(std::move(event));
   if (options_.log) {
-    std::fprintf(options_.log, "step %lld/%lld  epoch %lld  loss %.4f  lr %.3g  %.0f samples/s  %.2f GFLOP/s  eta %.0fs\n",
+    std::fprintf(options_.log, "step %lld/%lld  epoch %lld  loss %.4f  lr %.3g  %.0f samples/s  %.2f GFLOP/s  eta %.0fs",
                  static_cast<long long>(step_), static_cast<long long>(total_steps_), static_cast<long long>(epoch_),
                  last_loss_, optimizer_->learning_rate(), samples_per_second, flops_per_second / 1e9, eta);
+    if (spec_.precision == "float16") {
+      std::fprintf(options_.log, "  loss scale %g  skipped %lld", step_runner_->loss_scale(),
+                   static_cast<long long>(step_runner_->skipped_steps()));
+    }
+    std::fprintf(options_.log, "\n");
     std::fflush(options_.log);
   }
   ResetInterval();

@@ -102,7 +102,8 @@ class Runner {
 
   // Trains to the end (epochs, or max_steps), evaluating and checkpointing as the spec
   // says, or until preempted. Fails with the step and the loss when the loss becomes NaN or
-  // infinite, and on engine errors.
+  // infinite (in float16: when 40 steps in a row overflowed; a single overflowed step is
+  // skipped and reported in progress events), and on engine errors.
   StatusOr<RunResult> Run();
 
   // Accuracy and loss on the test split with the current weights.

@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "engine/autocast.h"
 #include "engine/nn/layers.h"
 #include "engine/nn/state_dict.h"
 
@@ -60,7 +61,7 @@ StatusOr<std::vector<Tensor>> SyncBatchNorm(const std::vector<BatchNorm2d*>& bns
       return error.ok() ? InvalidArgument("BatchNorm2d: bad input " + ShapeToString(xs[i].shape())) : error.status();
     }
     count += xs[i].numel() / c;
-    sums.push_back(xs[i].Sum({0, 2, 3}, true));
+    sums.push_back(AutocastWide(xs[i]).Sum({0, 2, 3}, true));  // float32 statistics under autocast
   }
   PB_ASSIGN_OR_RETURN(std::vector<Tensor> total, AllReduce(sums, options));
   std::vector<Tensor> means, squares;
@@ -160,8 +161,15 @@ StatusOr<std::unique_ptr<DataParallelStep>> DataParallelStep::Create(std::vector
       return InvalidArgument("data parallel: optimizer " + std::to_string(i) + " holds other parameters than optimizer 0");
     devices.push_back(device);
   }
-  return std::unique_ptr<DataParallelStep>(
+  for (const std::string& device : devices) PB_RETURN_IF_ERROR(CheckPrecisionSupported(options.precision, device));
+  std::unique_ptr<LossScaler> scaler;
+  if (options.precision == Precision::kFloat16) {
+    PB_ASSIGN_OR_RETURN(scaler, LossScaler::Create(devices, options.loss_scaling));
+  }
+  std::unique_ptr<DataParallelStep> step(
       new DataParallelStep(std::move(replicas), std::move(optimizers), std::move(options), std::move(devices)));
+  step->scaler_ = std::move(scaler);
+  return step;
 }
 
 StatusOr<double> DataParallelStep::Run(const std::vector<Tensor>& images, const std::vector<Tensor>& labels,
@@ -182,6 +190,7 @@ StatusOr<double> DataParallelStep::Run(const std::vector<Tensor>& images, const 
     }
   }
   for (Optimizer* o : optimizers_) PB_RETURN_IF_ERROR(o->PrepareStep(step));
+  if (scaler_) PB_RETURN_IF_ERROR(scaler_->Prepare());
   const bool replay = captured();
   std::vector<Tensor> inputs = images;
   inputs.insert(inputs.end(), labels.begin(), labels.end());
@@ -193,6 +202,11 @@ StatusOr<double> DataParallelStep::Run(const std::vector<Tensor>& images, const 
   // A replay runs no host code: advance the optimizers' counters as an eager step would.
   if (replay)
     for (Optimizer* o : optimizers_) PB_RETURN_IF_ERROR(o->PrepareStep(step + 1));
+  if (scaler_) {
+    PB_ASSIGN_OR_RETURN(double finite, (*out)[1].Item());
+    last_skipped_ = finite == 0;
+    scaler_->Update(!last_skipped_);
+  }
   return (*out)[0].Item();
 }
 
@@ -221,9 +235,48 @@ StatusOr<std::vector<Tensor>> DataParallelStep::BuildAndUpdate(const std::vector
   // computes its own loss (Module::TrainingLoss: a graph model's is its graph's).
   const bool lockstep = options_.sync_batchnorm && n > 1;
   std::vector<Tensor> logits;
-  if (lockstep) {
-    PB_ASSIGN_OR_RETURN(logits, Forward(images));
+  std::vector<Tensor> losses;
+  {
+    AutocastGuard autocast(ComputeDType(options_.precision));  // the forward passes and losses only
+    if (lockstep) {
+      PB_ASSIGN_OR_RETURN(logits, Forward(images));
+    }
+    PB_ASSIGN_OR_RETURN(losses, Losses(images, labels, logits));
   }
+  // The scaled losses' gradients (float16), unscaled after the all-reduce.
+  for (Tensor& loss : losses) PB_RETURN_IF_ERROR((scaler_ ? scaler_->Scale(loss) : loss).Backward());
+  Tensor total = losses[0];
+  for (size_t i = 1; i < n; ++i) total = total.Add(losses[i].Detach().To(devices_[0]));
+  if (n > 1) PB_RETURN_IF_ERROR(AllReduceGradients());
+  // The loss and all gradients in one schedule, before the updates overwrite parameters.
+  Tensor value = total.Detach().Contiguous();
+  std::vector<Tensor> finite;
+  if (scaler_) {
+    for (Optimizer* o : optimizers_) {
+      PB_ASSIGN_OR_RETURN(Tensor f, scaler_->UnscaleGradients(*o));
+      finite.push_back(f.Detach().Contiguous());
+    }
+  }
+  std::vector<Tensor> grads;
+  for (Optimizer* o : optimizers_)
+    for (const auto& [name, p] : o->params())
+      if (Tensor g = p->grad(); g.ok()) grads.push_back(g);
+  std::vector<Tensor*> roots = {&value};
+  for (Tensor& f : finite) roots.push_back(&f);
+  for (Tensor& g : grads) roots.push_back(&g);
+  PB_RETURN_IF_ERROR(RealizeAll(roots));
+  for (size_t i = 0; i < finite.size(); ++i) optimizers_[i]->SetUpdateCondition(finite[i]);
+  for (Optimizer* o : optimizers_) PB_RETURN_IF_ERROR(o->Step());
+  if (scaler_) return std::vector<Tensor>{value, finite[0]};
+  return std::vector<Tensor>{value};
+}
+
+// Each part's loss, weighted by its share of the global batch.
+StatusOr<std::vector<Tensor>> DataParallelStep::Losses(const std::vector<Tensor>& images,
+                                                       const std::vector<Tensor>& labels,
+                                                       const std::vector<Tensor>& logits) {
+  const size_t n = replicas_.size();
+  const bool lockstep = !logits.empty();
   int64_t batch = 0;
   for (const Tensor& x : images) batch += x.shape()[0];
   // The global mean loss is the sum of each part's mean weighted by its share of the batch.
@@ -238,21 +291,7 @@ StatusOr<std::vector<Tensor>> DataParallelStep::BuildAndUpdate(const std::vector
     if (n > 1) loss = loss.Mul(static_cast<double>(images[i].shape()[0]) / static_cast<double>(batch));
     losses.push_back(loss);
   }
-  for (Tensor& loss : losses) PB_RETURN_IF_ERROR(loss.Backward());  // also reports a model or loss error
-  Tensor total = losses[0];
-  for (size_t i = 1; i < n; ++i) total = total.Add(losses[i].Detach().To(devices_[0]));
-  if (n > 1) PB_RETURN_IF_ERROR(AllReduceGradients());
-  // The loss and all gradients in one schedule, before the updates overwrite parameters.
-  Tensor value = total.Detach().Contiguous();
-  std::vector<Tensor> grads;
-  for (Optimizer* o : optimizers_)
-    for (const auto& [name, p] : o->params())
-      if (Tensor g = p->grad(); g.ok()) grads.push_back(g);
-  std::vector<Tensor*> roots = {&value};
-  for (Tensor& g : grads) roots.push_back(&g);
-  PB_RETURN_IF_ERROR(RealizeAll(roots));
-  for (Optimizer* o : optimizers_) PB_RETURN_IF_ERROR(o->Step());
-  return std::vector<Tensor>{value};
+  return losses;
 }
 
 // Replaces each replica's gradients by their sum over the replicas: the gradients of a

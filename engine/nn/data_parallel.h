@@ -29,6 +29,7 @@
 
 #include "engine/jit.h"
 #include "engine/multi_allreduce.h"
+#include "engine/nn/mixed_precision.h"
 #include "engine/nn/module.h"
 #include "engine/nn/optim/optimizer.h"
 
@@ -46,6 +47,11 @@ struct DataParallelOptions {
   // Gradients are flattened into buckets of about this many bytes (in parameter order),
   // one all-reduce per bucket; >= 1.
   int64_t bucket_bytes = int64_t{25} << 20;
+  // float32, or mixed precision with float32 master weights (engine/nn/mixed_precision.h).
+  Precision precision = Precision::kFloat32;
+  // float16's dynamic loss scaling (unused in the other precisions): one scale for all
+  // replicas; every replica sees the same all-reduced gradients and so skips the same steps.
+  LossScalerOptions loss_scaling;
 };
 
 // The sizes of the parts a batch of `batch` examples is split into over `devices` devices:
@@ -69,7 +75,8 @@ class DataParallelStep {
   // optimizers[i] is built over replicas[i]->NamedParameters(), all of one kind and
   // settings. They must outlive the step. InvalidArgument when the counts differ or are 0,
   // a replica's parameters differ in names or shapes from replica 0's, or sit on several
-  // devices or on a device another replica uses.
+  // devices or on a device another replica uses; FailedPrecondition naming the device when
+  // one cannot do options.precision.
   static StatusOr<std::unique_ptr<DataParallelStep>> Create(std::vector<Module*> replicas,
                                                             std::vector<Optimizer*> optimizers,
                                                             DataParallelOptions options = {});
@@ -79,7 +86,8 @@ class DataParallelStep {
   // Trains on one global batch given in parts: images[i] (N_i, ...) and labels[i] (N_i,)
   // integer class indices on devices()[i], N_i >= 1 (SplitBatch's sizes, or any others).
   // Returns the global batch's mean loss before the update; `step` is the number of
-  // updates already applied (as TrainStep::Run). Afterwards every optimizer's step() is
+  // updates already applied (as TrainStep::Run). In float16 a step whose gradients
+  // overflowed is skipped (last_step_skipped()) and the loss scale lowered. Afterwards every optimizer's step() is
   // step + 1 and every gradient is cleared. Errors: the model's and the loss's, parts that
   // do not match the devices, a batch whose shapes differ from the captured one, device errors.
   StatusOr<double> Run(const std::vector<Tensor>& images, const std::vector<Tensor>& labels, int64_t step);
@@ -90,6 +98,13 @@ class DataParallelStep {
   bool captured() const { return jit_ != nullptr && jit_->captured(); }
   // Kernels and copies one replayed step runs (0 before capture or without the JIT).
   size_t captured_ops() const { return jit_ ? jit_->captured_ops() : 0; }
+  // float16's loss scaling: the current scale (1 in the other precisions), the steps
+  // skipped so far because their gradients overflowed, and whether the last Run skipped.
+  double loss_scale() const { return scaler_ ? scaler_->scale() : 1.0; }
+  int64_t skipped_steps() const { return scaler_ ? scaler_->skipped_steps() : 0; }
+  bool last_step_skipped() const { return last_skipped_; }
+  // Consecutive skipped steps up to the last Run (0 when it was applied).
+  int64_t consecutive_skips() const { return scaler_ ? scaler_->consecutive_skips() : 0; }
 
  private:
   DataParallelStep(std::vector<Module*> replicas, std::vector<Optimizer*> optimizers, DataParallelOptions options,
@@ -97,6 +112,9 @@ class DataParallelStep {
   StatusOr<std::vector<Tensor>> Build(const std::vector<Tensor>& inputs);
   StatusOr<std::vector<Tensor>> BuildAndUpdate(const std::vector<Tensor>& inputs);
   StatusOr<std::vector<Tensor>> Forward(const std::vector<Tensor>& images);
+  // Each part's loss (weighted by its share of the batch); `logits` given in lockstep.
+  StatusOr<std::vector<Tensor>> Losses(const std::vector<Tensor>& images, const std::vector<Tensor>& labels,
+                                       const std::vector<Tensor>& logits);
   Status AllReduceGradients();
   void ZeroGrad();
   std::unique_ptr<Jit> MakeJit();
@@ -106,6 +124,8 @@ class DataParallelStep {
   DataParallelOptions options_;
   std::vector<std::string> devices_;
   std::unique_ptr<Jit> jit_;  // null without the JIT
+  std::unique_ptr<LossScaler> scaler_;  // float16 only
+  bool last_skipped_ = false;
 };
 
 }  // namespace petabox::nn

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "engine/jit.h"
+#include "engine/nn/mixed_precision.h"
 #include "engine/nn/module.h"
 #include "engine/nn/optim/optimizer.h"
 
@@ -34,6 +35,10 @@ struct TrainStepOptions {
   // false: every step builds and schedules its graph (needed for models that draw on the
   // host per step, e.g. Dropout; also the reference the JIT is compared against).
   bool use_jit = true;
+  // float32, or mixed precision with float32 master weights (engine/nn/mixed_precision.h).
+  Precision precision = Precision::kFloat32;
+  // float16's dynamic loss scaling (unused in the other precisions).
+  LossScalerOptions loss_scaling;
 };
 
 class TrainStep {
@@ -46,19 +51,27 @@ class TrainStep {
   // Trains on one batch: images (N, ...) as the model takes them, labels (N,) integer class
   // indices. `step` is the number of updates already applied (0 for the first), which
   // selects the learning rate and Adam's bias corrections. Returns the batch's mean loss
-  // before the update; a NaN or Inf loss is returned as a value (the update was applied).
+  // before the update; a NaN or Inf loss is returned as a value (the update was applied,
+  // except in float16, where such a step is skipped: last_step_skipped()).
   // Afterwards optimizer.step() is step + 1 and every gradient is cleared.
   // Errors: the model's or the loss's shape errors, a negative step, a batch whose shape or
-  // dtype differs from the captured one (InvalidArgument), device errors.
+  // dtype differs from the captured one (InvalidArgument), a precision the model's device
+  // cannot do (FailedPrecondition naming it), device errors.
   StatusOr<double> Run(const Tensor& images, const Tensor& labels, int64_t step);
 
   // True once a step has been captured (calls from then on replay it).
   bool captured() const { return jit_ != nullptr && jit_->captured(); }
   // Kernels and copies one replayed step runs (0 before capture or without the JIT).
   size_t captured_ops() const { return jit_ ? jit_->captured_ops() : 0; }
+  // float16's loss scaling: the current scale (1 in the other precisions), the steps
+  // skipped so far because their gradients overflowed, and whether the last Run skipped.
+  double loss_scale() const { return scaler_ ? scaler_->scale() : 1.0; }
+  int64_t skipped_steps() const { return scaler_ ? scaler_->skipped_steps() : 0; }
+  bool last_step_skipped() const { return last_skipped_; }
 
  private:
-  // The step as a graph builder: inputs {images, labels}; returns {loss} realized.
+  // The step as a graph builder: inputs {images, labels}; returns {loss} realized, and
+  // with loss scaling also {loss, finite} (the bool that decided the update).
   StatusOr<std::vector<Tensor>> Build(const std::vector<Tensor>& inputs);
   StatusOr<std::vector<Tensor>> BuildAndUpdate(const std::vector<Tensor>& inputs);
 
@@ -66,6 +79,9 @@ class TrainStep {
   Optimizer& optimizer_;
   TrainStepOptions options_;
   std::unique_ptr<Jit> jit_;  // null without the JIT
+  Status init_status_;        // the precision check's and the scaler's (reported by Run)
+  std::unique_ptr<LossScaler> scaler_;  // float16 only
+  bool last_skipped_ = false;
 };
 
 }  // namespace petabox::nn

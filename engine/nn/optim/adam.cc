@@ -33,10 +33,10 @@ Status Adam::Update(size_t i, const Tensor& grad) {
     else
       g = g.Add(w.Mul(o.weight_decay));
   }
-  PB_RETURN_IF_ERROR(AssignInPlace(m_[i], m_[i]->Mul(o.beta1).Add(g.Mul(1 - o.beta1))));
-  PB_RETURN_IF_ERROR(AssignInPlace(v_[i], v_[i]->Mul(o.beta2).Add(g.Mul(g).Mul(1 - o.beta2))));
+  PB_RETURN_IF_ERROR(Write(m_[i], m_[i]->Mul(o.beta1).Add(g.Mul(1 - o.beta1))));
+  PB_RETURN_IF_ERROR(Write(v_[i], v_[i]->Mul(o.beta2).Add(g.Mul(g).Mul(1 - o.beta2))));
   Tensor denom = v_[i]->Sqrt().Mul(scalar(inv_sqrt_bc2_id_, dev)).Add(o.eps);
-  return AssignInPlace(p, w.Sub(scalar(step_size_id_, dev).Mul(m_[i]->Div(denom))));
+  return Write(p, w.Sub(scalar(step_size_id_, dev).Mul(m_[i]->Div(denom))));
 }
 
 }  // namespace petabox::nn

@@ -24,8 +24,8 @@ Status Lars::Update(size_t i, const Tensor& grad) {
     step = lr.Mul(trust).Mul(grad.Add(w.Mul(o.weight_decay)));
   }
   Tensor* buf = momentum_[i];
-  PB_RETURN_IF_ERROR(AssignInPlace(buf, buf->Mul(o.momentum).Add(step)));
-  return AssignInPlace(p, w.Sub(*buf));
+  PB_RETURN_IF_ERROR(Write(buf, buf->Mul(o.momentum).Add(step)));
+  return Write(p, w.Sub(*buf));
 }
 
 }  // namespace petabox::nn

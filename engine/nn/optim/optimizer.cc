@@ -116,12 +116,20 @@ Status Optimizer::Step() {
     Status s = Update(i, grads[i]);
     if (!s.ok()) return Status(s.code(), "optimizer: update of '" + params_[i].first + "': " + s.message());
   }
+  keep_ = Tensor();
   ++step_;
   prepared_ = false;
   return Status::Ok();
 }
 
+Status Optimizer::Write(Tensor* target, const Tensor& value) {
+  if (!keep_.node()) return AssignInPlace(target, value);
+  Tensor keep = keep_.device() == target->device() ? keep_ : keep_.To(target->device());
+  return AssignInPlace(target, Tensor::Where(keep, value, target->Detach()));
+}
+
 void Optimizer::ZeroGrad() {
+  keep_ = Tensor();  // a condition set for a step that failed before Step used it
   for (auto& [name, p] : params_) p->ZeroGrad();
 }
 

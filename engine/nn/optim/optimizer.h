@@ -33,8 +33,14 @@ class Optimizer {
   // place (Assign), then counts the step. Runs PrepareStep(step()) first unless that step
   // was prepared. Errors: a gradient whose shape differs from its parameter, device errors.
   Status Step();
-  // Drops every parameter's gradient.
+  // Drops every parameter's gradient (and an update condition not used yet).
   void ZeroGrad();
+  // For the next Step only: `keep`, a bool 0-d tensor (realized, so that the updates read
+  // it rather than recompute it), decides in the graph whether the update is applied;
+  // where it is false, Step writes every parameter's and state buffer's old value back, so
+  // nothing changes (loss scaling's skipped steps, engine/nn/mixed_precision.h). A
+  // JIT-captured step replays the decision from that step's data.
+  void SetUpdateCondition(Tensor keep) { keep_ = std::move(keep); }
 
   // The learning rate for the next steps (PrepareStep takes it from the schedule instead
   // when one is attached).
@@ -70,6 +76,11 @@ class Optimizer {
   const Tensor& scalar(int id, const std::string& device) const { return scalars_[id].at(device); }
   Status WriteScalar(int id, double value);
 
+  // Assigns `value` to a parameter or state buffer in place (AssignInPlace), or its old
+  // value where the update condition (SetUpdateCondition) is false. Subclasses' Update
+  // writes through this.
+  Status Write(Tensor* target, const Tensor& value);
+
   // Writes the per-step scalars for `step` with learning rate `lr`.
   virtual Status WriteScalars(int64_t step, double lr) = 0;
   // Builds and assigns the update of params()[i] given its (realized) gradient.
@@ -82,6 +93,7 @@ class Optimizer {
   int64_t step_ = 0;
   bool prepared_ = false;  // PrepareStep(step_) wrote the scalars for the current lr_
   Status init_status_;     // first error while creating state (reported by Step)
+  Tensor keep_;            // the next Step's update condition (uninitialized: always)
   Tensor step_tensor_;
   std::vector<std::unique_ptr<Tensor>> state_storage_;
   NamedTensorPtrs state_;

@@ -19,10 +19,10 @@ Status Sgd::Update(size_t i, const Tensor& grad) {
   Tensor g = options_.weight_decay != 0 ? grad.Add(w.Mul(options_.weight_decay)) : grad;
   if (!momentum_.empty()) {
     Tensor* buf = momentum_[i];
-    PB_RETURN_IF_ERROR(AssignInPlace(buf, buf->Mul(options_.momentum).Add(g)));
+    PB_RETURN_IF_ERROR(Write(buf, buf->Mul(options_.momentum).Add(g)));
     g = options_.nesterov ? g.Add(buf->Mul(options_.momentum)) : *buf;
   }
-  return AssignInPlace(p, w.Sub(scalar(lr_id_, p->device()).Mul(g)));
+  return Write(p, w.Sub(scalar(lr_id_, p->device()).Mul(g)));
 }
 
 }  // namespace petabox::nn

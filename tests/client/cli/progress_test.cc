@@ -58,6 +58,20 @@ TEST(Progress, Record) {
             "progress epoch 2 step 1234/4690 loss 0.4321 samples/s 5,123 eta 1h02m");
 }
 
+// float16's loss scaling shows only where it says something (a scale other than 1, steps
+// skipped); float32 and bfloat16 progress reports scale 1 and no skips.
+TEST(Progress, LossScaleAndSkippedSteps) {
+  v1::JobProgress p = Progress(1234, 4690, 3725);
+  p.set_loss_scale(1);
+  EXPECT_EQ(RenderProgressRecord(p), "progress epoch 2 step 1234/4690 loss 0.4321 samples/s 5,123 eta 1h02m");
+  p.set_loss_scale(32768);
+  p.set_skipped_steps(3);
+  EXPECT_EQ(RenderProgressRecord(p),
+            "progress epoch 2 step 1234/4690 loss 0.4321 samples/s 5,123 scale 32,768 skipped 3 eta 1h02m");
+  const std::string line = RenderProgressLine(p, 160);
+  EXPECT_NE(line.find("  scale 32,768  skipped 3  ETA 1h02m"), std::string::npos) << line;
+}
+
 TEST(Progress, StateChangeEvalCheckpoint) {
   v1::StateChange change;
   change.set_state(v1::Job::RUNNING);

@@ -94,6 +94,14 @@ struct BadCase {
   StatusCode code = StatusCode::kInvalidArgument;
 };
 
+TEST(JobSpec, SixteenBitPrecisionsAreAccepted) {
+  for (const char* precision : {"bfloat16", "float16"}) {
+    StatusOr<JobSpec> spec = ParseJobSpec(std::string("model: cnn\nprecision: ") + precision, "job.yaml");
+    ASSERT_TRUE(spec.ok()) << spec.status().ToString();
+    EXPECT_EQ(spec->precision, precision);
+  }
+}
+
 TEST(JobSpec, InvalidSpecsNameTheKeyAndTheReason) {
   const BadCase cases[] = {
       {"optimizer: {lr: -1}", "optimizer.lr: must be > 0, got -1"},
@@ -107,9 +115,9 @@ TEST(JobSpec, InvalidSpecsNameTheKeyAndTheReason) {
       {"epochs: 0", "epochs: must be >= 1, got 0"},
       {"epochs: 1.5", "epochs: must be an integer, got '1.5'"},
       {"global_batch_size: -3", "global_batch_size: must be >= 1, got -3"},
-      {"precision: float16", "precision: float16 is not supported yet", StatusCode::kUnimplemented},
-      {"precision: bfloat16", "precision: bfloat16 is not supported yet", StatusCode::kUnimplemented},
-      {"precision: fp64", "precision: must be one of float32, float16, bfloat16, got 'fp64'"},
+      {"precision: fp64", "precision: must be one of float32, bfloat16, float16, got 'fp64'"},
+      {"precision: half", "precision: must be one of float32, bfloat16, float16, got 'half'"},
+      {"model: graph\ngraph: x.pbgraph\nprecision: bfloat16", "precision: bfloat16 needs a zoo model (mlp, cnn, resnet8)"},
       {"devices: [GPU:7]", "devices[0]: "},
       {"devices: [CPU:0, cpu:0]", "devices[1]: 'cpu:0' is listed twice"},
       {"devices: CPU:0", "devices: must be a list of strings"},

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "daemon/worker/checkpoint.h"
 #include "engine/codegen/opt/optimize.h"
@@ -381,6 +382,120 @@ TEST_F(RunnerTest, DataParallelCheckpointsAreOneDeviceCheckpoints) {
   StatusOr<RunResult> multi = Train(multi_rest, resume_multi, &multi_resumed);
   ASSERT_TRUE(multi.ok()) << multi.status().ToString();
   ExpectClose(uninterrupted, multi_resumed);
+}
+
+}  // namespace
+}  // namespace petabox::worker
+
+namespace petabox::worker {
+namespace {
+
+// Issue 15: mixed precision through the job spec.
+
+class RunnerPrecisionTest : public RunnerTest {};
+
+// The float16 and bfloat16 runs of the Fashion-MNIST MLP reach the float32 run's test
+// accuracy within 0.5 points (same seed, a 2560-image subset for one epoch, 2000 test images).
+TEST_F(RunnerPrecisionTest, SixteenBitRunsReachFloat32AccuracyOnFashionMnist) {
+  if (!std::filesystem::exists(std::string(data::kFashionMnistDir) + "/train-images-idx3-ubyte.gz") ||
+      !data::GzipSupported()) {
+    GTEST_SKIP() << "dataset-fashion-mnist is not installed at " << data::kFashionMnistDir << " (or no zlib)";
+  }
+  JobSpec spec = Spec();
+  spec.dataset.dir = data::kFashionMnistDir;
+  spec.dataset.train_limit = 2560;
+  spec.dataset.test_limit = 2000;
+  spec.global_batch_size = 64;
+  spec.epochs = 1;
+  std::map<std::string, double> accuracy;
+  for (const char* precision : {"float32", "bfloat16", "float16"}) {
+    spec.precision = precision;
+    StatusOr<RunResult> result = Train(spec);
+    ASSERT_TRUE(result.ok()) << precision << ": " << result.status().ToString();
+    accuracy[precision] = result->test_accuracy;
+    std::printf("[ precision ] %-8s test accuracy %.4f  final loss %.4f  %.0f samples/s\n", precision,
+                result->test_accuracy, result->final_loss, result->train_samples_per_second);
+  }
+  EXPECT_GT(accuracy["float32"], 0.7) << "the float32 baseline must learn";
+  EXPECT_NEAR(accuracy["bfloat16"], accuracy["float32"], 0.005);
+  EXPECT_NEAR(accuracy["float16"], accuracy["float32"], 0.005);
+}
+
+TEST_F(RunnerPrecisionTest, ProgressReportsTheLossScale) {
+  RunnerOptions options;
+  options.progress_interval_steps = 1;
+  JobSpec spec = Spec();
+  spec.precision = "float16";
+  StatusOr<RunResult> result = Train(spec, options);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_GE(result->test_accuracy, 0.6);
+  EXPECT_TRUE(Contains(events_.text(), "\"loss_scale\":65536"));
+  EXPECT_TRUE(Contains(events_.text(), "\"skipped_steps\":\"0\""));
+  EXPECT_FALSE(Contains(events_.text(), "\"skipped_steps\":\"1\"")) << "no step overflowed";
+  spec.precision = "bfloat16";
+  ASSERT_TRUE(Train(spec, options).ok());
+  EXPECT_TRUE(Contains(events_.text(), "\"loss_scale\":1"));
+}
+
+// With a learning rate that blows the weights up, every float16 step overflows: each is
+// skipped and reported, and the run stops with a clear error once 40 did so in a row.
+TEST_F(RunnerPrecisionTest, Float16StepsThatKeepOverflowingStopTheRun) {
+  RunnerOptions options;
+  options.progress_interval_steps = 1;
+  JobSpec spec = Spec();
+  spec.precision = "float16";
+  spec.epochs = 20;  // 60 steps
+  spec.optimizer.name = "sgd";
+  spec.optimizer.lr = 1e30;
+  StatusOr<RunResult> result = Train(spec, options);
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(Contains(result.status().message(), "40 steps in a row overflowed in float16")) << result.status().ToString();
+  // Each skipped step is reported (the 40th fails the run before its report).
+  EXPECT_TRUE(Contains(events_.text(), "\"skipped_steps\":\"2\""));
+  EXPECT_TRUE(Contains(events_.text(), "\"skipped_steps\":\"39\""));
+  EXPECT_TRUE(Contains(events_.text(), "\"loss_scale\":16384"));
+}
+
+// Data-parallel float16: one loss scale, every replica skipping the same steps.
+TEST_F(RunnerPrecisionTest, DataParallelFloat16Trains) {
+  JobSpec spec = Spec();
+  spec.precision = "float16";
+  spec.devices = {"CPU:0", "CPU:1"};
+  StatusOr<RunResult> result = Train(spec);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_EQ(result->steps, 9);
+  EXPECT_GE(result->test_accuracy, 0.6);
+}
+
+// Checkpoints hold the float32 master weights whatever the precision, and a run resumes
+// from one in any precision.
+TEST_F(RunnerPrecisionTest, CheckpointsStayFloat32AndResumeInAnyPrecision) {
+  const std::pair<const char*, const char*> cases[] = {{"bfloat16", "float32"}, {"float32", "float16"},
+                                                       {"float16", "bfloat16"}};
+  for (const auto& [saved_in, resumed_in] : cases) {
+    SCOPED_TRACE(std::string(saved_in) + " -> " + resumed_in);
+    JobSpec first = Spec();
+    first.precision = saved_in;
+    first.max_steps = 4;
+    first.checkpoint.dir = testutil::FreshDir(std::string("ckpt_") + saved_in);
+    StatusOr<RunResult> part = Train(first);
+    ASSERT_TRUE(part.ok()) << part.status().ToString();
+    StatusOr<nn::TensorFile> file = nn::LoadTensors(part->checkpoint);
+    ASSERT_TRUE(file.ok()) << file.status().ToString();
+    for (const auto& [name, t] : file->tensors)
+      if (IsFloat(t.dtype())) EXPECT_EQ(t.dtype(), DType::kFloat32) << name;
+    JobSpec rest = Spec();
+    rest.precision = resumed_in;
+    rest.max_steps = 7;
+    RunnerOptions resume;
+    resume.resume_from = part->checkpoint;
+    std::vector<float> weights;
+    StatusOr<RunResult> done = Train(rest, resume, &weights);
+    ASSERT_TRUE(done.ok()) << done.status().ToString();
+    EXPECT_EQ(done->steps, 7);
+    EXPECT_TRUE(std::isfinite(done->final_loss));
+    EXPECT_GE(done->test_accuracy, 0.6);
+  }
 }
 
 }  // namespace
