@@ -121,10 +121,8 @@ __device__ __forceinline__ void pb_gemm(const uint16_t* pa, AI a_idx, AO a_ok, c
   uint16_t* sb = pb_smem + STAGES * BM * BK;
   const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
   const int wm0 = (warp / WARPS_N) * WM, wn0 = (warp % WARPS_N) * WN;
-  // Blocks walk the tiles in groups of 8 tile rows, so neighbours share panels in L2.
-  const I tiles_m = (M + BM - 1) / BM, tiles_n = (N + BN - 1) / BN, pid = blockIdx.x;
-  const I first_m = pid / (8 * tiles_n) * 8, group_m = tiles_m - first_m < 8 ? tiles_m - first_m : 8;
-  const I m0 = (first_m + (pid % (8 * tiles_n)) % group_m) * BM, n0 = (pid % (8 * tiles_n)) / group_m * BN;
+  I m0, n0;
+  pb_tile_origin<BM, BN>(M, N, &m0, &n0);
   const I gb = blockIdx.y;
   float acc[FM][FN][4];
 #pragma unroll
@@ -178,14 +176,10 @@ __device__ __forceinline__ void pb_gemm(const uint16_t* pa, AI a_idx, AO a_ok, c
 )";
 
 TensorCoreDialect MakeCudaMmaSync() {
-  TensorCoreDialect d;
+  TensorCoreDialect d = GemmDialectBase();
   d.name = "cuda-mma-sync";
   d.intrinsics = kIntrinsics;
-  d.machinery = std::string(kSwizzle) + kMachinery + kSimtGemm;
-  d.signature = "extern \"C\" __global__ void __launch_bounds__({threads}) {name}({params})";
-  d.call = "pb_gemm<{BM}, {BN}, {BK}, {WARPS_M}, {WARPS_N}, {STAGES}, {LA}, {LB}, {F16}, {I}>";
-  d.simt_call = "pb_sgemm<{BM}, {BN}, {BK}, {LA}, {LB}, {I}>";
-  d.warp_size = 32;
+  d.machinery = std::string(kTileCommon) + kMachinery + kSimtGemm;
   d.max_shared_bytes = 99 * 1024;  // sm_86/sm_89 allow 99 KiB per block (sm_80/sm_90: more)
   return d;
 }

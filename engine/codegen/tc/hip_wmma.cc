@@ -76,9 +76,8 @@ __device__ __forceinline__ void pb_gemm(const uint16_t* pa, AI a_idx, AO a_ok, c
   uint16_t* sb = pb_smem + BM * BK;
   const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
   const int wm0 = (warp / WARPS_N) * WM, wn0 = (warp % WARPS_N) * WN;
-  const I tiles_m = (M + BM - 1) / BM, tiles_n = (N + BN - 1) / BN, pid = blockIdx.x;
-  const I first_m = pid / (8 * tiles_n) * 8, group_m = tiles_m - first_m < 8 ? tiles_m - first_m : 8;
-  const I m0 = (first_m + (pid % (8 * tiles_n)) % group_m) * BM, n0 = (pid % (8 * tiles_n)) / group_m * BN;
+  I m0, n0;
+  pb_tile_origin<BM, BN>(M, N, &m0, &n0);
   const I gb = blockIdx.y;
   float acc[FM][FN][8];
 #pragma unroll
@@ -118,14 +117,10 @@ __device__ __forceinline__ void pb_gemm(const uint16_t* pa, AI a_idx, AO a_ok, c
 )";
 
 TensorCoreDialect MakeHipWmma() {
-  TensorCoreDialect d;
+  TensorCoreDialect d = GemmDialectBase();
   d.name = "hip-wmma";
   d.intrinsics = kIntrinsics;
-  d.machinery = std::string(kSwizzle) + kMachinery + kSimtGemm;
-  d.signature = "extern \"C\" __global__ void __launch_bounds__({threads}) {name}({params})";
-  d.call = "pb_gemm<{BM}, {BN}, {BK}, {WARPS_M}, {WARPS_N}, {STAGES}, {LA}, {LB}, {F16}, {I}>";
-  d.simt_call = "pb_sgemm<{BM}, {BN}, {BK}, {LA}, {LB}, {I}>";
-  d.warp_size = 32;
+  d.machinery = std::string(kTileCommon) + kMachinery + kSimtGemm;
   d.max_shared_bytes = 64 * 1024;
   d.max_stages = 1;
   return d;

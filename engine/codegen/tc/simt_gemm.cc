@@ -62,9 +62,8 @@ __device__ __forceinline__ void pb_sgemm(const float* pa, AI a_idx, AO a_ok, con
   float* sa = pb_smem_f;
   float* sb = pb_smem_f + 2 * SA;
   const int tid = threadIdx.x, tx = tid % (BN / 8), ty = tid / (BN / 8);
-  const I tiles_m = (M + BM - 1) / BM, tiles_n = (N + BN - 1) / BN, pid = blockIdx.x;
-  const I first_m = pid / (8 * tiles_n) * 8, group_m = tiles_m - first_m < 8 ? tiles_m - first_m : 8;
-  const I m0 = (first_m + (pid % (8 * tiles_n)) % group_m) * BM, n0 = (pid % (8 * tiles_n)) / group_m * BN;
+  I m0, n0;
+  pb_tile_origin<BM, BN>(M, N, &m0, &n0);
   const I gb = blockIdx.y;
   float acc[8][8];
 #pragma unroll

@@ -25,10 +25,13 @@ struct TensorCoreDialect {
   int max_stages = 8;        // shared-memory stages in flight (1: load, compute, load, ...)
 };
 
-// Device code both vendors' machinery uses: pb_swz<CPR>(row, chunk), the element offset of
-// 16-byte chunk `chunk` of row `row` in a shared-memory tile of CPR chunks per row, XOR-
-// swizzled so that eight rows read at one chunk fall in eight different bank groups.
-extern const char* const kSwizzle;
+// Device code both vendors' machinery uses (tile_common.cc): pb_swz<CPR>(row, chunk), the
+// element offset of 16-byte chunk `chunk` of row `row` in a shared-memory tile of CPR chunks
+// per row, XOR-swizzled so that eight rows read at one chunk fall in eight different bank
+// groups; pb_tile_origin<BM, BN>(M, N, &m0, &n0), the block's output tile.
+extern const char* const kTileCommon;
+// What both vendors' dialects share: the kernel signature, the calls, wave32.
+TensorCoreDialect GemmDialectBase();
 // pb_sgemm<BM, BN, BK, LA, LB, I>: the float32 GEMM (simt_gemm.cc), vendor-neutral.
 extern const char* const kSimtGemm;
 
