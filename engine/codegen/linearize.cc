@@ -7,13 +7,6 @@
 namespace petabox {
 namespace {
 
-const KNode* FindReduce(const KRef& k) {
-  if (k->kind == KKind::kReduce) return k.get();
-  for (const KRef& s : k->srcs)
-    if (const KNode* r = FindReduce(s)) return r;
-  return nullptr;
-}
-
 constexpr int64_t kVectorLane = -1;  // code value meaning "the vector lane variable"
 
 class Linearizer {
@@ -340,7 +333,7 @@ int Linearizer::ReduceLanes(int acc, DType dtype) {
 }
 
 LinearKernel Linearizer::Run() {
-  reduce_ = FindReduce(k_.ast().root);
+  reduce_ = KernelAst::FindReduce(k_.ast().root);
   const Shape& shape = k_.shape();
   if (k_.props().capabilities.loops_over_chunks) OpenGlobalsCpu();
   else OpenGlobalsGpu();

@@ -37,6 +37,13 @@ struct KernelAst {
   std::string device;
 
   bool HasReduce() const { return root && ContainsReduce(root); }
+  // The first REDUCE in `k` (depth first), or null.
+  static const KNode* FindReduce(const KRef& k) {
+    if (k->kind == KKind::kReduce) return k.get();
+    for (const KRef& s : k->srcs)
+      if (const KNode* r = FindReduce(s)) return r;
+    return nullptr;
+  }
   static bool ContainsReduce(const KRef& k) {
     if (k->kind == KKind::kReduce) return true;
     for (const KRef& s : k->srcs)

@@ -23,23 +23,6 @@ constexpr std::array<KindName, 5> kKindNames{{{ActionKind::kUpcast, "upcast"},
                                               {ActionKind::kGroup, "group"},
                                               {ActionKind::kLoopOrder, "looporder"}}};
 
-const KNode* FindReduce(const KRef& k) {
-  if (k->kind == KKind::kReduce) return k.get();
-  for (const KRef& s : k->srcs)
-    if (const KNode* r = FindReduce(s)) return r;
-  return nullptr;
-}
-
-// What the vector dialect can express: float32 ADD/MUL/NEG, unmasked loads (a masked
-// vector load's zero would be a scalar). The heuristics' rule, shared.
-bool VectorSafe(const KNode* k) {
-  if (k->dtype != DType::kFloat32) return false;
-  if (k->kind == KKind::kAlu && k->op != Op::kAdd && k->op != Op::kMul && k->op != Op::kNeg) return false;
-  if ((k->kind == KKind::kLoad || k->kind == KKind::kConst) && k->st.HasMask()) return false;
-  for (const KRef& s : k->srcs)
-    if (!VectorSafe(s.get())) return false;
-  return true;
-}
 
 bool HasKind(const Kernel& kernel, AxisKind kind) {
   for (AxisKind k : kernel.kinds())
@@ -74,7 +57,7 @@ Status CheckVectorize(const Kernel& kernel, const Action& a) {
     return InvalidArgument(ToString(a) + ": dialect '" + kernel.props().dialect + "' has no vector types");
   if (kernel.vector_axis() >= 0) return InvalidArgument(ToString(a) + ": the kernel is already vectorized");
   if (HasKind(kernel, AxisKind::kGroup)) return InvalidArgument(ToString(a) + ": grouped reduce");
-  const KNode* reduce = FindReduce(kernel.ast().root);
+  const KNode* reduce = KernelAst::FindReduce(kernel.ast().root);
   if (!reduce || reduce->op != Op::kReduceSum || !VectorSafe(reduce))
     return InvalidArgument(ToString(a) + ": only float32 sums of adds and products vectorize");
   if ((a.amount & (a.amount - 1)) != 0 || a.amount * 4 > 64)
@@ -204,6 +187,15 @@ std::vector<Action> CandidateActions(const Kernel& kernel) {
     if (!seen && Check(kernel, a).ok()) valid.push_back(a);
   }
   return valid;
+}
+
+bool VectorSafe(const KNode* k) {
+  if (k->dtype != DType::kFloat32) return false;
+  if (k->kind == KKind::kAlu && k->op != Op::kAdd && k->op != Op::kMul && k->op != Op::kNeg) return false;
+  if ((k->kind == KKind::kLoad || k->kind == KKind::kConst) && k->st.HasMask()) return false;
+  for (const KRef& s : k->srcs)
+    if (!VectorSafe(s.get())) return false;
+  return true;
 }
 
 }  // namespace petabox

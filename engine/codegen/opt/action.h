@@ -51,4 +51,8 @@ Status ApplyActions(Kernel& kernel, const std::vector<Action>& actions);
 // Every valid single action on `kernel` from a small menu of amounts: what BEAM expands.
 std::vector<Action> CandidateActions(const Kernel& kernel);
 
+// True when the reduce's tree fits the C dialect's vectors: float32 ADD/MUL/NEG over
+// unmasked loads (a masked load would become per-lane gathers, slower than scalar code).
+bool VectorSafe(const KNode* k);
+
 }  // namespace petabox

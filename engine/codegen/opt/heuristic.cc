@@ -23,23 +23,6 @@ struct Plan {
 constexpr int64_t kMaxUpcastElements = 256;   // register tile size (elements)
 constexpr int64_t kMaxExpanded = 1024;        // upcast * unroll: bounds the code size
 
-const KNode* FindReduce(const KRef& k) {
-  if (k->kind == KKind::kReduce) return k.get();
-  for (const KRef& s : k->srcs)
-    if (const KNode* r = FindReduce(s)) return r;
-  return nullptr;
-}
-
-// The vector dialect handles float32 ADD/MUL/NEG natively; anything else stays scalar.
-bool VectorSafe(const KNode* k) {
-  if (k->dtype != DType::kFloat32) return false;
-  if (k->kind == KKind::kAlu && k->op != Op::kAdd && k->op != Op::kMul && k->op != Op::kNeg) return false;
-  // Padded (masked) loads would become per-lane gathers, slower than scalar code.
-  if ((k->kind == KKind::kLoad || k->kind == KKind::kConst) && k->st.HasMask()) return false;
-  for (const KRef& s : k->srcs)
-    if (!VectorSafe(s.get())) return false;
-  return true;
-}
 
 void ForEachLoad(const KNode* k, const std::function<void(const KNode*)>& fn) {
   if (k->kind == KKind::kLoad) fn(k);
@@ -144,7 +127,7 @@ bool Group(Plan& plan) {
 // The heuristics on a normalized kernel, recorded in `plan`.
 void Choose(Plan& plan) {
   const Kernel& kernel = plan.kernel;
-  const KNode* reduce = FindReduce(kernel.ast().root);
+  const KNode* reduce = KernelAst::FindReduce(kernel.ast().root);
   if (!reduce) return;  // elementwise: the C compiler vectorizes the plain inner loop
   if (!kernel.props().capabilities.loops_over_chunks) {
     if (Group(plan)) return;
