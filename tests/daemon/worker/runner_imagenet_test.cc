@@ -3,6 +3,7 @@
 // well above chance; a resumed run matches an uninterrupted one; damaged files are skipped
 // and reported; a tree with more classes than the model has outputs is refused.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstdio>
@@ -28,7 +29,9 @@ class RunnerImageNetTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     if (!data::HaveJpeg() || !std::filesystem::exists(std::string(data::kFashionMnistDir))) return;
-    tree = new std::string((std::filesystem::path(::testing::TempDir()) / "pbw_fake_imagenet").string());
+    // One tree per process: ctest runs each test of the suite as its own process, in parallel.
+    tree = new std::string(
+        (std::filesystem::path(::testing::TempDir()) / ("pbw_fake_imagenet-" + std::to_string(getpid()))).string());
     std::filesystem::remove_all(*tree);
     data::FakeImageNetOptions o;
     o.train_per_class = 32;

@@ -11,6 +11,7 @@
 #include <functional>
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "engine/codegen/tc/gemm_source.h"
 #include "engine/realize.h"
@@ -242,7 +243,7 @@ TEST(GemmSourceTest, CompilesWithNvcc) {
                                                         LastKernel(a.Transpose().Matmul(a), &inputs),
                                                         LastKernel(x.Conv2d(f, Tensor(), {2, 2}, {1, 1}), &inputs),
                                                         LastKernel(s.Matmul(s.Transpose()), &inputs)};
-  const std::filesystem::path dir = std::filesystem::temp_directory_path() / "petabox_gemm_nvcc";
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / ("petabox_gemm_nvcc_" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   for (size_t i = 0; i < asts.size(); ++i) {
     std::optional<GemmPlan> plan = Plan(asts[i]);
