@@ -73,13 +73,12 @@ struct Lowered {
 };
 
 // A matrix product the device's tensor cores can run becomes a tiled tensor-core kernel.
-std::optional<Lowered> LowerToTensorCores(const Kernel& normalized, const Dialect& dialect) {
-  const TensorCoreDialect* tc = TensorCoresEnabled() ? FindTensorCoreDialect(normalized.props()) : nullptr;
-  if (!tc) return std::nullopt;
+std::optional<Lowered> LowerToTensorCores(const Kernel& normalized, const Dialect& dialect,
+                                          const TensorCoreDialect& tc) {
   std::optional<GemmPlan> plan = MatchGemm(normalized, dialect);
   if (!plan) return std::nullopt;
-  GemmTiles tiles = ChooseTiles(*plan, normalized.props().compute_units, *tc);
-  GemmKernel gemm = RenderGemm(*plan, tiles, dialect, *tc);
+  GemmTiles tiles = ChooseTiles(*plan, normalized.props().compute_units, tc);
+  GemmKernel gemm = RenderGemm(*plan, tiles, dialect, tc);
   return Lowered{std::move(gemm.linear), std::move(gemm.source), true};
 }
 
@@ -87,10 +86,12 @@ StatusOr<Lowered> Lower(const KernelAst& ast, Device* device, bool tensor_cores 
   const Dialect* dialect = FindDialect(device->properties().dialect);
   if (!dialect) return Unimplemented("no renderer dialect '" + device->properties().dialect + "'");
   Kernel kernel(std::make_shared<KernelAst>(ast), device->properties());
-  if (tensor_cores) {
+  const TensorCoreDialect* tc_dialect =
+      tensor_cores && TensorCoresEnabled() ? FindTensorCoreDialect(device->properties()) : nullptr;
+  if (tc_dialect) {  // off by default: most lowerings never copy the kernel
     Kernel normalized = kernel;
     normalized.Normalize();
-    if (std::optional<Lowered> tc = LowerToTensorCores(normalized, *dialect)) {
+    if (std::optional<Lowered> tc = LowerToTensorCores(normalized, *dialect, *tc_dialect)) {
       if (DebugLevel() >= 4) std::fprintf(stderr, "%s\n", tc->source.c_str());
       return std::move(*tc);
     }
